@@ -1,0 +1,94 @@
+/**
+ * `npm run plan -- --stack <name> [--json]`: validates `Pulumi.<name>.yaml` and the stack
+ * manifests offline (no network, no Pulumi CLI, no decryption) and prints the desired site.
+ * Exit 0 when valid, 1 on invalid input (every problem listed), 2 on bad usage.
+ */
+import * as path from "node:path";
+import { describeSite, type SiteDescription } from "../config/desired";
+import { readStackFile, StackFileError } from "../config/sources";
+import { validateSite } from "../config/validate";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+
+export function parseArgs(argv: readonly string[]): { stack: string; json: boolean } | { error: string } {
+  let stack: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--json") json = true;
+    else if (a === "--stack") stack = argv[++i];
+    else if (a.startsWith("--stack=")) stack = a.slice("--stack=".length);
+    else return { error: `unknown argument ${a}\n${USAGE}` };
+  }
+  if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
+  return { stack, json };
+}
+
+/** Renders the desired site for people. */
+export function renderText(d: SiteDescription): string {
+  const lines: string[] = [];
+  lines.push(`Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`);
+  lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
+  lines.push("", `Guests (${d.guests.length}):`);
+  for (const g of d.guests) {
+    const src = "clone_from_vmid" in g ? `clone of VM ${g.clone_from_vmid}` : "template" in g ? `from ${g.template}` : `clone of CT ${g.clone_from_ctid}`;
+    lines.push(`  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ${g.gateway}, ${src}`);
+    lines.push(`      features: ${g.features.join(", ") || "none"}; role: ${g.portainer_role ?? "none"}; start at boot: ${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`);
+  }
+  if (d.portainer) {
+    const p = d.portainer;
+    lines.push("", `Portainer ${p.version} at ${p.url} (admin ${p.admin_username}):`);
+    lines.push(`  server on ${p.server.guest}: ${p.server.image}, ports ${p.server.ports.join(", ")}`);
+    for (const a of p.agents) lines.push(`  agent on ${a.guest}: ${a.image}, port ${a.port}`);
+  } else {
+    lines.push("", "Portainer: not managed (no guest has a portainer_role)");
+  }
+  lines.push("", `Environments to register (${d.environments.length}):`);
+  for (const e of d.environments) lines.push(`  ${e.name}: ${e.type} ${e.url}`);
+  lines.push("", `Docker stacks (${d.stacks.length}):`);
+  for (const s of d.stacks) {
+    lines.push(`  ${s.name} on ${s.guest} (environment ${s.environment})`);
+    for (const v of s.variables) lines.push(`      ${v.name}=${v.value}`);
+    for (const f of s.files) lines.push(`      file ${f.source} -> ${f.destination}${f.service ? ` (${f.service})` : ""}`);
+    if (s.traefik) lines.push(`      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`);
+  }
+  return lines.join("\n");
+}
+
+/** Runs the command; returns the exit code. Output goes through the given writers. */
+export function main(argv: readonly string[], projectDir: string, out: (s: string) => void, err: (s: string) => void): number {
+  const args = parseArgs(argv);
+  if ("error" in args) {
+    err(args.error);
+    return 2;
+  }
+  const file = path.join(projectDir, `Pulumi.${args.stack}.yaml`);
+  let raw;
+  try {
+    raw = readStackFile(file);
+  } catch (e) {
+    if (e instanceof StackFileError) {
+      err(`plan: ${path.relative(projectDir, file)}: ${e.message.replace(`${file}: `, "").replace(file, "the file")}`);
+      return 1;
+    }
+    throw e;
+  }
+  const result = validateSite(raw, { stacksDir: path.join(projectDir, "stacks"), projectDir });
+  if (!result.ok) {
+    err(`plan: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in Pulumi.${args.stack}.yaml and the stack manifests:`);
+    for (const p of result.problems) err(`  ${p.path}: ${p.message}`);
+    return 1;
+  }
+  const d = describeSite(result.site, args.stack);
+  out(args.json ? JSON.stringify(d, null, 2) : renderText(d));
+  return 0;
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2), path.resolve(__dirname, ".."), (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s + "\n"));
+  } catch (e) {
+    process.stderr.write(`plan: internal error: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The desired site derived from a validated config: what `npm run plan` prints and what the
+ * program builds. Pure functions; no I/O, no Pulumi.
+ */
+import { SECRET_MASK } from "./secret";
+import type { Deployment, Guest, SiteConfig } from "./validate";
+import type { LxcConfig, VmConfig } from "./schema";
+
+/** The Docker socket a Portainer server manages its own host through. */
+export const LOCAL_DOCKER_URL = "unix:///var/run/docker.sock";
+
+/** The URL Portainer reaches an agent at: always `tcp://` (../shared/portainer/CONTRACT.md 5.3). */
+export function agentUrl(ip: string, port: number): string {
+  return `tcp://${ip}:${port}`;
+}
+
+/** The Portainer environment a guest is registered as. */
+export interface EnvironmentPlan {
+  readonly name: string;
+  readonly guest: string;
+  readonly type: "agent" | "local";
+  readonly url: string;
+}
+
+/**
+ * The Portainer environments to register: every agent guest, plus the primary guest as a local
+ * environment when stacks are assigned to it.
+ */
+export function environmentsOf(site: SiteConfig): EnvironmentPlan[] {
+  const out: EnvironmentPlan[] = [];
+  if (!site.portainer) return out;
+  for (const g of site.guests) {
+    if (g.portainerRole === "agent") out.push({ name: g.name, guest: g.name, type: "agent", url: agentUrl(g.ip, site.portainer.agent_port) });
+    if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0) out.push({ name: g.name, guest: g.name, type: "local", url: LOCAL_DOCKER_URL });
+  }
+  return out;
+}
+
+/** Ports the Portainer server publishes: 9443 always, 9000 only when the configured URL uses it. */
+export function serverPorts(url: string): number[] {
+  const u = new URL(url);
+  const port = u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
+  return port === 9000 ? [9443, 9000] : [9443];
+}
+
+function guestPlan(g: Guest) {
+  const c = g.config;
+  const source = g.kind === "vm"
+    ? { clone_from_vmid: (c as VmConfig).clone_from_vmid }
+    : (c as LxcConfig).template !== undefined ? { template: (c as LxcConfig).template } : { clone_from_ctid: (c as LxcConfig).clone_from_ctid };
+  return {
+    kind: g.kind,
+    id: g.id,
+    name: g.name,
+    ...source,
+    cores: c.cores,
+    memory_mb: c.memory_mb,
+    disk_size_gb: c.disk_size_gb,
+    ip: c.network_config.ip,
+    gateway: c.network_config.gw,
+    start_at_boot: c.start_at_boot,
+    boot_order: c.boot_order ?? null,
+    features: [...c.features],
+    portainer_role: g.portainerRole ?? null,
+  };
+}
+
+function stackPlan(site: SiteConfig, d: Deployment) {
+  const traefik = site.stacks[d.stack]!.manifest.traefik_service;
+  return {
+    name: d.stack,
+    guest: d.guest.name,
+    environment: d.environment,
+    portainer_environment: d.guest.name,
+    variables: d.variables.map((v) => ("value" in v ? { name: v.name, value: v.value, secret: false } : { name: v.name, value: SECRET_MASK, secret: true })),
+    files: d.files.map((f) => ({ source: f.source, destination: f.destination, service: f.service ?? null })),
+    traefik: traefik ?? null,
+  };
+}
+
+/** The whole desired site as one JSON-ready document (the `plan --json` output). Secrets are masked. */
+export function describeSite(site: SiteConfig, stack: string) {
+  const p = site.portainer;
+  const primary = site.guests.find((g) => g.portainerRole === "primary");
+  return {
+    stack,
+    environment: site.environment ?? null,
+    proxmox: { endpoint: site.proxmox.endpoint, node_name: site.proxmox.node_name, insecure: site.proxmox.insecure },
+    guests: site.guests.map(guestPlan),
+    portainer: p && primary
+      ? {
+          version: p.version,
+          url: p.url,
+          admin_username: p.admin_username,
+          server: { guest: primary.name, image: `portainer/portainer-ce:${p.version}`, ports: serverPorts(p.url) },
+          agents: site.guests.filter((g) => g.portainerRole === "agent").map((g) => ({ guest: g.name, image: `portainer/agent:${p.version}`, port: p.agent_port })),
+        }
+      : null,
+    environments: environmentsOf(site),
+    stacks: site.deployments.map((d) => stackPlan(site, d)),
+  };
+}
+
+export type SiteDescription = ReturnType<typeof describeSite>;

@@ -1,0 +1,290 @@
+/**
+ * The site configuration model: one zod schema per config key and one for stack manifests.
+ *
+ * Keys follow the phoenix JSON files (snake_case) so an existing site can paste its
+ * `phoenix_vm_configs.json` entries in. Schemas are built by functions, never held at module
+ * top level, so that no module a dynamic provider may reach holds a zod instance
+ * (../shared/pulumi/ENGINELESS.md, Q1).
+ */
+import { z } from "zod";
+import { Secret } from "./secret";
+
+/** The Pulumi project name, and so the namespace of every config key. */
+export const PROJECT = "phoenix";
+
+/** Config keys the site model owns. Any other `phoenix:` key must be a secret referenced by a stack manifest. */
+export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment"] as const;
+
+/** The oldest Portainer the client supports (the `/api/stacks/create/...` routes arrived in 2.19). */
+export const MIN_PORTAINER_VERSION = "2.19.0";
+
+/** Portainer's default minimum password length (`RequiredPasswordLength`). */
+export const MIN_ADMIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Where secrets are marked as secret: the set of top-level config keys (`phoenix:proxmox`) that the
+ * Pulumi runtime reports as secret. A value read from a stack file marks itself with `{secure: ...}`.
+ */
+export interface SecretContext {
+  readonly secretKeys: ReadonlySet<string>;
+}
+
+const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const STACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CONFIG_KEY = /^([A-Za-z][A-Za-z0-9_-]*:)?[A-Za-z][A-Za-z0-9_.-]*$/;
+const PINNED_TAG = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
+
+/** Compares two dotted versions numerically: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).slice(0, 3).map(Number);
+  const pb = b.split(/[.-]/).slice(0, 3).map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function absolutePath(what: string) {
+  return z.string().regex(/^\/[^\0]*$/, `must be an absolute path (${what})`);
+}
+
+/** A path inside the stack folder: relative, no `..` segment. */
+function relativePath() {
+  return z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
+      message: "must be a path relative to the stack folder, without '..'",
+    });
+}
+
+/**
+ * A secret string. In a stack file it must read `{secure: ...}`; from the Pulumi runtime its
+ * top-level key must be marked secret. Plain text is refused: it would end up in state and logs.
+ */
+export function secretField(ctx: SecretContext, topKey: string, path: string) {
+  return z
+    .union([z.string(), z.strictObject({ secure: z.string().min(1) })], {
+      error: "must be a secret string (set it with pulumi config set --secret)",
+    })
+    .transform((v, tctx) => {
+      const source = `${PROJECT}:${path}`;
+      if (typeof v !== "string") return Secret.encrypted(source);
+      if (!ctx.secretKeys.has(`${PROJECT}:${topKey}`)) {
+        tctx.addIssue({
+          code: "custom",
+          message: `must be stored as a secret, not in plain text: pulumi config set --secret --path '${path}' <value>`,
+        });
+        return z.NEVER;
+      }
+      if (v.length === 0) {
+        tctx.addIssue({ code: "custom", message: "must not be empty" });
+        return z.NEVER;
+      }
+      return Secret.of(v, source);
+    });
+}
+
+/** `phoenix:proxmox`: how to reach the Proxmox VE API. */
+export function proxmoxSchema(ctx: SecretContext) {
+  return z.strictObject({
+    endpoint: z.url({ protocol: /^https$/, error: "must be an https URL such as https://10.0.0.13:8006" }),
+    node_name: z.string().regex(DNS_LABEL, "must be a Proxmox node name (letters, digits, hyphens)"),
+    insecure: z.boolean().default(false),
+    api_token: secretField(ctx, "proxmox", "proxmox.api_token"),
+    ssh: z
+      .strictObject({
+        username: z.string().min(1),
+        private_key: secretField(ctx, "proxmox", "proxmox.ssh.private_key"),
+      })
+      .optional(),
+  });
+}
+
+function networkConfig() {
+  return z.strictObject({
+    ip: z.cidrv4({ error: "must be an IPv4 address with a prefix length, e.g. 10.0.0.101/24" }),
+    gw: z.ipv4({ error: "must be an IPv4 address, e.g. 10.0.0.1" }),
+  });
+}
+
+function features() {
+  return z
+    .array(z.enum(["base_setup", "docker"]))
+    .default([])
+    .refine((f) => new Set(f).size === f.length, { message: "must not list a feature twice" });
+}
+
+function dockerStacks() {
+  return z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        environment: z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')").optional(),
+      }),
+    )
+    .default([]);
+}
+
+function guestCommon() {
+  return {
+    name: z.string().regex(DNS_LABEL, "must be a DNS label: letters, digits and hyphens, at most 63 characters"),
+    cores: z.number().int().min(1).max(512),
+    memory_mb: z.number().int().min(64),
+    disk_size_gb: z.number().int().min(1),
+    start_at_boot: z.boolean().default(false),
+    boot_order: z.number().int().min(0).optional(),
+    features: features(),
+    portainer_role: z.enum(["primary", "agent"]).optional(),
+    network_config: networkConfig(),
+    docker_stacks: dockerStacks(),
+  };
+}
+
+/** One entry of `phoenix:vms`. */
+export function vmSchema() {
+  return z.strictObject({
+    vmid: z.number().int().min(100).max(999999999),
+    clone_from_vmid: z.number().int().min(100).max(999999999),
+    ...guestCommon(),
+    user_config: z.strictObject({
+      username: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Linux user name"),
+      ssh_public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key").optional(),
+    }),
+    volumes: z
+      .array(
+        z.strictObject({
+          type: z.literal("nfs"),
+          name: z.string().min(1),
+          server: z.string().regex(HOSTNAME, "must be a host name or IPv4 address").optional(),
+          path: absolutePath("the NFS export"),
+          mount_point: absolutePath("inside the guest"),
+        }),
+      )
+      .default([]),
+  });
+}
+
+/** One entry of `phoenix:lxcs`. */
+export function lxcSchema() {
+  return z
+    .strictObject({
+      ctid: z.number().int().min(100).max(999999999),
+      template: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+:vztmpl\/\S+$/, "must be a template volume id such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")
+        .optional(),
+      clone_from_ctid: z.number().int().min(100).max(999999999).optional(),
+      ...guestCommon(),
+      unprivileged: z.boolean().default(true),
+      proxmox_features: z
+        .strictObject({ nesting: z.boolean().default(false), keyctl: z.boolean().default(false) })
+        .default({ nesting: false, keyctl: false }),
+      user_config: z
+        .strictObject({
+          ssh_public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key").optional(),
+        })
+        .optional(),
+    })
+    .superRefine((c, rctx) => {
+      if ((c.template === undefined) === (c.clone_from_ctid === undefined)) {
+        rctx.addIssue({ code: "custom", message: "set exactly one of template or clone_from_ctid" });
+      }
+    });
+}
+
+/** `phoenix:portainer`: the Portainer CE server and its agents. */
+export function portainerSchema(ctx: SecretContext) {
+  return z.strictObject({
+    version: z
+      .string()
+      .regex(PINNED_TAG, "must be a pinned image tag such as 2.27.9 (not latest)")
+      .refine((v) => !PINNED_TAG.test(v) || compareVersions(v, MIN_PORTAINER_VERSION) >= 0, {
+        message: `must be ${MIN_PORTAINER_VERSION} or later (older servers lack the stack API this project uses)`,
+      }),
+    admin_username: z.string().regex(/^\S+$/, "must be a non-empty user name without whitespace"),
+    admin_password: secretField(ctx, "portainer", "portainer.admin_password").refine(
+      (s) => !s.isDecrypted || s.reveal().length >= MIN_ADMIN_PASSWORD_LENGTH,
+      { message: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (Portainer's minimum)` },
+    ),
+    url: z.url({ protocol: /^https?$/, error: "must be an http or https URL such as http://10.0.0.101:9000" }).optional(),
+    tls: z
+      .strictObject({
+        ca_cert: z.string().regex(PEM_CERT, "must be a PEM certificate (-----BEGIN CERTIFICATE-----)").optional(),
+        insecure_skip_verify: z.boolean().default(false),
+      })
+      .refine((t) => !(t.ca_cert !== undefined && t.insecure_skip_verify), {
+        message: "set either ca_cert or insecure_skip_verify, not both",
+      })
+      .optional(),
+    agent_port: z.number().int().min(1).max(65535).default(9001),
+  });
+}
+
+/** `phoenix:environment`: the manifest environment used when an assignment names none. */
+export function environmentSchema() {
+  return z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')");
+}
+
+/** `stacks/<name>/phoenix.json`: a Docker stack manifest. Plain JSON in, no transforms, so it publishes as JSON Schema. */
+export function manifestSchema() {
+  const variable = z.union(
+    [
+      z.strictObject({
+        name: z.string().regex(VARIABLE_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+        value: z.union([z.string(), z.number(), z.boolean()]),
+      }),
+      z.strictObject({
+        name: z.string().regex(VARIABLE_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+        secret: z.string().regex(CONFIG_KEY, "must be a config key such as qdrant_api_key"),
+      }),
+    ],
+    { error: "must be {name, value} or {name, secret} (secret names a config key holding a secret)" },
+  );
+  const file = z.strictObject({
+    source: relativePath(),
+    destination: absolutePath("inside the container"),
+    service: z.string().min(1).optional(),
+  });
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      name: z.string().regex(STACK_NAME, "must be a normalised stack name (lower-case letters, digits, '-', '_')"),
+      description: z.string().optional(),
+      compose_file: relativePath(),
+      environments: z
+        .record(
+          z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')"),
+          z.strictObject({
+            variables: z.array(variable).default([]),
+            files: z.array(file).default([]),
+          }),
+        )
+        .refine((e) => Object.keys(e).length > 0, { message: "must define at least one environment" }),
+      traefik_service: z
+        .strictObject({
+          service: z.string().min(1),
+          host: z.string().regex(HOSTNAME, "must be a host name such as qdrant.internal.example.com"),
+          port: z.number().int().min(1).max(65535),
+          entrypoints: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).default(["websecure"]),
+          tls: z.boolean().default(true),
+        })
+        .optional(),
+    })
+    .meta({
+      title: "phoenix stack manifest",
+      description: "A Docker Compose stack deployed through Portainer: stacks/<name>/phoenix.json beside its compose file.",
+    });
+}
+
+export type ProxmoxConfig = z.output<ReturnType<typeof proxmoxSchema>>;
+export type VmConfig = z.output<ReturnType<typeof vmSchema>>;
+export type LxcConfig = z.output<ReturnType<typeof lxcSchema>>;
+export type PortainerConfig = z.output<ReturnType<typeof portainerSchema>>;
+export type Manifest = z.output<ReturnType<typeof manifestSchema>>;
+export type ManifestVariable = Manifest["environments"][string]["variables"][number];

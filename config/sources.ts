@@ -1,0 +1,62 @@
+/**
+ * Where raw configuration comes from: a `Pulumi.<stack>.yaml` file (offline, never decrypted) or
+ * the Pulumi runtime (decrypted by the engine, secret keys marked).
+ */
+import * as fs from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { RawConfig } from "./validate";
+
+/** A stack file that cannot be read as a Pulumi stack config. */
+export class StackFileError extends Error {}
+
+/**
+ * Reads `Pulumi.<stack>.yaml`. Encrypted values stay `{secure: ...}`: they count as present and
+ * are never decrypted here.
+ */
+export function readStackFile(file: string): RawConfig {
+  if (!fs.existsSync(file)) throw new StackFileError(`${file} does not exist`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new StackFileError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (doc === null || doc === undefined) return { values: {}, secretKeys: new Set() };
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new StackFileError(`${file} must be a YAML map with a config key`);
+  const config = (doc as Record<string, unknown>)["config"] ?? {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new StackFileError(`${file}: config must be a map of keys to values`);
+  return { values: config as Record<string, unknown>, secretKeys: new Set() };
+}
+
+const STRUCTURED = /^\s*[[{]/;
+
+/**
+ * Reads the program's configuration from the Pulumi runtime: values are decrypted, and the keys
+ * holding secrets are listed by the engine (`PULUMI_CONFIG_SECRET_KEYS`). Structured values arrive
+ * JSON-encoded.
+ */
+export function readRuntimeConfig(project: string): RawConfig {
+  // Loaded here, not at module top, so `npm run plan` never loads the Pulumi SDK.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
+    allConfig(): Record<string, string>;
+    isConfigSecret?(k: string): boolean;
+  };
+  const all = runtimeConfig.allConfig();
+  const values: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  for (const [k, v] of Object.entries(all)) {
+    if (!k.startsWith(`${project}:`)) continue;
+    let value: unknown = v;
+    if (STRUCTURED.test(v)) {
+      try {
+        value = JSON.parse(v);
+      } catch {
+        value = v;
+      }
+    }
+    values[k] = value;
+    if (runtimeConfig.isConfigSecret?.(k)) secretKeys.add(k);
+  }
+  return { values, secretKeys };
+}

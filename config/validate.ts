@@ -1,0 +1,406 @@
+/**
+ * Parses and cross-checks a whole site once: the `phoenix:*` stack config and every stack manifest
+ * under `stacks/`. Every problem is collected with its path; nothing is thrown for user errors.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import {
+  PROJECT,
+  SITE_KEYS,
+  environmentSchema,
+  lxcSchema,
+  manifestSchema,
+  portainerSchema,
+  proxmoxSchema,
+  vmSchema,
+  type LxcConfig,
+  type Manifest,
+  type PortainerConfig,
+  type ProxmoxConfig,
+  type SecretContext,
+  type VmConfig,
+} from "./schema";
+import { Secret } from "./secret";
+import { addressOf, inSubnet } from "./net";
+
+/** One problem in the configuration, with the config path or file it is about. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Raw configuration: `phoenix:<key>` to value, as a stack file or the Pulumi runtime holds it. */
+export interface RawConfig {
+  /** Values by full key (`phoenix:vms`). Structured values are already parsed. Encrypted ones read `{secure: ...}`. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** Full keys the Pulumi runtime marks as secret (empty when reading a stack file). */
+  readonly secretKeys: ReadonlySet<string>;
+}
+
+/** A VM or an LXC container, with what the cross-checks and the program need in common. */
+export interface Guest {
+  readonly kind: "vm" | "lxc";
+  /** The VMID or CTID. */
+  readonly id: number;
+  readonly name: string;
+  /** The config path of this guest, e.g. `phoenix:vms[0]`. */
+  readonly path: string;
+  /** The IPv4 address without prefix. */
+  readonly ip: string;
+  readonly hasDocker: boolean;
+  readonly portainerRole?: "primary" | "agent";
+  readonly config: VmConfig | LxcConfig;
+}
+
+/** A stack manifest with its compose file read. */
+export interface StackDefinition {
+  readonly name: string;
+  /** The stack folder, absolute. */
+  readonly dir: string;
+  /** The manifest path relative to the project, for messages: `stacks/<name>/phoenix.json`. */
+  readonly manifestPath: string;
+  readonly manifest: Manifest;
+  /** The compose file's text, exactly as on disk. */
+  readonly composeContent: string;
+  /** The service names the compose file defines. */
+  readonly services: readonly string[];
+}
+
+/** A variable as deployed: a plain value or a secret. */
+export type DeploymentVariable =
+  | { readonly name: string; readonly value: string }
+  | { readonly name: string; readonly secret: Secret; readonly configKey: string };
+
+/** A config file shipped with a deployment. */
+export interface DeploymentFile {
+  /** The source path relative to the stack folder. */
+  readonly source: string;
+  readonly destination: string;
+  readonly service?: string;
+  readonly content: string;
+}
+
+/** One `docker_stacks` assignment, resolved: a stack in an environment on a guest. */
+export interface Deployment {
+  readonly stack: string;
+  readonly environment: string;
+  readonly guest: Guest;
+  /** The assignment's config path, e.g. `phoenix:vms[1].docker_stacks[0]`. */
+  readonly path: string;
+  readonly variables: readonly DeploymentVariable[];
+  readonly files: readonly DeploymentFile[];
+}
+
+/** The validated site: frozen, typed, complete. */
+export interface SiteConfig {
+  readonly proxmox: ProxmoxConfig;
+  readonly vms: readonly VmConfig[];
+  readonly lxcs: readonly LxcConfig[];
+  readonly guests: readonly Guest[];
+  /** Present when any guest has a Portainer role. `url` is resolved (default `https://<primary ip>:9443`). */
+  readonly portainer?: PortainerConfig & { readonly url: string };
+  readonly environment?: string;
+  readonly stacks: Readonly<Record<string, StackDefinition>>;
+  readonly deployments: readonly Deployment[];
+}
+
+export type ValidationResult = { ok: true; site: SiteConfig } | { ok: false; problems: Problem[] };
+
+/** Renders a zod issue path after a prefix: `phoenix:vms` + [0, "network_config", "ip"]. */
+export function formatPath(prefix: string, parts: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const p of parts) {
+    if (typeof p === "number") out += `[${p}]`;
+    else out += out === "" ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function issuesToProblems(prefix: string, issues: readonly z.core.$ZodIssue[]): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push({ path: formatPath(prefix, [...issue.path, key]), message: "unknown key" });
+      continue;
+    }
+    let message = issue.message;
+    if (issue.code === "invalid_type" && /received undefined$/.test(message)) message = `is required (${issue.expected})`;
+    out.push({ path: formatPath(prefix, issue.path), message });
+  }
+  return out;
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix: string, problems: Problem[]): z.output<S> | undefined {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  problems.push(...issuesToProblems(prefix, r.error.issues));
+  return undefined;
+}
+
+/** Reads every `stacks/<name>/phoenix.json` with its compose file. Problems name the manifest file. */
+export function loadStacks(stacksDir: string, projectDir: string, problems: Problem[]): Record<string, StackDefinition> {
+  const stacks: Record<string, StackDefinition> = {};
+  if (!fs.existsSync(stacksDir)) return stacks;
+  const schema = manifestSchema();
+  for (const entry of fs.readdirSync(stacksDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory()) continue;
+    const dir = path.join(stacksDir, entry.name);
+    const file = path.join(dir, "phoenix.json");
+    if (!fs.existsSync(file)) continue;
+    const shown = path.relative(projectDir, file);
+    let json: unknown;
+    try {
+      json = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      problems.push({ path: shown, message: `is not valid JSON: ${(e as Error).message}` });
+      continue;
+    }
+    const manifest = parseWith(schema, json, `${shown}: `, problems);
+    if (!manifest) continue;
+    const before = problems.length;
+    if (manifest.name !== entry.name) {
+      problems.push({ path: `${shown}: name`, message: `must equal its folder name "${entry.name}"` });
+    }
+    const compose = readCompose(dir, manifest.compose_file, `${shown}: compose_file`, problems);
+    for (const [envName, env] of Object.entries(manifest.environments)) {
+      env.files.forEach((f, i) => {
+        const where = `${shown}: environments.${envName}.files[${i}]`;
+        const src = path.join(dir, f.source);
+        if (!fs.existsSync(src) || !fs.statSync(src).isFile()) {
+          problems.push({ path: `${where}.source`, message: `file ${path.relative(projectDir, src)} does not exist` });
+        }
+        if (compose && f.service !== undefined && !compose.services.includes(f.service)) {
+          problems.push({ path: `${where}.service`, message: `service "${f.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})` });
+        }
+      });
+    }
+    const traefik = manifest.traefik_service;
+    if (compose && traefik && !compose.services.includes(traefik.service)) {
+      problems.push({ path: `${shown}: traefik_service.service`, message: `service "${traefik.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})` });
+    }
+    if (compose && problems.length === before) {
+      stacks[manifest.name] = { name: manifest.name, dir, manifestPath: shown, manifest, composeContent: compose.content, services: compose.services };
+    }
+  }
+  return stacks;
+}
+
+function readCompose(dir: string, rel: string, where: string, problems: Problem[]): { content: string; services: string[] } | undefined {
+  const file = path.join(dir, rel);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    problems.push({ path: where, message: `file ${rel} does not exist in ${path.basename(dir)}/` });
+    return undefined;
+  }
+  const content = fs.readFileSync(file, "utf8");
+  let doc: unknown;
+  try {
+    doc = parseYaml(content);
+  } catch (e) {
+    problems.push({ path: where, message: `${rel} is not valid YAML: ${(e as Error).message.split("\n")[0]}` });
+    return undefined;
+  }
+  const services = isMap(doc) ? doc["services"] : undefined;
+  if (!isMap(services) || Object.keys(services).length === 0) {
+    problems.push({ path: where, message: `${rel} must be a compose file with a non-empty services map` });
+    return undefined;
+  }
+  return { content, services: Object.keys(services) };
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads a `phoenix:<key>` secret referenced by a manifest variable. */
+function readSecretKey(raw: RawConfig, key: string): { secret?: Secret; problem?: string } {
+  const v = raw.values[key];
+  if (v === undefined || v === null) return { problem: `config key ${key} is not set` };
+  if (isMap(v) && typeof v["secure"] === "string") return { secret: Secret.encrypted(key) };
+  if (typeof v === "string" && raw.secretKeys.has(key)) return { secret: Secret.of(v, key) };
+  return { problem: `config key ${key} must be stored as a secret, not in plain text` };
+}
+
+/** The full config key a manifest's `secret` names: `qdrant_api_key` means `phoenix:qdrant_api_key`. */
+export function secretConfigKey(name: string): string {
+  return name.includes(":") ? name : `${PROJECT}:${name}`;
+}
+
+/**
+ * Validates a whole site. `stacksDir` holds the stack manifests; `projectDir` is used to print
+ * manifest paths relative to the project.
+ */
+export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectDir: string }): ValidationResult {
+  const problems: Problem[] = [];
+  const ctx: SecretContext = { secretKeys: raw.secretKeys };
+  const key = (k: string) => `${PROJECT}:${k}`;
+
+  const stacks = loadStacks(opts.stacksDir, opts.projectDir, problems);
+  const referencedSecrets = new Set<string>();
+  for (const s of Object.values(stacks)) {
+    for (const env of Object.values(s.manifest.environments)) {
+      for (const v of env.variables) if ("secret" in v) referencedSecrets.add(secretConfigKey(v.secret));
+    }
+  }
+  for (const k of Object.keys(raw.values)) {
+    if (!k.startsWith(`${PROJECT}:`)) continue;
+    const short = k.slice(PROJECT.length + 1);
+    if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k)) {
+      problems.push({ path: k, message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests)` });
+    }
+  }
+
+  const proxmox = raw.values[key("proxmox")] === undefined
+    ? (problems.push({ path: key("proxmox"), message: "is required (endpoint, node_name, api_token)" }), undefined)
+    : parseWith(proxmoxSchema(ctx), raw.values[key("proxmox")], key("proxmox"), problems);
+  const environment = raw.values[key("environment")] === undefined
+    ? undefined
+    : parseWith(environmentSchema(), raw.values[key("environment")], key("environment"), problems);
+  const portainerRaw = raw.values[key("portainer")];
+  const portainer = portainerRaw === undefined ? undefined : parseWith(portainerSchema(ctx), portainerRaw, key("portainer"), problems);
+
+  const vms = parseList(raw.values[key("vms")], key("vms"), vmSchema(), problems);
+  const lxcs = parseList(raw.values[key("lxcs")], key("lxcs"), lxcSchema(), problems);
+  const guests: Guest[] = [
+    ...vms.map(({ item, index }) => toGuest("vm", item.vmid, item, `${key("vms")}[${index}]`)),
+    ...lxcs.map(({ item, index }) => toGuest("lxc", item.ctid, item, `${key("lxcs")}[${index}]`)),
+  ];
+
+  checkGuests(guests, problems);
+  const hasRoles = guests.some((g) => g.portainerRole !== undefined);
+  if (hasRoles && portainerRaw === undefined) {
+    problems.push({ path: key("portainer"), message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" });
+  }
+  const primary = guests.find((g) => g.portainerRole === "primary");
+
+  const deployments: Deployment[] = [];
+  for (const g of guests) {
+    g.config.docker_stacks.forEach((a, i) => {
+      const where = `${g.path}.docker_stacks[${i}]`;
+      const stack = stacks[a.name];
+      if (!stack) {
+        const known = Object.keys(stacks);
+        problems.push({ path: `${where}.name`, message: `unknown stack "${a.name}" (stacks: ${known.length ? known.join(", ") : "none"})` });
+        return;
+      }
+      const envName = a.environment ?? environment;
+      if (envName === undefined) {
+        problems.push({ path: `${where}.environment`, message: `is required: set it here or set ${key("environment")}` });
+        return;
+      }
+      const env = stack.manifest.environments[envName];
+      if (!env) {
+        problems.push({
+          path: a.environment !== undefined ? `${where}.environment` : where,
+          message: `environment "${envName}" is not defined by ${stack.manifestPath} (defines: ${Object.keys(stack.manifest.environments).join(", ")})`,
+        });
+        return;
+      }
+      if (deployments.some((d) => d.guest === g && d.stack === a.name)) {
+        problems.push({ path: `${where}.name`, message: `stack "${a.name}" is already assigned to ${g.name}; a stack name is unique per Portainer environment` });
+        return;
+      }
+      const variables: DeploymentVariable[] = [];
+      env.variables.forEach((v, vi) => {
+        if ("value" in v) {
+          variables.push({ name: v.name, value: String(v.value) });
+          return;
+        }
+        const configKey = secretConfigKey(v.secret);
+        const r = readSecretKey(raw, configKey);
+        if (r.secret) variables.push({ name: v.name, secret: r.secret, configKey });
+        else problems.push({ path: `${stack.manifestPath}: environments.${envName}.variables[${vi}].secret`, message: `${r.problem} (needed by ${where}); set it with pulumi config set --secret ${configKey.startsWith(`${PROJECT}:`) ? configKey.slice(PROJECT.length + 1) : configKey} <value>` });
+      });
+      const files: DeploymentFile[] = env.files.map((f) => ({
+        source: f.source,
+        destination: f.destination,
+        ...(f.service !== undefined ? { service: f.service } : {}),
+        content: fs.readFileSync(path.join(stack.dir, f.source), "utf8"),
+      }));
+      deployments.push({ stack: a.name, environment: envName, guest: g, path: where, variables, files });
+    });
+  }
+
+  if (problems.length > 0 || !proxmox) return { ok: false, problems };
+  const site: SiteConfig = {
+    proxmox,
+    vms: vms.map((v) => v.item),
+    lxcs: lxcs.map((l) => l.item),
+    guests,
+    ...(portainer ? { portainer: { ...portainer, url: portainer.url ?? `https://${primary ? primary.ip : "127.0.0.1"}:9443` } } : {}),
+    ...(environment !== undefined ? { environment } : {}),
+    stacks,
+    deployments,
+  };
+  return { ok: true, site: deepFreeze(site) };
+}
+
+function parseList<S extends z.ZodType>(value: unknown, prefix: string, schema: S, problems: Problem[]): { item: z.output<S>; index: number }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ path: prefix, message: "must be a list" });
+    return [];
+  }
+  const out: { item: z.output<S>; index: number }[] = [];
+  value.forEach((v, index) => {
+    const item = parseWith(schema, v, `${prefix}[${index}]`, problems);
+    if (item !== undefined) out.push({ item, index });
+  });
+  return out;
+}
+
+function toGuest(kind: "vm" | "lxc", id: number, c: VmConfig | LxcConfig, p: string): Guest {
+  return {
+    kind,
+    id,
+    name: c.name,
+    path: p,
+    ip: addressOf(c.network_config.ip),
+    hasDocker: c.features.includes("docker"),
+    ...(c.portainer_role !== undefined ? { portainerRole: c.portainer_role } : {}),
+    config: c,
+  };
+}
+
+function checkGuests(guests: readonly Guest[], problems: Problem[]): void {
+  const label = (g: Guest) => `${g.path} (${g.kind === "vm" ? "VM" : "LXC"} ${g.id} "${g.name}")`;
+  guests.forEach((g, i) => {
+    const idKey = g.kind === "vm" ? "vmid" : "ctid";
+    const firstId = guests.findIndex((o) => o.id === g.id);
+    if (firstId < i) problems.push({ path: `${g.path}.${idKey}`, message: `${g.id} is already used by ${label(guests[firstId]!)}; VMs and LXCs share one id space` });
+    const firstIp = guests.findIndex((o) => o.ip === g.ip);
+    if (firstIp < i) problems.push({ path: `${g.path}.network_config.ip`, message: `${g.ip} is already used by ${label(guests[firstIp]!)}` });
+    const firstName = guests.findIndex((o) => o.name.toLowerCase() === g.name.toLowerCase());
+    if (firstName < i) problems.push({ path: `${g.path}.name`, message: `"${g.name}" is already used by ${label(guests[firstName]!)}; guest names name Portainer environments and must be unique` });
+    if (!inSubnet(g.config.network_config.gw, g.config.network_config.ip)) {
+      problems.push({ path: `${g.path}.network_config.gw`, message: `${g.config.network_config.gw} is outside the guest's subnet ${g.config.network_config.ip}` });
+    }
+    if (!g.hasDocker && g.portainerRole !== undefined) {
+      problems.push({ path: `${g.path}.portainer_role`, message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.config.features.join(", ") || "none"})` });
+    }
+    if (g.config.docker_stacks.length > 0) {
+      if (!g.hasDocker) problems.push({ path: `${g.path}.docker_stacks`, message: "needs the docker feature on this guest" });
+      else if (g.portainerRole === undefined) problems.push({ path: `${g.path}.docker_stacks`, message: 'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent' });
+    }
+    if (g.kind === "lxc" && g.hasDocker) {
+      const f = (g.config as LxcConfig).proxmox_features;
+      if (!f.nesting || !f.keyctl) problems.push({ path: `${g.path}.proxmox_features`, message: "Docker inside an LXC needs nesting: true and keyctl: true" });
+    }
+  });
+  const primaries = guests.filter((g) => g.portainerRole === "primary");
+  const agents = guests.filter((g) => g.portainerRole === "agent");
+  if (primaries.length > 1) {
+    for (const g of primaries.slice(1)) problems.push({ path: `${g.path}.portainer_role`, message: `only one guest may be "primary"; ${label(primaries[0]!)} already is` });
+  } else if (primaries.length === 0 && agents.length > 0) {
+    problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === "object" && o !== null && !Object.isFrozen(o) && !(o instanceof Secret)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
