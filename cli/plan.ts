@@ -86,7 +86,9 @@ export function main(argv: readonly string[], projectDir: string, out: (s: strin
 
 if (require.main === module) {
   try {
-    process.exitCode = main(process.argv.slice(2), path.resolve(__dirname, ".."), (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s + "\n"));
+    // PHOENIX_PROJECT_DIR points the command at another project folder (used by the tests).
+    const projectDir = process.env["PHOENIX_PROJECT_DIR"] ?? path.resolve(__dirname, "..");
+    process.exitCode = main(process.argv.slice(2), projectDir, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s + "\n"));
   } catch (e) {
     process.stderr.write(`plan: internal error: ${(e as Error).message}\n`);
     process.exitCode = 1;

@@ -113,7 +113,7 @@ export function formatPath(prefix: string, parts: readonly PropertyKey[]): strin
   let out = prefix;
   for (const p of parts) {
     if (typeof p === "number") out += `[${p}]`;
-    else out += out === "" ? String(p) : `.${String(p)}`;
+    else out += out === "" || out.endsWith(": ") ? String(p) : `.${String(p)}`;
   }
   return out;
 }
@@ -140,7 +140,12 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix: strin
 }
 
 /** Reads every `stacks/<name>/phoenix.json` with its compose file. Problems name the manifest file. */
-export function loadStacks(stacksDir: string, projectDir: string, problems: Problem[]): Record<string, StackDefinition> {
+export function loadStacks(
+  stacksDir: string,
+  projectDir: string,
+  problems: Problem[],
+  broken: Set<string> = new Set(),
+): Record<string, StackDefinition> {
   const stacks: Record<string, StackDefinition> = {};
   if (!fs.existsSync(stacksDir)) return stacks;
   const schema = manifestSchema();
@@ -150,6 +155,7 @@ export function loadStacks(stacksDir: string, projectDir: string, problems: Prob
     const file = path.join(dir, "phoenix.json");
     if (!fs.existsSync(file)) continue;
     const shown = path.relative(projectDir, file);
+    broken.add(entry.name);
     let json: unknown;
     try {
       json = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -182,6 +188,7 @@ export function loadStacks(stacksDir: string, projectDir: string, problems: Prob
     }
     if (compose && problems.length === before) {
       stacks[manifest.name] = { name: manifest.name, dir, manifestPath: shown, manifest, composeContent: compose.content, services: compose.services };
+      broken.delete(entry.name);
     }
   }
   return stacks;
@@ -236,7 +243,9 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   const ctx: SecretContext = { secretKeys: raw.secretKeys };
   const key = (k: string) => `${PROJECT}:${k}`;
 
-  const stacks = loadStacks(opts.stacksDir, opts.projectDir, problems);
+  // Manifests that failed to load are already reported; checks that depend on them stay quiet.
+  const brokenStacks = new Set<string>();
+  const stacks = loadStacks(opts.stacksDir, opts.projectDir, problems, brokenStacks);
   const referencedSecrets = new Set<string>();
   for (const s of Object.values(stacks)) {
     for (const env of Object.values(s.manifest.environments)) {
@@ -246,7 +255,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   for (const k of Object.keys(raw.values)) {
     if (!k.startsWith(`${PROJECT}:`)) continue;
     const short = k.slice(PROJECT.length + 1);
-    if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k)) {
+    if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k) && brokenStacks.size === 0) {
       problems.push({ path: k, message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests)` });
     }
   }
@@ -267,7 +276,8 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     ...lxcs.map(({ item, index }) => toGuest("lxc", item.ctid, item, `${key("lxcs")}[${index}]`)),
   ];
 
-  checkGuests(guests, problems);
+  const allGuestsParsed = vms.length === listLength(raw.values[key("vms")]) && lxcs.length === listLength(raw.values[key("lxcs")]);
+  checkGuests(guests, allGuestsParsed, problems);
   const hasRoles = guests.some((g) => g.portainerRole !== undefined);
   if (hasRoles && portainerRaw === undefined) {
     problems.push({ path: key("portainer"), message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" });
@@ -280,6 +290,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
       const where = `${g.path}.docker_stacks[${i}]`;
       const stack = stacks[a.name];
       if (!stack) {
+        if (brokenStacks.has(a.name)) return;
         const known = Object.keys(stacks);
         problems.push({ path: `${where}.name`, message: `unknown stack "${a.name}" (stacks: ${known.length ? known.join(", ") : "none"})` });
         return;
@@ -363,7 +374,13 @@ function toGuest(kind: "vm" | "lxc", id: number, c: VmConfig | LxcConfig, p: str
   };
 }
 
-function checkGuests(guests: readonly Guest[], problems: Problem[]): void {
+function listLength(v: unknown): number {
+  if (v === undefined || v === null) return 0;
+  return Array.isArray(v) ? v.length : -1;
+}
+
+/** Cross-checks between guests. Role counts are checked only when every guest parsed, so one bad guest does not cascade. */
+function checkGuests(guests: readonly Guest[], allParsed: boolean, problems: Problem[]): void {
   const label = (g: Guest) => `${g.path} (${g.kind === "vm" ? "VM" : "LXC"} ${g.id} "${g.name}")`;
   guests.forEach((g, i) => {
     const idKey = g.kind === "vm" ? "vmid" : "ctid";
@@ -392,7 +409,7 @@ function checkGuests(guests: readonly Guest[], problems: Problem[]): void {
   const agents = guests.filter((g) => g.portainerRole === "agent");
   if (primaries.length > 1) {
     for (const g of primaries.slice(1)) problems.push({ path: `${g.path}.portainer_role`, message: `only one guest may be "primary"; ${label(primaries[0]!)} already is` });
-  } else if (primaries.length === 0 && agents.length > 0) {
+  } else if (primaries.length === 0 && agents.length > 0 && allParsed) {
     problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
   }
 }

@@ -1,0 +1,114 @@
+// Proves: `npm run plan` prints the example sites, its --json document, and on bad input exits 1
+// listing every problem without a stack trace (checked in-process and once as a real process).
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main, parseArgs } from "../../cli/plan";
+import { PROJECT_DIR } from "../helpers/site";
+
+function run(argv: string[], projectDir = PROJECT_DIR) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = main(argv, projectDir, (s) => out.push(s), (s) => err.push(s));
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** A project folder with the example stacks and a given Pulumi.<name>.yaml. */
+function projectWith(stackFile: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-plan-"));
+  fs.cpSync(path.join(PROJECT_DIR, "stacks"), path.join(dir, "stacks"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stackFile);
+  return dir;
+}
+
+describe("plan", () => {
+  it("prints the prod site", () => {
+    const r = run(["--stack", "prod"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe("");
+    expect(r.out.split("\n")).toEqual(expect.arrayContaining([
+      "  VM  1001 Portainer: 4 cores, 8192 MB, 32 GB, 10.0.0.101/24 via 10.0.0.1, clone of VM 9000",
+      "  VM  1002 Dr-Phoenix: 4 cores, 4096 MB, 64 GB, 10.0.0.102/24 via 10.0.0.1, clone of VM 9000",
+      "Portainer 2.27.9 at https://10.0.0.101:9443 (admin admin):",
+      "  server on Portainer: portainer/portainer-ce:2.27.9, ports 9443",
+      "  agent on Dr-Phoenix: portainer/agent:2.27.9, port 9001",
+      "  Dr-Phoenix: agent tcp://10.0.0.102:9001",
+      "  qdrant_service on Dr-Phoenix (environment production)",
+      "      QDRANT_LOG_LEVEL=INFO",
+      "      QDRANT_API_KEY=[secret]",
+      "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
+    ]));
+  });
+
+  it("prints the dev site's JSON document", () => {
+    const r = run(["--stack", "dev", "--json"]);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out);
+    expect(Object.keys(d)).toEqual(["stack", "environment", "proxmox", "guests", "portainer", "environments", "stacks"]);
+    expect(d.environment).toBe("testing");
+    expect(d.guests.map((g: { kind: string; id: number; name: string; ip: string }) => [g.kind, g.id, g.name, g.ip])).toEqual([
+      ["vm", 2001, "dev-portainer", "10.0.0.201/24"],
+      ["lxc", 2002, "dev-apps", "10.0.0.202/24"],
+    ]);
+    expect(d.portainer.server).toEqual({ guest: "dev-portainer", image: "portainer/portainer-ce:2.27.9", ports: [9443, 9000] });
+    expect(d.environments).toEqual([{ name: "dev-apps", guest: "dev-apps", type: "agent", url: "tcp://10.0.0.202:9001" }]);
+    expect(d.stacks.map((s: { name: string; environment: string; guest: string }) => [s.name, s.environment, s.guest])).toEqual([
+      ["qdrant_service", "testing", "dev-apps"],
+      ["thinkheads_ai_app", "testing", "dev-apps"],
+    ]);
+    expect(d.stacks[1].variables).toEqual([
+      { name: "APP_ENV", value: "testing", secret: false },
+      { name: "LOG_LEVEL", value: "debug", secret: false },
+      { name: "QDRANT_URL", value: "http://10.0.0.202:6333", secret: false },
+      { name: "SESSION_SECRET", value: "[secret]", secret: true },
+    ]);
+    expect(r.out).not.toMatch(/v1:[A-Za-z0-9+/=]{16}:/);
+  });
+
+  it("lists every problem of a bad stack file and exits 1", () => {
+    const dir = projectWith([
+      "config:",
+      "  phoenix:proxmox: { endpoint: 'http://pve', node_name: pve, api_token: plain }",
+      "  phoenix:vms:",
+      "    - { vmid: 5, name: a, clone_from_vmid: 9000, cores: 1, memory_mb: 512, disk_size_gb: 8, network_config: { ip: 10.0.0.5/24, gw: 10.0.9.1 }, user_config: { username: u } }",
+      "",
+    ].join("\n"));
+    try {
+      const r = run(["--stack", "bad"], dir);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe("");
+      expect(r.err.split("\n")).toEqual([
+        "plan: 3 problems in Pulumi.bad.yaml and the stack manifests:",
+        "  phoenix:proxmox.endpoint: must be an https URL such as https://10.0.0.13:8006",
+        "  phoenix:proxmox.api_token: must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>",
+        "  phoenix:vms[0].vmid: Too small: expected number to be >=100",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a missing stack file and bad usage", () => {
+    expect(run(["--stack", "nope"])).toEqual({ code: 1, out: "", err: "plan: Pulumi.nope.yaml: the file does not exist" });
+    expect(run([]).code).toBe(2);
+    expect(parseArgs(["--stack", "dev", "--verbose"])).toEqual({ error: "unknown argument --verbose\nusage: npm run plan -- --stack <name> [--json]" });
+  });
+
+  it("exits 1 with no stack trace as a real process", () => {
+    const dir = projectWith("config:\n  phoenix:vms: 3\n");
+    fs.mkdirSync(path.join(dir, "cli"));
+    try {
+      const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "cli/plan.ts"), "--stack", "bad"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        env: { ...process.env, PHOENIX_PROJECT_DIR: dir },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe("plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, api_token)\n  phoenix:vms: must be a list\n");
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

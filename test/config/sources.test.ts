@@ -1,0 +1,57 @@
+// Proves: stack files are read without decrypting secrets, and runtime config (as the Pulumi engine
+// hands it over: JSON-encoded structured values, secret keys listed) becomes the same raw config.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { readRuntimeConfig, readStackFile, StackFileError } from "../../config/sources";
+import { PROJECT_DIR } from "../helpers/site";
+
+describe("readStackFile", () => {
+  it("keeps encrypted values as {secure} and marks no key secret", () => {
+    const raw = readStackFile(path.join(PROJECT_DIR, "Pulumi.prod.yaml"));
+    expect(raw.secretKeys.size).toBe(0);
+    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toEqual({ secure: expect.stringMatching(/^v1:/) });
+    expect(raw.values["phoenix:environment"]).toBe("production");
+  });
+
+  it.each([
+    ["missing file", null, "does not exist"],
+    ["not YAML", "config: [\n", "is not valid YAML: "],
+    ["a list", "- a\n", "must be a YAML map with a config key"],
+    ["config not a map", "config: 3\n", "config must be a map of keys to values"],
+  ])("rejects %s", (_name, content, message) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-stackfile-"));
+    const file = path.join(dir, "Pulumi.x.yaml");
+    if (content !== null) fs.writeFileSync(file, content);
+    try {
+      expect(() => readStackFile(file)).toThrow(StackFileError);
+      expect(() => readStackFile(file)).toThrow(message);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("readRuntimeConfig", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+  it("parses structured values and lists secret keys, ignoring other projects", () => {
+    pulumi.runtime.setAllConfig(
+      {
+        "phoenix:proxmox": JSON.stringify({ endpoint: "https://pve:8006", api_token: "tok" }),
+        "phoenix:environment": "testing",
+        "phoenix:qdrant_api_key": "k",
+        "other:thing": "x",
+      },
+      ["phoenix:proxmox", "phoenix:qdrant_api_key"],
+    );
+    const raw = readRuntimeConfig("phoenix");
+    expect(raw.values).toEqual({
+      "phoenix:proxmox": { endpoint: "https://pve:8006", api_token: "tok" },
+      "phoenix:environment": "testing",
+      "phoenix:qdrant_api_key": "k",
+    });
+    expect([...raw.secretKeys].sort()).toEqual(["phoenix:proxmox", "phoenix:qdrant_api_key"]);
+  });
+});

@@ -1,0 +1,236 @@
+// Proves: validateSite accepts a valid site and reports every invalid config or manifest with its exact path and message.
+// Does not prove: how the Pulumi runtime hands config over (see sources.test.ts) or what the program builds from it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { validateSite, type Problem } from "../../config/validate";
+import { Secret } from "../../config/secret";
+import { EXAMPLE_STACKS, PROJECT_DIR, SECRET_KEYS, editJson, rawConfig, scratchStacks, validValues } from "../helpers/site";
+
+type Values = Record<string, unknown>;
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests reach into untyped raw config */
+const vm = (v: Values, i: number): any => (v["phoenix:vms"] as any[])[i];
+const lxc = (v: Values, i: number): any => (v["phoenix:lxcs"] as any[])[i];
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+function problemsOf(values: Values, opts: { stacksDir?: string; secretKeys?: string[] } = {}): Problem[] {
+  const r = validateSite(rawConfig(values, opts.secretKeys), { stacksDir: opts.stacksDir ?? EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+  return r.ok ? [] : r.problems;
+}
+
+describe("validateSite on a valid site", () => {
+  it("returns a frozen model with resolved deployments and secrets", () => {
+    const r = validateSite(rawConfig(validValues()), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const site = r.site;
+    expect(Object.isFrozen(site)).toBe(true);
+    expect(Object.isFrozen(site.vms[0])).toBe(true);
+    expect(site.guests.map((g) => [g.kind, g.id, g.name, g.ip, g.portainerRole])).toEqual([
+      ["vm", 1001, "Portainer", "10.0.0.101", "primary"],
+      ["vm", 1002, "Dr-Phoenix", "10.0.0.102", "agent"],
+      ["lxc", 2002, "dev-apps", "10.0.0.202", "agent"],
+    ]);
+    expect(site.portainer?.url).toBe("https://10.0.0.101:9443");
+    expect(site.portainer?.agent_port).toBe(9001);
+    expect(site.proxmox.insecure).toBe(false);
+    expect(site.proxmox.api_token).toBeInstanceOf(Secret);
+    expect(site.proxmox.api_token.reveal()).toBe("root@pam!phoenix=11111111-2222-3333-4444-555555555555");
+    expect(site.deployments.map((d) => [d.stack, d.environment, d.guest.name, d.path])).toEqual([
+      ["qdrant_service", "production", "Dr-Phoenix", "phoenix:vms[1].docker_stacks[0]"],
+      ["thinkheads_ai_app", "testing", "dev-apps", "phoenix:lxcs[0].docker_stacks[0]"],
+    ]);
+    const qdrant = site.deployments[0]!;
+    expect(qdrant.variables[0]).toEqual({ name: "QDRANT_LOG_LEVEL", value: "INFO" });
+    const key = qdrant.variables[1]!;
+    expect("secret" in key && key.secret.reveal()).toBe("qdrant-key");
+    expect(qdrant.files).toEqual([
+      {
+        source: "config/production.yaml",
+        destination: "/qdrant/config/local.yaml",
+        service: "qdrant",
+        content: fs.readFileSync(path.join(EXAMPLE_STACKS, "qdrant_service/config/production.yaml"), "utf8"),
+      },
+    ]);
+    expect(site.stacks["qdrant_service"]?.services).toEqual(["qdrant"]);
+    expect(site.stacks["thinkheads_ai_app"]?.services).toEqual(["app", "cache"]);
+  });
+
+  it("uses phoenix:environment for assignments that name none", () => {
+    const v = validValues();
+    delete vm(v, 1).docker_stacks[0].environment;
+    const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    expect(r.ok && r.site.deployments[0]!.environment).toBe("production");
+  });
+
+  it("honours an explicit portainer url and ignores keys of other namespaces", () => {
+    const v = validValues();
+    (v["phoenix:portainer"] as Values)["url"] = "http://10.0.0.101:9000";
+    v["proxmoxve:endpoint"] = "https://elsewhere:8006";
+    const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    expect(r.ok && r.site.portainer?.url).toBe("http://10.0.0.101:9000");
+  });
+
+  it("counts encrypted stack-file secrets as present without decrypting them", () => {
+    const v = validValues();
+    (v["phoenix:proxmox"] as Values)["api_token"] = { secure: "v1:abc:def" };
+    (v["phoenix:portainer"] as Values)["admin_password"] = { secure: "v1:abc:def" };
+    v["phoenix:qdrant_api_key"] = { secure: "v1:abc:def" };
+    v["phoenix:thinkheads_session_secret"] = { secure: "v1:abc:def" };
+    const r = validateSite(rawConfig(v, []), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.site.proxmox.api_token.isDecrypted).toBe(false);
+    expect(() => r.site.proxmox.api_token.reveal()).toThrow("The secret phoenix:proxmox.api_token is encrypted and was not decrypted");
+  });
+
+  it("accepts a site with no guests and no Portainer", () => {
+    const v = validValues();
+    delete v["phoenix:vms"];
+    delete v["phoenix:lxcs"];
+    delete v["phoenix:portainer"];
+    delete v["phoenix:qdrant_api_key"];
+    delete v["phoenix:thinkheads_session_secret"];
+    expect(problemsOf(v)).toEqual([]);
+  });
+});
+
+/** Invalid site configurations: each mutates the valid site and lists the exact problems. */
+const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
+  ["missing proxmox", (v) => delete v["phoenix:proxmox"], [{ path: "phoenix:proxmox", message: "is required (endpoint, node_name, api_token)" }]],
+  ["proxmox endpoint not https", (v) => ((v["phoenix:proxmox"] as Values)["endpoint"] = "http://10.0.0.13:8006"), [{ path: "phoenix:proxmox.endpoint", message: "must be an https URL such as https://10.0.0.13:8006" }]],
+  ["missing api token", (v) => delete (v["phoenix:proxmox"] as Values)["api_token"], [{ path: "phoenix:proxmox.api_token", message: "must be a secret string (set it with pulumi config set --secret)" }]],
+  ["api token in plain text", (v) => v, [{ path: "phoenix:proxmox.api_token", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>" }], SECRET_KEYS.filter((k) => k !== "phoenix:proxmox")],
+  ["unknown key in proxmox", (v) => ((v["phoenix:proxmox"] as Values)["nodename"] = "x"), [{ path: "phoenix:proxmox.nodename", message: "unknown key" }]],
+  ["insecure not a boolean", (v) => ((v["phoenix:proxmox"] as Values)["insecure"] = "yes"), [{ path: "phoenix:proxmox.insecure", message: "Invalid input: expected boolean, received string" }]],
+  ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, and secrets named by stack manifests)" }]],
+  ["vms not a list", (v) => (v["phoenix:vms"] = { vmid: 1 }), [{ path: "phoenix:vms", message: "must be a list" }]],
+  ["vmid below 100", (v) => (vm(v, 0).vmid = 99), [{ path: "phoenix:vms[0].vmid", message: "Too small: expected number to be >=100" }]],
+  ["missing cores", (v) => delete vm(v, 0).cores, [{ path: "phoenix:vms[0].cores", message: "is required (number)" }]],
+  ["fractional memory", (v) => (vm(v, 0).memory_mb = 1024.5), [{ path: "phoenix:vms[0].memory_mb", message: "Invalid input: expected int, received number" }]],
+  ["bad guest name", (v) => (vm(v, 0).name = "Portainer Server"), [{ path: "phoenix:vms[0].name", message: "must be a DNS label: letters, digits and hyphens, at most 63 characters" }]],
+  ["unknown feature", (v) => (vm(v, 0).features = ["docker", "nvidia"]), [{ path: "phoenix:vms[0].features[1]", message: 'Invalid option: expected one of "base_setup"|"docker"' }]],
+  ["feature twice", (v) => (vm(v, 0).features = ["docker", "docker"]), [{ path: "phoenix:vms[0].features", message: "must not list a feature twice" }]],
+  ["ip without prefix", (v) => (vm(v, 0).network_config.ip = "10.0.0.101"), [{ path: "phoenix:vms[0].network_config.ip", message: "must be an IPv4 address with a prefix length, e.g. 10.0.0.101/24" }]],
+  ["bad gateway", (v) => (vm(v, 0).network_config.gw = "10.0.0.300"), [{ path: "phoenix:vms[0].network_config.gw", message: "must be an IPv4 address, e.g. 10.0.0.1" }]],
+  ["gateway outside subnet", (v) => (vm(v, 1).network_config.gw = "10.0.1.1"), [{ path: "phoenix:vms[1].network_config.gw", message: "10.0.1.1 is outside the guest's subnet 10.0.0.102/24" }]],
+  ["unknown portainer role", (v) => (vm(v, 0).portainer_role = "server"), [{ path: "phoenix:vms[0].portainer_role", message: 'Invalid option: expected one of "primary"|"agent"' }]],
+  ["vm without username", (v) => (vm(v, 0).user_config = {}), [{ path: "phoenix:vms[0].user_config.username", message: "is required (string)" }]],
+  ["seed key docker_compose_files", (v) => (vm(v, 0).docker_compose_files = []), [{ path: "phoenix:vms[0].docker_compose_files", message: "unknown key" }]],
+  ["nfs mount point not absolute", (v) => (vm(v, 0).volumes = [{ type: "nfs", name: "data", path: "/export/data", mount_point: "data" }]), [{ path: "phoenix:vms[0].volumes[0].mount_point", message: "must be an absolute path (inside the guest)" }]],
+  ["duplicate vmid", (v) => (vm(v, 1).vmid = 1001), [{ path: "phoenix:vms[1].vmid", message: '1001 is already used by phoenix:vms[0] (VM 1001 "Portainer"); VMs and LXCs share one id space' }]],
+  ["ctid clashing with a vmid", (v) => (lxc(v, 0).ctid = 1002), [{ path: "phoenix:lxcs[0].ctid", message: '1002 is already used by phoenix:vms[1] (VM 1002 "Dr-Phoenix"); VMs and LXCs share one id space' }]],
+  ["duplicate ip", (v) => (lxc(v, 0).network_config.ip = "10.0.0.102/24"), [{ path: "phoenix:lxcs[0].network_config.ip", message: '10.0.0.102 is already used by phoenix:vms[1] (VM 1002 "Dr-Phoenix")' }]],
+  ["duplicate guest name", (v) => (lxc(v, 0).name = "dr-phoenix"), [{ path: "phoenix:lxcs[0].name", message: '"dr-phoenix" is already used by phoenix:vms[1] (VM 1002 "Dr-Phoenix"); guest names name Portainer environments and must be unique' }]],
+  ["docker stacks without docker", (v) => (vm(v, 1).features = ["base_setup"]), [
+    { path: "phoenix:vms[1].portainer_role", message: '"agent" needs the docker feature on this guest (features: base_setup)' },
+    { path: "phoenix:vms[1].docker_stacks", message: "needs the docker feature on this guest" },
+  ]],
+  ["docker stacks without a portainer role", (v) => delete vm(v, 1).portainer_role, [{ path: "phoenix:vms[1].docker_stacks", message: 'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent' }]],
+  ["portainer role without docker", (v) => (vm(v, 0).features = []), [{ path: "phoenix:vms[0].portainer_role", message: '"primary" needs the docker feature on this guest (features: none)' }]],
+  ["agents without a primary", (v) => delete vm(v, 0).portainer_role, [{ path: "phoenix:vms[1].portainer_role", message: '"agent" needs exactly one guest with portainer_role "primary" (found none)' }]],
+  ["two primaries", (v) => (vm(v, 1).portainer_role = "primary"), [{ path: "phoenix:vms[1].portainer_role", message: 'only one guest may be "primary"; phoenix:vms[0] (VM 1001 "Portainer") already is' }]],
+  ["lxc docker without keyctl", (v) => (lxc(v, 0).proxmox_features = { nesting: true }), [{ path: "phoenix:lxcs[0].proxmox_features", message: "Docker inside an LXC needs nesting: true and keyctl: true" }]],
+  ["lxc with template and clone", (v) => (lxc(v, 0).clone_from_ctid = 900), [{ path: "phoenix:lxcs[0]", message: "set exactly one of template or clone_from_ctid" }]],
+  ["lxc template not a volume id", (v) => (lxc(v, 0).template = "debian-12.tar.zst"), [{ path: "phoenix:lxcs[0].template", message: "must be a template volume id such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst" }]],
+  ["unknown stack", (v) => (vm(v, 1).docker_stacks = [{ name: "qdrant" }]), [{ path: "phoenix:vms[1].docker_stacks[0].name", message: 'unknown stack "qdrant" (stacks: qdrant_service, thinkheads_ai_app)' }]],
+  ["environment not in manifest", (v) => (vm(v, 1).docker_stacks[0].environment = "staging"), [{ path: "phoenix:vms[1].docker_stacks[0].environment", message: 'environment "staging" is not defined by stacks/qdrant_service/phoenix.json (defines: testing, production)' }]],
+  ["default environment not in manifest", (v) => { v["phoenix:environment"] = "staging"; delete vm(v, 1).docker_stacks[0].environment; }, [{ path: "phoenix:vms[1].docker_stacks[0]", message: 'environment "staging" is not defined by stacks/qdrant_service/phoenix.json (defines: testing, production)' }]],
+  ["no environment at all", (v) => { delete v["phoenix:environment"]; delete vm(v, 1).docker_stacks[0].environment; }, [{ path: "phoenix:vms[1].docker_stacks[0].environment", message: "is required: set it here or set phoenix:environment" }]],
+  ["same stack twice on a guest", (v) => vm(v, 1).docker_stacks.push({ name: "qdrant_service", environment: "testing" }), [{ path: "phoenix:vms[1].docker_stacks[1].name", message: 'stack "qdrant_service" is already assigned to Dr-Phoenix; a stack name is unique per Portainer environment' }]],
+  ["missing stack secret", (v) => delete v["phoenix:qdrant_api_key"], [{ path: "stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret", message: "config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>" }]],
+  ["stack secret in plain text", (v) => v, [{ path: "stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret", message: "config key phoenix:qdrant_api_key must be stored as a secret, not in plain text (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>" }], SECRET_KEYS.filter((k) => k !== "phoenix:qdrant_api_key")],
+  ["portainer missing with roles", (v) => delete v["phoenix:portainer"], [{ path: "phoenix:portainer", message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" }]],
+  ["portainer version latest", (v) => ((v["phoenix:portainer"] as Values)["version"] = "latest"), [{ path: "phoenix:portainer.version", message: "must be a pinned image tag such as 2.27.9 (not latest)" }]],
+  ["portainer older than 2.19", (v) => ((v["phoenix:portainer"] as Values)["version"] = "2.18.4"), [{ path: "phoenix:portainer.version", message: "must be 2.19.0 or later (older servers lack the stack API this project uses)" }]],
+  ["short admin password", (v) => ((v["phoenix:portainer"] as Values)["admin_password"] = "short-pass"), [{ path: "phoenix:portainer.admin_password", message: "must be at least 12 characters (Portainer's minimum)" }]],
+  ["admin username with a space", (v) => ((v["phoenix:portainer"] as Values)["admin_username"] = "the admin"), [{ path: "phoenix:portainer.admin_username", message: "must be a non-empty user name without whitespace" }]],
+  ["portainer url not http", (v) => ((v["phoenix:portainer"] as Values)["url"] = "ftp://10.0.0.101"), [{ path: "phoenix:portainer.url", message: "must be an http or https URL such as http://10.0.0.101:9000" }]],
+  ["both ca cert and skip verify", (v) => ((v["phoenix:portainer"] as Values)["tls"] = { ca_cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", insecure_skip_verify: true }), [{ path: "phoenix:portainer.tls", message: "set either ca_cert or insecure_skip_verify, not both" }]],
+  ["ca cert not PEM", (v) => ((v["phoenix:portainer"] as Values)["tls"] = { ca_cert: "MIIB" }), [{ path: "phoenix:portainer.tls.ca_cert", message: "must be a PEM certificate (-----BEGIN CERTIFICATE-----)" }]],
+  ["agent port out of range", (v) => ((v["phoenix:portainer"] as Values)["agent_port"] = 70000), [{ path: "phoenix:portainer.agent_port", message: "Too big: expected number to be <=65535" }]],
+  ["environment name with capitals", (v) => (v["phoenix:environment"] = "Production"), [{ path: "phoenix:environment", message: "must be an environment name (lower-case letters, digits, '-', '_')" }]],
+];
+
+describe("validateSite rejects invalid site configuration", () => {
+  it.each(siteCases.map(([name, mutate, expected, keys]) => [name, mutate, expected, keys ?? SECRET_KEYS] as const))("%s", (_name, mutate, expected, secretKeys) => {
+    const v = validValues();
+    mutate(v);
+    expect(problemsOf(v, { secretKeys })).toEqual(expected);
+  });
+
+  it("reports problems from several sections at once", () => {
+    const v = validValues();
+    vm(v, 0).cores = 0;
+    (v["phoenix:portainer"] as Values)["version"] = "latest";
+    lxc(v, 0).network_config.ip = "10.0.0.101/24";
+    expect(problemsOf(v)).toEqual([
+      { path: "phoenix:portainer.version", message: "must be a pinned image tag such as 2.27.9 (not latest)" },
+      { path: "phoenix:vms[0].cores", message: "Too small: expected number to be >=1" },
+      // vms[0] failed to parse: the IP clash with it cannot be checked, and no "no primary" cascade follows.
+    ]);
+  });
+});
+
+/** Invalid manifests: each edits a scratch copy of the example stacks. */
+const manifestCases: Array<[string, (dir: string) => void, Problem[]]> = [
+  ["manifest not JSON", (d) => fs.writeFileSync(path.join(d, "qdrant_service/phoenix.json"), "{ name: qdrant_service"), [
+    { path: "stacks/qdrant_service/phoenix.json", message: expect.stringMatching(/^is not valid JSON: /) as unknown as string },
+  ]],
+  ["name differs from folder", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => (m["name"] = "qdrant")), [
+    { path: "stacks/qdrant_service/phoenix.json: name", message: 'must equal its folder name "qdrant_service"' },
+  ]],
+  ["name not normalised", (d) => editJson(path.join(d, "thinkheads_ai_app/phoenix.json"), (m) => (m["name"] = "Thinkheads.AI")), [
+    { path: "stacks/thinkheads_ai_app/phoenix.json: name", message: "must be a normalised stack name (lower-case letters, digits, '-', '_')" },
+  ]],
+  ["compose file missing", (d) => fs.rmSync(path.join(d, "qdrant_service/docker-compose.yml")), [
+    { path: "stacks/qdrant_service/phoenix.json: compose_file", message: "file docker-compose.yml does not exist in qdrant_service/" },
+  ]],
+  ["compose file not YAML", (d) => fs.writeFileSync(path.join(d, "qdrant_service/docker-compose.yml"), "services:\n  qdrant: [\n"), [
+    { path: "stacks/qdrant_service/phoenix.json: compose_file", message: expect.stringMatching(/^docker-compose\.yml is not valid YAML: /) as unknown as string },
+  ]],
+  ["compose file without services", (d) => fs.writeFileSync(path.join(d, "qdrant_service/docker-compose.yml"), "volumes:\n  data: {}\n"), [
+    { path: "stacks/qdrant_service/phoenix.json: compose_file", message: "docker-compose.yml must be a compose file with a non-empty services map" },
+  ]],
+  ["compose file escaping the folder", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => (m["compose_file"] = "../thinkheads_ai_app/docker-compose.yml")), [
+    { path: "stacks/qdrant_service/phoenix.json: compose_file", message: "must be a path relative to the stack folder, without '..'" },
+  ]],
+  ["files source missing", (d) => fs.rmSync(path.join(d, "qdrant_service/config/production.yaml")), [
+    { path: "stacks/qdrant_service/phoenix.json: environments.production.files[0].source", message: expect.stringMatching(/^file .*qdrant_service\/config\/production\.yaml does not exist$/) as unknown as string },
+  ]],
+  ["files destination relative", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => ((m as any).environments.testing.files[0].destination = "config/local.yaml")), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/qdrant_service/phoenix.json: environments.testing.files[0].destination", message: "must be an absolute path (inside the container)" },
+  ]],
+  ["files service not in compose", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => ((m as any).environments.testing.files[0].service = "db")), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/qdrant_service/phoenix.json: environments.testing.files[0].service", message: 'service "db" is not in docker-compose.yml (services: qdrant)' },
+  ]],
+  ["traefik service not in compose", (d) => editJson(path.join(d, "thinkheads_ai_app/phoenix.json"), (m) => ((m as any).traefik_service.service = "web")), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/thinkheads_ai_app/phoenix.json: traefik_service.service", message: 'service "web" is not in docker-compose.yml (services: app, cache)' },
+  ]],
+  ["traefik port out of range", (d) => editJson(path.join(d, "thinkheads_ai_app/phoenix.json"), (m) => ((m as any).traefik_service.port = 0)), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/thinkheads_ai_app/phoenix.json: traefik_service.port", message: "Too small: expected number to be >=1" },
+  ]],
+  ["variable with a bad name", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => ((m as any).environments.production.variables[0].name = "LOG-LEVEL")), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/qdrant_service/phoenix.json: environments.production.variables[0].name", message: "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" },
+  ]],
+  ["no environments", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => (m["environments"] = {})), [
+    { path: "stacks/qdrant_service/phoenix.json: environments", message: "must define at least one environment" },
+  ]],
+  ["variable with neither value nor secret", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => ((m as any).environments.production.variables[0] = { name: "X" })), [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    { path: "stacks/qdrant_service/phoenix.json: environments.production.variables[0]", message: "must be {name, value} or {name, secret} (secret names a config key holding a secret)" },
+  ]],
+  ["unknown manifest key", (d) => editJson(path.join(d, "qdrant_service/phoenix.json"), (m) => (m["compose_file_path"] = "docker-compose.yml")), [
+    { path: "stacks/qdrant_service/phoenix.json: compose_file_path", message: "unknown key" },
+  ]],
+];
+
+describe("validateSite rejects invalid stack manifests", () => {
+  it.each(manifestCases)("%s", (_name, breakIt, expected) => {
+    const dir = scratchStacks();
+    try {
+      breakIt(dir);
+      const r = validateSite(rawConfig(validValues()), { stacksDir: dir, projectDir: path.dirname(dir) });
+      const problems = r.ok ? [] : r.problems.map((p) => ({ ...p, path: p.path.replace(path.basename(dir), "stacks") }));
+      expect(problems).toEqual(expected);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
