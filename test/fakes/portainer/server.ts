@@ -120,10 +120,13 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     if (options.stateFile) saveState(options.stateFile, state);
   };
 
-  /** Portainer's error body for this version (C1.3). */
+  /**
+   * Portainer's error body for this version (C1.3): 2.20+ capitalises `details` (or repeats the message);
+   * 2.19 sends the underlying Go error text, which starts lower-case.
+   */
   const errorBody = (message: string, details?: string) => {
-    const d = details ?? message;
-    return { message, details: atLeast("2.20.0") ? capitalize(d) : d };
+    if (atLeast("2.20.0")) return { message, details: capitalize(details ?? message) };
+    return { message, details: details === undefined ? message : details.charAt(0).toLowerCase() + details.slice(1) };
   };
 
   const signJwt = (user: { Id: number; Username: string; Role: number }): string => {
@@ -198,7 +201,9 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
         h["x-content-type-options"] = "nosniff";
         res.writeHead(reply.status, h).end(JSON.stringify(reply.json));
       } else if (reply.text !== undefined) {
-        h["content-type"] = "text/plain; charset=utf-8";
+        // An explicit empty content type sends the body with none (the 2.19/2.20 API-key answer, C3).
+        if (h["content-type"] === "") delete h["content-type"];
+        else h["content-type"] = "text/plain; charset=utf-8";
         res.writeHead(reply.status, h).end(reply.text);
       } else {
         res.writeHead(reply.status, h).end();
