@@ -153,6 +153,8 @@ export class PortainerClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private jwt: string | undefined;
+  /** Errors no retry loop may retry: failed logins (the login route is rate-limited, C1.6). */
+  private readonly final = new WeakSet<object>();
   private versionPromise: Promise<string> | undefined;
   private loginCount = 0;
 
@@ -403,7 +405,7 @@ export class PortainerClient {
   }
 
   async getEnvironment(id: number): Promise<Environment> {
-    return this.call({ route: "environmentGet", params: { id }, query: { excludeSnapshot: true }, auth: "any", op: { action: "read", resource: "environment", id }, ok: [200], parse: this.parser("environment"), retry: "idempotent" });
+    return this.call({ route: "environmentGet", params: { id }, auth: "any", op: { action: "read", resource: "environment", id }, ok: [200], parse: this.parser("environment"), retry: "idempotent" });
   }
 
   async updateEnvironment(id: number, u: EnvironmentUpdate): Promise<Environment> {
@@ -618,7 +620,7 @@ export class PortainerClient {
       try {
         return await this.authenticated(c);
       } catch (e) {
-        if (!isRetryable(e) || attempt >= this.attempts || c.retry === "never") throw e;
+        if (!isRetryable(e) || attempt >= this.attempts || c.retry === "never" || this.final.has(e as object)) throw e;
         if (typeof c.retry === "object") {
           const done = await c.retry.alreadyDone();
           if (done !== undefined) return done;
@@ -644,13 +646,23 @@ export class PortainerClient {
       return this.once(c, { "X-API-Key": auth.apiKey });
     }
     const hadJwt = this.jwt !== undefined;
-    if (!hadJwt) await this.login();
+    if (!hadJwt) await this.finalLogin();
     try {
       return await this.once(c, { Authorization: `Bearer ${this.jwt}` });
     } catch (e) {
       if (!hadJwt || !isPortainerError(e) || e.status !== 401) throw e;
-      await this.login();
+      await this.finalLogin();
       return this.once(c, { Authorization: `Bearer ${this.jwt}` });
+    }
+  }
+
+  /** Logs in; a failure is final for the request that needed it. */
+  private async finalLogin(): Promise<void> {
+    try {
+      await this.login();
+    } catch (e) {
+      if (typeof e === "object" && e !== null) this.final.add(e);
+      throw e;
     }
   }
 

@@ -52,6 +52,8 @@ export interface Fault {
   times?: number;
   /** Answer with this status (429, 500, 503) and a JSON error, without running the handler. */
   status?: number;
+  /** With `status`: send this raw body (no content type) instead of a JSON error, e.g. "" for a 405. */
+  body?: string;
   /** Wait this long before handling. */
   delayMs?: number;
   /** Reset the connection: `before` the handler runs, or `after` it ran (the answer is lost). */
@@ -220,6 +222,10 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       if (fault.reset === "before") {
         record.status = -1;
         req.socket.destroy();
+        return;
+      }
+      if (fault.status && fault.body !== undefined) {
+        send({ status: fault.status, text: fault.body, headers: { "content-type": "" } });
         return;
       }
       if (fault.status) {
