@@ -60,5 +60,9 @@ export async function exerciseEveryRoute(fake: FakePortainer): Promise<{ bootstr
   await client.deleteGroup(group.Id);
   await client.deleteTag(tag.ID);
   await client.deleteApiKey(me.Id, created.apiKey.id);
+
+  // A server before 2.17 has no /api/system/status: the client falls back to /api/status.
+  fake.fault({ method: "GET", path: "/api/system/status", status: 404, body: "404 page not found\n" });
+  await createPortainerClient({ url: fake.url }).status();
   return { bootstrap, client };
 }

@@ -664,7 +664,8 @@ const r = (method: string, path: string, access: Access, handler: (c: Ctx) => Re
 });
 
 export const ROUTE_TABLE: Route[] = [
-  r("GET", "/system/status", "public", status),
+  // /api/system/* arrived in 2.17; before it Portainer's router answered 404 (C4, C9).
+  r("GET", "/system/status", "public", (c) => (c.atLeast("2.17.0") ? status(c) : { status: 404, text: "404 page not found\n" })),
   r("GET", "/status", "public", status),
   r("GET", "/settings/public", "public", () => ({ status: 200, json: { LogoURL: "", AuthenticationMethod: 1, RequiredPasswordLength: 12, EnableEdgeComputeFeatures: false, EnableTelemetry: false } })),
   r("GET", "/system/version", "authenticated", (c) => ({ status: 200, json: { UpdateAvailable: false, LatestVersion: "", ServerVersion: c.version, ServerEdition: "CE", DatabaseVersion: c.version, Build: { BuildNumber: "fake", ImageTag: c.version, GoVersion: "go1.23" } } })),

@@ -79,6 +79,8 @@ describe("PortainerClient against the fake: every route", () => {
       "DELETE /api/endpoint_groups/2 [] key -> 204",
       "DELETE /api/tags/1 [] key -> 204",
       "DELETE /api/users/1/tokens/1 [] key -> 204",
+      "GET /api/system/status [] none -> 404",
+      "GET /api/status [] none -> 200",
     ]);
   });
 
@@ -267,6 +269,13 @@ describe("PortainerClient version awareness", () => {
     const e = await rejection(c.listTags());
     expect([e.kind, e.message]).toEqual(["unsupported", `Unable to use Portainer server ${fake.url}: version 2.18.4 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`]);
     expect(fake.requests.map((r) => r.path)).toEqual(["/api/system/status"]);
+  });
+
+  it("reads the version from /api/status on servers before 2.17 and refuses them", async () => {
+    fake = await startFakePortainer({ version: "2.16.2" });
+    const e = await rejection(createPortainerClient({ url: fake.url }).version());
+    expect(e.message).toBe(`Unable to use Portainer server ${fake.url}: version 2.16.2 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`);
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual(["/api/system/status 404", "/api/status 200"]);
   });
 
   it("asks for the version only once per client", async () => {
