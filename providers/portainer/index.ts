@@ -1,4 +1,4 @@
-/** The Portainer API client, its errors and wire types. Dynamic providers come in their own files. */
+/** The Portainer API client, its errors and wire types, and the dynamic providers. */
 export * from "./client";
 export * from "./errors";
 export * from "./routes";

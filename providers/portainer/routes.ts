@@ -1,6 +1,7 @@
 /**
- * Every Portainer route the client can send: method and path template (under `/api`). Plain data, so it
- * serializes with the providers. The contract test checks each entry against Portainer's published spec
+ * Every Portainer route the client can send: method and path template (under `/api`), the documented
+ * list of what `api/*.ts` sends. The contract test checks that every request the client made matches an
+ * entry here, that every entry was exercised, and each entry against Portainer's published spec
  * (../shared/portainer/swagger-ee-2.27.0.yaml); the `/endpoints/{id}/docker/...` entries are Docker
  * Engine API routes forwarded by Portainer's proxy and are not in that spec (CONTRACT.md 7).
  */
@@ -48,12 +49,3 @@ export const ROUTES = {
 } as const;
 
 export type RouteName = keyof typeof ROUTES;
-
-/** Fills `{name}` placeholders of a route template; values are URL-encoded. */
-export function fillPath(template: string, params: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const v = params[name];
-    if (v === undefined) throw new Error(`missing path parameter ${name} for ${template}`);
-    return encodeURIComponent(String(v));
-  });
-}

@@ -1,63 +1,68 @@
 /**
  * Zod schemas of Portainer's responses, with the casing the server really sends
  * (../shared/portainer/CONTRACT.md 0 and 10.7): PascalCase, `ID` on tags and Docker objects, camelCase on
- * API keys. Unknown fields are tolerated (stripped). Built by a function, never held at module top
- * level, because this module is serialized with the dynamic providers.
+ * API keys. Unknown fields are tolerated (stripped). One function per domain, so a provider captures
+ * only the schemas it uses; none is held at module top level (this module is closure-serialized).
  */
 import { z } from "zod";
 
-export function wireSchemas() {
-  const ids = z.array(z.number()).nullable().optional().transform((v) => v ?? []);
-  const envVar = z.object({ name: z.string(), value: z.string() });
-  const apiKey = z.object({
-    id: z.number(),
-    userId: z.number(),
-    description: z.string(),
-    prefix: z.string(),
-    dateCreated: z.number(),
-    lastUsed: z.number(),
-  });
+const ids = () => z.array(z.number()).nullable().optional().transform((v) => v ?? []);
+
+export function userSchemas() {
+  const apiKey = z.object({ id: z.number(), userId: z.number(), description: z.string(), prefix: z.string(), dateCreated: z.number(), lastUsed: z.number() });
   return {
-    status: z.object({ Version: z.string(), InstanceID: z.string().optional() }),
-    auth: z.object({ jwt: z.string().min(1) }),
     user: z.object({ Id: z.number(), Username: z.string(), Role: z.number() }),
     apiKey,
     apiKeyCreated: z.object({ rawAPIKey: z.string().min(1), apiKey }),
-    group: z.object({ Id: z.number(), Name: z.string(), Description: z.string().optional().default(""), TagIds: ids }),
-    tag: z.object({ ID: z.number(), Name: z.string() }),
-    environment: z.object({
-      Id: z.number(),
-      Name: z.string(),
-      Type: z.number(),
-      URL: z.string(),
-      PublicURL: z.string().optional().default(""),
-      GroupId: z.number(),
-      TagIds: ids,
-      Status: z.number(),
-      TLSConfig: z
-        .object({ TLS: z.boolean().optional().default(false), TLSSkipVerify: z.boolean().optional().default(false) })
-        .optional()
-        .default({ TLS: false, TLSSkipVerify: false }),
-      EdgeKey: z.string().optional().default(""),
-    }),
+  };
+}
+
+export function groupSchema() {
+  return z.object({ Id: z.number(), Name: z.string(), Description: z.string().optional().default(""), TagIds: ids() });
+}
+
+export function tagSchema() {
+  return z.object({ ID: z.number(), Name: z.string() });
+}
+
+export function environmentSchema() {
+  return z.object({
+    Id: z.number(),
+    Name: z.string(),
+    Type: z.number(),
+    URL: z.string(),
+    PublicURL: z.string().optional().default(""),
+    GroupId: z.number(),
+    TagIds: ids(),
+    Status: z.number(),
+    TLSConfig: z
+      .object({ TLS: z.boolean().optional().default(false), TLSSkipVerify: z.boolean().optional().default(false) })
+      .optional()
+      .default({ TLS: false, TLSSkipVerify: false }),
+  });
+}
+
+export function stackSchemas() {
+  return {
     stack: z.object({
       Id: z.number(),
       Name: z.string(),
       Type: z.number(),
       EndpointId: z.number(),
       SwarmId: z.string().optional().default(""),
-      EntryPoint: z.string().optional().default(""),
-      Env: z.array(envVar).nullable().optional().transform((v) => v ?? []),
+      Env: z.array(z.object({ name: z.string(), value: z.string() })).nullable().optional().transform((v) => v ?? []),
       Status: z.number(),
-      CreationDate: z.number().optional().default(0),
-      UpdateDate: z.number().optional().default(0),
     }),
-    stackFile: z.object({ StackFileContent: z.string() }),
+    file: z.object({ StackFileContent: z.string() }),
+  };
+}
+
+export function dockerSchemas() {
+  return {
     swarm: z.object({ ID: z.string().min(1) }),
-    dockerCreated: z.object({ ID: z.string().min(1) }),
-    dockerObject: z.object({
+    created: z.object({ ID: z.string().min(1) }),
+    object: z.object({
       ID: z.string(),
-      Version: z.object({ Index: z.number() }).optional(),
       Spec: z.object({
         Name: z.string(),
         Labels: z.record(z.string(), z.string()).nullable().optional().transform((v) => v ?? {}),
@@ -67,14 +72,20 @@ export function wireSchemas() {
   };
 }
 
-type Schemas = ReturnType<typeof wireSchemas>;
-export type Status = z.output<Schemas["status"]>;
-export type User = z.output<Schemas["user"]>;
-export type ApiKey = z.output<Schemas["apiKey"]>;
-export type ApiKeyCreated = z.output<Schemas["apiKeyCreated"]>;
-export type EndpointGroup = z.output<Schemas["group"]>;
-export type Tag = z.output<Schemas["tag"]>;
-export type Environment = z.output<Schemas["environment"]>;
-export type Stack = z.output<Schemas["stack"]>;
-export type DockerObject = z.output<Schemas["dockerObject"]>;
+/** Parses a JSON array with an item schema. */
+export function listOf<T>(item: z.ZodType<T>): (body: unknown) => T[] {
+  return (body) => {
+    if (!Array.isArray(body)) throw new TypeError("expected a JSON array");
+    return body.map((x) => item.parse(x));
+  };
+}
+
+export type User = z.output<ReturnType<typeof userSchemas>["user"]>;
+export type ApiKey = z.output<ReturnType<typeof userSchemas>["apiKey"]>;
+export type ApiKeyCreated = z.output<ReturnType<typeof userSchemas>["apiKeyCreated"]>;
+export type EndpointGroup = z.output<ReturnType<typeof groupSchema>>;
+export type Tag = z.output<ReturnType<typeof tagSchema>>;
+export type Environment = z.output<ReturnType<typeof environmentSchema>>;
+export type Stack = z.output<ReturnType<typeof stackSchemas>["stack"]>;
+export type DockerObject = z.output<ReturnType<typeof dockerSchemas>["object"]>;
 export type EnvVar = { name: string; value: string };

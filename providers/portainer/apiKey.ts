@@ -1,0 +1,130 @@
+/**
+ * `PortainerApiKey`: an API key for the administrator, created with a password login (Portainer
+ * accepts API-key creation only with a JWT and the password again). The raw key is an output marked
+ * secret. Keys with the same description left by an earlier, interrupted run are revoked first, so a
+ * retried create never leaves duplicates. `read` finds a revoked key gone; delete revokes it.
+ * Token: `pulumi-nodejs:dynamic/portainer:ApiKey`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { usersApi } from "./api/users";
+import { checkWith, connect, diffWith, note, readResult, stateOf } from "./dynamic";
+import { isAuthError, isNotFound } from "./errors";
+
+export interface PortainerApiKeyInputs {
+  readonly url: string;
+  readonly caCert?: string;
+  readonly insecureSkipVerify?: boolean;
+  readonly username: string;
+  readonly password: string;
+  readonly description: string;
+  /** Revoke keys with the same description (left by an interrupted run) instead of failing. */
+  readonly adopt: boolean;
+}
+
+export interface PortainerApiKeyOutputs extends PortainerApiKeyInputs {
+  readonly userId: number;
+  readonly keyId: number;
+  /** The key's first 7 characters, as Portainer lists it. */
+  readonly prefix: string;
+  /** The raw key: a secret. */
+  readonly apiKey: string;
+}
+
+export interface PortainerApiKeyArgs {
+  readonly url: pulumi.Input<string>;
+  readonly caCert?: pulumi.Input<string>;
+  readonly insecureSkipVerify?: pulumi.Input<boolean>;
+  readonly username: pulumi.Input<string>;
+  /** Stored as a secret. */
+  readonly password: pulumi.Input<string>;
+  /** Defaults to "phoenix". */
+  readonly description?: pulumi.Input<string>;
+  /** Defaults to true. */
+  readonly adopt?: pulumi.Input<boolean>;
+}
+
+function keyClient(p: PortainerApiKeyOutputs) {
+  return usersApi(connect(p, { apiKey: p.apiKey }));
+}
+
+const provider: pulumi.dynamic.ResourceProvider<PortainerApiKeyInputs, PortainerApiKeyOutputs> = {
+  async check(_olds, news) {
+    const schema = z.object({
+      url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
+      caCert: z.string().optional(),
+      insecureSkipVerify: z.boolean().optional(),
+      username: z.string().min(1),
+      password: z.string().min(1),
+      description: z.string().min(1).max(127, "must be shorter than 128 characters (Portainer's limit)").default("phoenix"),
+      adopt: z.boolean().default(true),
+    });
+    return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerApiKeyInputs>;
+  },
+
+  async diff(_id, olds, news) {
+    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["caCert", "insecureSkipVerify"], replace: ["url", "username", "description"] });
+  },
+
+  async create(inputs) {
+    const users = usersApi(connect(inputs, { username: inputs.username, password: inputs.password }));
+    const me = await users.me();
+    const stale = (await users.listApiKeys(me.Id)).filter((k) => k.description === inputs.description);
+    if (stale.length > 0) {
+      if (!inputs.adopt) throw new Error(`Portainer user ${inputs.username} already has API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set adopt: true to replace them, or revoke them`);
+      for (const k of stale) await users.deleteApiKey(me.Id, k.id);
+      await note(`Revoked ${stale.length} earlier Portainer API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}) before creating a new one`);
+    }
+    const created = await users.createApiKey(me.Id, inputs.description, inputs.password);
+    return {
+      id: String(created.apiKey.id),
+      outs: { ...inputs, userId: me.Id, keyId: created.apiKey.id, prefix: created.apiKey.prefix, apiKey: created.rawAPIKey },
+    };
+  },
+
+  async read(id, state) {
+    const props = stateOf(state, `Portainer API key ${id}`);
+    try {
+      const keys = await keyClient(props).listApiKeys(props.userId);
+      const inputs: PortainerApiKeyInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, description: props.description, adopt: props.adopt };
+      return keys.some((k) => k.id === Number(id)) ? readResult(id, props, inputs) : {};
+    } catch (e) {
+      // A revoked key no longer authenticates: Portainer answers 401.
+      if (isAuthError(e) || isNotFound(e)) return {};
+      throw e;
+    }
+  },
+
+  async update(_id, olds, news) {
+    return { outs: { ...news, userId: olds.userId, keyId: olds.keyId, prefix: olds.prefix, apiKey: olds.apiKey } };
+  },
+
+  async delete(id, props) {
+    try {
+      await keyClient(props).deleteApiKey(props.userId, Number(id));
+    } catch (e) {
+      if (!isNotFound(e) && !isAuthError(e)) throw e;
+      await note(`Portainer API key ${props.prefix}... (id ${id}) was already revoked`);
+    }
+  },
+};
+
+export const apiKeyProvider = provider;
+
+/** An API key for Portainer's administrator; `apiKey` is a secret output. */
+export class PortainerApiKey extends pulumi.dynamic.Resource {
+  declare readonly apiKey: pulumi.Output<string>;
+  declare readonly keyId: pulumi.Output<number>;
+  declare readonly userId: pulumi.Output<number>;
+
+  constructor(name: string, args: PortainerApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      { ...args, password: pulumi.secret(args.password), userId: undefined, keyId: undefined, prefix: undefined, apiKey: undefined },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey"] },
+      "portainer",
+      "ApiKey",
+    );
+  }
+}
