@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { usersApi } from "./api/users";
-import { checkWith, connect, diffWith, note, readResult, stateOf } from "./dynamic";
+import { checkWith, connect, diffWith, note, readResult, stateOf, hostable } from "./dynamic";
 import { isPortainerError, isRetryable } from "./errors";
 
 export interface PortainerAdminInputs {
@@ -83,7 +83,7 @@ async function verify(inputs: PortainerAdminInputs): Promise<number> {
   }
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerAdminInputs, PortainerAdminOutputs> = {
+const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
   async check(_olds, news) {
     return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerAdminInputs>;
   },
@@ -127,7 +127,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerAdminInputs, PortainerA
   async delete(_id, props) {
     await note(`Portainer's administrator ${props.username} is left in place: the API cannot remove it`);
   },
-};
+});
 
 export const adminProvider = provider;
 

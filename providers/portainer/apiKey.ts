@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { usersApi } from "./api/users";
-import { checkWith, connect, diffWith, note, readResult, stateOf } from "./dynamic";
+import { checkWith, connect, diffWith, note, readResult, stateOf, hostable } from "./dynamic";
 import { isAuthError, isNotFound } from "./errors";
 
 export interface PortainerApiKeyInputs {
@@ -48,7 +48,7 @@ function keyClient(p: PortainerApiKeyOutputs) {
   return usersApi(connect(p, { apiKey: p.apiKey }));
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerApiKeyInputs, PortainerApiKeyOutputs> = {
+const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
   async check(_olds, news) {
     const schema = z.object({
       url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
@@ -107,7 +107,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerApiKeyInputs, Portainer
       await note(`Portainer API key ${props.prefix}... (id ${id}) was already revoked`);
     }
   },
-};
+});
 
 export const apiKeyProvider = provider;
 

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { dockerApi, type DockerObjectKind } from "./api/docker";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface PortainerDockerObjectInputs {
@@ -41,7 +41,7 @@ export interface PortainerDockerObjectArgs {
 function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<PortainerDockerObjectInputs, PortainerDockerObjectOutputs> {
   const what = kind === "configs" ? "Docker config" : "Docker secret";
   const api = (c: ConnectionInputs) => dockerApi(connect(c, { apiKey: c.apiKey }));
-  return {
+  return hostable<PortainerDockerObjectInputs, PortainerDockerObjectOutputs>({
     async check(_olds, news) {
       const schema = z.object({
         connection: connectionSchema(),
@@ -103,7 +103,7 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
         await note(`${what} ${props.name} (id ${id}) was already gone`);
       }
     },
-  };
+  });
 }
 
 const configProvider = makeProvider("configs");

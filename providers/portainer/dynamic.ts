@@ -121,3 +121,20 @@ export function stateOf<O>(props: O | undefined, resource: string): O {
 export function readResult<O>(id: string, props: O, inputs: object): pulumi.dynamic.ReadResult<O> {
   return { id, props, inputs: inputs as O };
 }
+
+/** A copy without `undefined` values, which the provider host cannot marshal (protobuf Struct). */
+export function plain<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+/** Wraps a provider so every result it hands the host is plain JSON. */
+export function hostable<I, O>(p: pulumi.dynamic.ResourceProvider<I, O>): pulumi.dynamic.ResourceProvider<I, O> {
+  return {
+    check: async (olds, news) => plain(await p.check!(olds, news)),
+    diff: p.diff,
+    create: async (inputs) => plain(await p.create(inputs)),
+    read: async (id, state) => plain(await p.read!(id, state)),
+    update: async (id, olds, news) => plain(await p.update!(id, olds, news)),
+    delete: p.delete,
+  };
+}

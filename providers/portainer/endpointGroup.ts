@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { groupsApi } from "./api/groups";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface PortainerEndpointGroupInputs {
@@ -37,7 +37,7 @@ function api(c: ConnectionInputs) {
   return groupsApi(connect(c, { apiKey: c.apiKey }));
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerEndpointGroupInputs, PortainerEndpointGroupOutputs> = {
+const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOutputs>({
   async check(_olds, news) {
     const schema = z.object({
       connection: connectionSchema(),
@@ -99,7 +99,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerEndpointGroupInputs, Po
       await note(`Portainer environment group ${props.name} (id ${id}) was already gone`);
     }
   },
-};
+});
 
 export const endpointGroupProvider = provider;
 

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { environmentsApi } from "./api/environments";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Environment } from "./wire";
 
@@ -91,7 +91,7 @@ function outputs(inputs: PortainerEnvironmentInputs, e: Environment): PortainerE
   return { ...inputs, environmentId: e.Id, type: e.Type };
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerEnvironmentInputs, PortainerEnvironmentOutputs> = {
+const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutputs>({
   async check(_olds, news) {
     return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerEnvironmentInputs>;
   },
@@ -163,7 +163,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerEnvironmentInputs, Port
       await note(`Portainer environment ${props.name} (id ${id}) was already gone`);
     }
   },
-};
+});
 
 export const environmentProvider = provider;
 

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { normalizeStackName, stacksApi } from "./api/stacks";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface EnvVar {
@@ -105,7 +105,7 @@ async function converge(s: ReturnType<typeof api>, id: number, inputs: Portainer
   if (!inputs.running && running) await s.stopStack(id, inputs.endpointId);
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerStackInputs, PortainerStackOutputs> = {
+const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
   async check(_olds, news) {
     return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerStackInputs>;
   },
@@ -186,7 +186,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerStackInputs, PortainerS
       await note(`Portainer stack ${props.name} (id ${id}) was already gone`);
     }
   },
-};
+});
 
 /** The provider object, exported for direct tests. */
 export const stackProvider = provider;

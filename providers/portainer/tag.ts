@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { tagsApi } from "./api/tags";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isConflict, isNotFound } from "./errors";
 
 export interface PortainerTagInputs {
@@ -29,7 +29,7 @@ function api(c: ConnectionInputs) {
   return tagsApi(connect(c, { apiKey: c.apiKey }));
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PortainerTagInputs, PortainerTagOutputs> = {
+const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
   async check(_olds, news) {
     const schema = z.object({ connection: connectionSchema(), name: z.string().min(1, "must not be empty"), adopt: z.boolean().default(true) });
     return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerTagInputs>;
@@ -81,7 +81,7 @@ const provider: pulumi.dynamic.ResourceProvider<PortainerTagInputs, PortainerTag
       await note(`Portainer tag ${props.name} (id ${id}) was already gone`);
     }
   },
-};
+});
 
 export const tagProvider = provider;
 
