@@ -37,27 +37,38 @@ export interface PortainerErrorInit {
   readonly cause?: unknown;
 }
 
-/** A failed Portainer API call, carrying the status, the request and Portainer's own message. */
-export class PortainerError extends Error {
+/**
+ * A failed Portainer API call, carrying the status, the request and Portainer's own message.
+ *
+ * It is a plain `Error` with these fields, made by {@link portainerError}, not a subclass: Pulumi's
+ * closure serializer rewrites classes into constructor functions, and an `Error` subclass then loses
+ * its message inside the dynamic-provider host.
+ */
+export interface PortainerError extends Error {
+  readonly name: "PortainerError";
   readonly kind: PortainerErrorKind;
   readonly operation: Operation;
   readonly method: string;
   readonly path: string;
+  /** HTTP status; 0 when no answer came. */
   readonly status: number;
   readonly serverMessage: string | undefined;
   readonly details: string | undefined;
+}
 
-  constructor(init: PortainerErrorInit) {
-    super(formatMessage(init), init.cause !== undefined ? { cause: init.cause } : undefined);
-    this.name = "PortainerError";
-    this.kind = init.kind;
-    this.operation = init.operation;
-    this.method = init.method;
-    this.path = init.path;
-    this.status = init.status ?? 0;
-    this.serverMessage = init.serverMessage;
-    this.details = init.details;
-  }
+/** Makes a {@link PortainerError}. */
+export function portainerError(init: PortainerErrorInit): PortainerError {
+  const e = new Error(formatMessage(init), init.cause !== undefined ? { cause: init.cause } : undefined);
+  return Object.assign(e, {
+    name: "PortainerError" as const,
+    kind: init.kind,
+    operation: init.operation,
+    method: init.method,
+    path: init.path,
+    status: init.status ?? 0,
+    serverMessage: init.serverMessage,
+    details: init.details,
+  });
 }
 
 function formatMessage(init: PortainerErrorInit): string {

@@ -11,7 +11,7 @@
  * function (small), and no module-level instance exists for it to choke on (ENGINELESS.md Q1).
  */
 import { Agent, FormData, request } from "undici";
-import { PortainerError, isRetryable, type Operation } from "./errors";
+import { isPortainerError, isRetryable, portainerError, type Operation, type PortainerErrorInit } from "./errors";
 
 /** The oldest Portainer phoenix supports: `/api/stacks/create/...` arrived in 2.19 (C6.3). */
 export const MIN_SUPPORTED_VERSION = "2.19.0";
@@ -115,8 +115,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
   let loginCount = 0;
   let versionPromise: Promise<string> | undefined;
 
-  function fail(c: Call<unknown>, init: Partial<ConstructorParameters<typeof PortainerError>[0]> & Pick<ConstructorParameters<typeof PortainerError>[0], "kind">): PortainerError {
-    return new PortainerError({ operation: c.op, method: c.method, path: `/api${c.path}`, ...init });
+  function fail(c: Call<unknown>, init: Partial<PortainerErrorInit> & Pick<PortainerErrorInit, "kind">) {
+    return portainerError({ operation: c.op, method: c.method, path: `/api${c.path}`, ...init });
   }
 
   /** One HTTP exchange, no retries. */
@@ -202,7 +202,7 @@ export function createTransport(options: PortainerClientOptions): Transport {
     try {
       return await once(c, { Authorization: `Bearer ${jwt}` });
     } catch (e) {
-      if (!hadJwt || !(e instanceof PortainerError) || e.status !== 401) throw e;
+      if (!hadJwt || !isPortainerError(e) || e.status !== 401) throw e;
       await login();
       return once(c, { Authorization: `Bearer ${jwt}` });
     }
@@ -218,14 +218,14 @@ export function createTransport(options: PortainerClientOptions): Transport {
         return { Version: o.Version, ...(typeof o.InstanceID === "string" ? { InstanceID: o.InstanceID } : {}) };
       },
     });
-    return probe("/system/status").catch((e: unknown) => (e instanceof PortainerError && e.status === 404 ? probe("/status") : Promise.reject(e)));
+    return probe("/system/status").catch((e: unknown) => (isPortainerError(e) && e.status === 404 ? probe("/status") : Promise.reject(e)));
   }
 
   function version(): Promise<string> {
     if (!versionPromise) {
       versionPromise = status().then((s) => {
         if (compareVersions(s.Version, MIN_SUPPORTED_VERSION) < 0) {
-          throw new PortainerError({ kind: "unsupported", operation: { action: "use", resource: "server", id: baseUrl }, method: "GET", path: "/api/system/status", serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer` });
+          throw portainerError({ kind: "unsupported", operation: { action: "use", resource: "server", id: baseUrl }, method: "GET", path: "/api/system/status", serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer` });
         }
         return s.Version;
       });

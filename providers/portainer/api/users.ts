@@ -1,5 +1,5 @@
 /** Admin bootstrap, the current user and API keys (CONTRACT.md 2, 3). */
-import { PortainerError, isNotFound } from "../errors";
+import { isNotFound, portainerError } from "../errors";
 import { compareVersions, type Transport } from "../transport";
 import { listOf, userSchemas, type ApiKey, type ApiKeyCreated, type User } from "../wire";
 
@@ -39,7 +39,7 @@ export function usersApi(t: Transport) {
       if (compareVersions(await t.version(), "2.20.0") < 0) {
         if (!t.jwt()) await t.login();
         const token = t.jwt();
-        if (!token) throw new PortainerError({ kind: "unsupported", operation: { action: "read", resource: "user", id: "me" }, method: "GET", path: "/api/users/me", serverMessage: "Portainer before 2.20 needs a password login to tell who the user is" });
+        if (!token) throw portainerError({ kind: "unsupported", operation: { action: "read", resource: "user", id: "me" }, method: "GET", path: "/api/users/me", serverMessage: "Portainer before 2.20 needs a password login to tell who the user is" });
         const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { id: number; username: string; role: number };
         return { Id: claims.id, Username: claims.username, Role: claims.role };
       }

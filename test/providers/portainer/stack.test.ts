@@ -125,7 +125,7 @@ describe("PortainerStack create", () => {
 describe("PortainerStack read", () => {
   let created: PortainerStackOutputs;
   beforeEach(async () => {
-    created = (await provider.create(inputs())).outs;
+    created = (await provider.create(inputs())).outs as PortainerStackOutputs;
     fake.clearRequests();
   });
 
@@ -161,7 +161,7 @@ describe("PortainerStack read", () => {
 describe("PortainerStack update and delete", () => {
   let created: PortainerStackOutputs;
   beforeEach(async () => {
-    created = (await provider.create(inputs())).outs;
+    created = (await provider.create(inputs())).outs as PortainerStackOutputs;
     fake.clearRequests();
   });
 

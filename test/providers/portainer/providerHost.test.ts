@@ -1,0 +1,137 @@
+// Proves: the Portainer providers work inside Pulumi's real dynamic-provider host, driven over gRPC as
+// the engine drives it (test/harness/engine.ts): the serialized `__provider` captured under mocks holds no
+// secret; Configure, Check, Create, Read (refresh, drift, out-of-band delete), Diff, Update, replace and
+// Delete behave; secrets stay marked; `pulumi import` fails, as it does for every dynamic resource.
+// Does not prove: the engine's own step ordering (the lab, issue 6, and the real CLI do that).
+import * as pulumi from "@pulumi/pulumi";
+import { PortainerApiKey } from "../../../providers/portainer/apiKey";
+import { PortainerStack } from "../../../providers/portainer/stack";
+import { DynamicProviderHost, captureRegistrations, isSecret, urnOf, type Registration } from "../../harness/engine";
+import { ADMIN, addAgent, bootstrappedFake } from "../../helpers/portainer";
+import { PROJECT_DIR } from "../../helpers/site";
+import type { FakePortainer } from "../../fakes/portainer/server";
+
+let fake: FakePortainer & { jwt: string; apiKey: string };
+let host: DynamicProviderHost;
+let env: number;
+beforeAll(async () => {
+  fake = await bootstrappedFake();
+  env = await addAgent(fake, "Dr-Phoenix");
+  host = await DynamicProviderHost.start(PROJECT_DIR);
+});
+afterAll(async () => {
+  await host.close();
+  await fake.close();
+});
+
+const COMPOSE = "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n";
+
+async function stackRegistration(name: string): Promise<Registration> {
+  const regs = await captureRegistrations(() => {
+    new PortainerStack(name, {
+      connection: { url: fake.url, apiKey: pulumi.secret(fake.apiKey) },
+      endpointId: env,
+      name,
+      composeContent: COMPOSE,
+      env: [{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: pulumi.secret("qdrant-s3cret") }],
+    });
+  });
+  return regs[0]!;
+}
+
+describe("Portainer providers in Pulumi's dynamic-provider host", () => {
+  it("configures as the engine expects: no secrets, no preview", async () => {
+    expect(await host.configure({ "phoenix:environment": "testing" })).toEqual({ acceptSecrets: false, supportsPreview: false });
+  });
+
+  it("registers with the portainer token and a serialized provider that holds no secret", async () => {
+    const reg = await stackRegistration("qdrant_service");
+    expect([reg.type, reg.name]).toEqual(["pulumi-nodejs:dynamic/portainer:Stack", "qdrant_service"]);
+    const provider = reg.inputs["__provider"] as string;
+    expect(provider).toMatch(/^exports\.handler = /);
+    expect(provider).not.toContain(fake.apiKey);
+    expect(provider).not.toContain("qdrant-s3cret");
+    expect(isSecret(reg.inputs["connection"])).toBe(true);
+    expect(isSecret(reg.inputs["env"])).toBe(true);
+  });
+
+  it("creates, refreshes, sees drift, updates it back, plans a replacement, sees an out-of-band delete, and deletes", async () => {
+    const reg = await stackRegistration("qdrant_service");
+    const urn = urnOf(reg.type, reg.name);
+    const checked = await host.check(urn, {}, reg.inputs);
+    expect(checked.failures).toEqual([]);
+    expect(checked.inputs).toMatchObject({ name: "qdrant_service", running: true, type: "standalone", adopt: true, pullImage: false });
+    expect(typeof checked.inputs["__provider"]).toBe("string");
+
+    const created = await host.create(urn, checked.inputs);
+    expect(created.id).toBe("1");
+    expect(created.properties).toMatchObject({ stackId: 1, swarmId: "", endpointId: env });
+    expect([isSecret(created.properties["connection"]), isSecret(created.properties["env"])]).toEqual([true, true]);
+    expect(fake.state.stacks.map((s) => [s.Name, s.Env])).toEqual([["qdrant_service", [{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: "qdrant-s3cret" }]]]);
+
+    const clean = await host.read("1", urn, created.properties, checked.inputs);
+    expect(clean.id).toBe("1");
+    expect((await host.diff("1", urn, checked.inputs, clean.properties, checked.inputs)).changes).toBe("none");
+
+    fake.editStack(1, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
+    const drifted = await host.read("1", urn, clean.properties, checked.inputs);
+    expect(drifted.inputs).toMatchObject({ composeContent: "services:\n  edited:\n    image: by-hand\n" });
+    expect(await host.diff("1", urn, drifted.inputs!, drifted.properties, checked.inputs)).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+
+    const updated = await host.update("1", urn, drifted.inputs!, drifted.properties, checked.inputs);
+    expect(updated.properties).toMatchObject({ composeContent: COMPOSE, stackId: 1 });
+    expect(fake.state.stacks[0]!.fileContent).toBe(COMPOSE);
+
+    expect(await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 })).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
+
+    fake.removeStack(1);
+    const gone = await host.read("1", urn, updated.properties, checked.inputs);
+    expect(gone.id).toBe("");
+
+    const again = await host.create(urn, checked.inputs);
+    await host.delete(again.id, urn, checked.inputs, again.properties);
+    expect(fake.state.stacks).toEqual([]);
+  });
+
+  it("returns check failures per property", async () => {
+    const reg = await stackRegistration("bad");
+    const urn = urnOf(reg.type, reg.name);
+    const r = await host.check(urn, {}, { ...reg.inputs, composeContent: "", endpointId: -1 });
+    expect(r.failures).toEqual([
+      { property: "endpointId", reason: "Too small: expected number to be >0" },
+      { property: "composeContent", reason: "must not be empty" },
+    ]);
+  });
+
+  it("carries Portainer's message and the resource's identity in errors", async () => {
+    const reg = await stackRegistration("broken");
+    const urn = urnOf(reg.type, reg.name);
+    const checked = await host.check(urn, {}, reg.inputs);
+    for (let i = 0; i < 4; i++) fake.failNextDeploy("failed to deploy a stack: pull access denied for qdrant/qdrant");
+    await expect(host.create(urn, checked.inputs)).rejects.toThrow("Unable to create Portainer stack broken: failed to deploy a stack: pull access denied for qdrant/qdrant");
+  });
+
+  it("pins known behaviour: pulumi import (Read with no state and no inputs) cannot work for dynamic resources", async () => {
+    const urn = urnOf("pulumi-nodejs:dynamic/portainer:Stack", "imported");
+    await expect(host.read("7", urn, undefined, undefined)).rejects.toThrow(/code must be a string|__provider/);
+  });
+
+  it("marks the API key output secret and creates it through the host", async () => {
+    const regs = await captureRegistrations(() => {
+      const key = new PortainerApiKey("phoenix-key", { url: fake.url, username: ADMIN.username, password: pulumi.secret(ADMIN.password) });
+      pulumi.all([key.apiKey]).apply(() => undefined);
+    });
+    const reg = regs[0]!;
+    expect(reg.type).toBe("pulumi-nodejs:dynamic/portainer:ApiKey");
+    expect(reg.inputs["__provider"]).not.toContain(ADMIN.password);
+    const urn = urnOf(reg.type, reg.name);
+    const checked = await host.check(urn, {}, reg.inputs);
+    const created = await host.create(urn, checked.inputs);
+    expect(created.properties["apiKey"]).toMatch(/^ptr_/);
+    expect(isSecret(created.properties["password"])).toBe(true);
+    const refreshed = await host.read(created.id, urn, created.properties, checked.inputs);
+    expect(refreshed.id).toBe(created.id);
+    fake.revokeApiKey(Number(created.id));
+    expect((await host.read(created.id, urn, created.properties, checked.inputs)).id).toBe("");
+  });
+});
