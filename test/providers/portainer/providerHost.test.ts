@@ -84,8 +84,17 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
 
     expect(await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 })).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
 
-    fake.removeStack(1);
-    const gone = await host.read("1", urn, updated.properties, checked.inputs);
+    // A replacement as the engine runs it with deleteBeforeReplace: delete the old, then create the new.
+    const other = await addAgent(fake, "Other", "tcp://10.0.0.103:9001");
+    const moved = { ...checked.inputs, endpointId: other };
+    await host.delete("1", urn, checked.inputs, updated.properties);
+    const replacement = await host.create(urn, moved);
+    expect(fake.state.stacks.map((s) => [s.Id, s.Name, s.EndpointId])).toEqual([[2, "qdrant_service", other]]);
+    await host.delete(replacement.id, urn, moved, replacement.properties);
+    await host.create(urn, checked.inputs);
+
+    fake.removeStack(3);
+    const gone = await host.read("3", urn, updated.properties, checked.inputs);
     expect(gone.id).toBe("");
 
     const again = await host.create(urn, checked.inputs);

@@ -1,31 +1,38 @@
-// Proves: the client module can be captured by Pulumi's closure serializer (no top-level zod schema,
-// undici agent or client instance), so dynamic providers that use it can serialize. The positive control
-// shows the same check fails for a function that captures a live zod schema (ENGINELESS.md Q1).
+// Proves: every Portainer provider can be closure-serialized (a regression fails here at once instead of
+// hanging a mocked program), the serialized text holds no credential and requires packages by name, and
+// measures each provider's size as `pulumi up` (ts-node) would store it, printing the figures.
+// The positive control shows the check fails for a closure that captures a live zod schema.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { createPortainerClient } from "../../../providers/portainer/client";
-import { isNotFound } from "../../../providers/portainer/errors";
+import { PROVIDERS, serializedProviders } from "../../../bench/providerSizes";
+import { PROJECT_DIR } from "../../helpers/site";
 
-describe("closure serialization of the Portainer client", () => {
-  it("serializes a function that creates and uses the client", async () => {
-    const fn = async (url: string) => {
-      const c = createPortainerClient({ url });
-      try {
-        return await c.status();
-      } catch (e) {
-        return isNotFound(e) ? undefined : Promise.reject(e);
-      } finally {
-        await c.close();
-      }
-    };
-    const s = await pulumi.runtime.serializeFunction(fn, { allowSecrets: true });
-    expect(s.text).toContain("createPortainerClient");
-    // Packages are required at run time, not copied in.
-    expect(s.text).toMatch(/require\("undici(\/index\.js)?"\)/);
-    expect(s.text).not.toContain("class Agent");
+/** The issue's target was 16 KB per resource type; the measured sizes exceed it (see ADR 005). This ceiling guards against growth. */
+const CEILING_BYTES = 40_000;
+
+describe("closure serialization of the Portainer providers", () => {
+  let texts: Record<string, string>;
+  beforeAll(async () => (texts = await serializedProviders()));
+
+  it.each(Object.keys(PROVIDERS))("%s serializes, requires packages by name and embeds no instance", (type) => {
+    const text = texts[type]!;
+    expect(text).toMatch(/^exports\.handler = /);
+    expect(text).toMatch(/require\("undici(\/index\.js)?"\)/);
+    expect(text).toMatch(/require\("zod(\/[\w./]+)?"\)/);
+    expect(text).not.toMatch(/ptr_[A-Za-z0-9+/=]{20,}/);
   });
 
-  it("fails for a function that captures a live zod schema (positive control)", async () => {
+  it("measures each provider as ts-node compiles it for pulumi up", () => {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "bench/providerSizes.ts")], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const sizes = JSON.parse(out) as Record<string, number>;
+    process.stdout.write(`serialized provider bytes: ${JSON.stringify(sizes)}\n`);
+    expect(Object.keys(sizes)).toEqual(Object.keys(PROVIDERS));
+    for (const [type, bytes] of Object.entries(sizes)) expect([type, bytes < CEILING_BYTES]).toEqual([type, true]);
+  });
+
+  it("fails for a closure that captures a live zod schema (positive control)", async () => {
     const schema = z.object({ a: z.string() });
     await expect(pulumi.runtime.serializeFunction(() => schema.parse({ a: "x" }))).rejects.toThrow();
   });

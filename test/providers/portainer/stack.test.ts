@@ -148,6 +148,13 @@ describe("PortainerStack read", () => {
     expect((await provider.diff!("1", r.props!, inputs())).changes).toBe(true);
   });
 
+  it("rides out a reset connection and a 503 burst", async () => {
+    fake.fault({ method: "GET", path: "/api/stacks/1", reset: "before" });
+    fake.fault({ method: "GET", path: "/api/stacks/1/file", status: 503, times: 2 });
+    const r = await provider.read!("1", created);
+    expect(r.props).toEqual(created);
+  });
+
   it("returns no id when the stack was deleted", async () => {
     fake.removeStack(1);
     expect(await provider.read!("1", created)).toEqual({});
