@@ -13,7 +13,7 @@ import { Secret } from "./secret";
 export const PROJECT = "phoenix";
 
 /** Config keys the site model owns. Any other `phoenix:` key must be a secret referenced by a stack manifest. */
-export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment"] as const;
+export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment", "guest_ssh"] as const;
 
 /** The oldest Portainer the client supports (the `/api/stacks/create/...` routes arrived in 2.19). */
 export const MIN_PORTAINER_VERSION = "2.19.0";
@@ -226,6 +226,20 @@ export function portainerSchema(ctx: SecretContext) {
   });
 }
 
+/**
+ * `phoenix:guest_ssh`: the key pair phoenix uses to set guests up over SSH. The public key is added to
+ * every guest (cloud-init user on VMs, root on LXCs); the private key is a secret.
+ */
+export function guestSshSchema(ctx: SecretContext) {
+  return z.strictObject({
+    public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key"),
+    private_key: secretField(ctx, "guest_ssh", "guest_ssh.private_key").refine(
+      (s) => !s.isDecrypted || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s.reveal()),
+      { message: "must be a PEM or OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)" },
+    ),
+  });
+}
+
 /** `phoenix:environment`: the manifest environment used when an assignment names none. */
 export function environmentSchema() {
   return z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')");
@@ -286,5 +300,6 @@ export type ProxmoxConfig = z.output<ReturnType<typeof proxmoxSchema>>;
 export type VmConfig = z.output<ReturnType<typeof vmSchema>>;
 export type LxcConfig = z.output<ReturnType<typeof lxcSchema>>;
 export type PortainerConfig = z.output<ReturnType<typeof portainerSchema>>;
+export type GuestSshConfig = z.output<ReturnType<typeof guestSshSchema>>;
 export type Manifest = z.output<ReturnType<typeof manifestSchema>>;
 export type ManifestVariable = Manifest["environments"][string]["variables"][number];

@@ -10,11 +10,13 @@ import {
   PROJECT,
   SITE_KEYS,
   environmentSchema,
+  guestSshSchema,
   lxcSchema,
   manifestSchema,
   portainerSchema,
   proxmoxSchema,
   vmSchema,
+  type GuestSshConfig,
   type LxcConfig,
   type Manifest,
   type PortainerConfig,
@@ -102,6 +104,8 @@ export interface SiteConfig {
   /** Present when any guest has a Portainer role. `url` is resolved (default `https://<primary ip>:9443`). */
   readonly portainer?: PortainerConfig & { readonly url: string };
   readonly environment?: string;
+  /** Present when any guest has features to set up over SSH. */
+  readonly guestSsh?: GuestSshConfig;
   readonly stacks: Readonly<Record<string, StackDefinition>>;
   readonly deployments: readonly Deployment[];
 }
@@ -269,6 +273,9 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   const portainerRaw = raw.values[key("portainer")];
   const portainer = portainerRaw === undefined ? undefined : parseWith(portainerSchema(ctx), portainerRaw, key("portainer"), problems);
 
+  const sshRaw = raw.values[key("guest_ssh")];
+  const guestSsh = sshRaw === undefined ? undefined : parseWith(guestSshSchema(ctx), sshRaw, key("guest_ssh"), problems);
+
   const vms = parseList(raw.values[key("vms")], key("vms"), vmSchema(), problems);
   const lxcs = parseList(raw.values[key("lxcs")], key("lxcs"), lxcSchema(), problems);
   const guests: Guest[] = [
@@ -283,6 +290,10 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     problems.push({ path: key("portainer"), message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" });
   }
   const primary = guests.find((g) => g.portainerRole === "primary");
+  const needsSsh = guests.find((g) => g.config.features.length > 0);
+  if (needsSsh && sshRaw === undefined) {
+    problems.push({ path: key("guest_ssh"), message: `is required: ${needsSsh.path} has features (${needsSsh.config.features.join(", ")}) that phoenix sets up over SSH (public_key, private_key)` });
+  }
 
   const deployments: Deployment[] = [];
   for (const g of guests) {
@@ -341,6 +352,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     guests,
     ...(portainer ? { portainer: { ...portainer, url: portainer.url ?? `https://${primary ? primary.ip : "127.0.0.1"}:9443` } } : {}),
     ...(environment !== undefined ? { environment } : {}),
+    ...(guestSsh ? { guestSsh } : {}),
     stacks,
     deployments,
   };

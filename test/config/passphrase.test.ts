@@ -46,7 +46,7 @@ describe("passphrase secrets", () => {
       }
     };
     walk(doc.config);
-    expect(found.length).toBe(stack === "dev" ? 4 : 3);
+    expect(found.length).toBe(stack === "dev" ? 5 : 4);
     expect(found.every((s) => s.length >= 12)).toBe(true);
   });
 });

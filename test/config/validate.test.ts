@@ -75,6 +75,7 @@ describe("validateSite on a valid site", () => {
     (v["phoenix:portainer"] as Values)["admin_password"] = { secure: "v1:abc:def" };
     v["phoenix:qdrant_api_key"] = { secure: "v1:abc:def" };
     v["phoenix:thinkheads_session_secret"] = { secure: "v1:abc:def" };
+    (v["phoenix:guest_ssh"] as Values)["private_key"] = { secure: "v1:abc:def" };
     const r = validateSite(rawConfig(v, []), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.site.proxmox.api_token.isDecrypted).toBe(false);
@@ -100,7 +101,7 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
   ["api token in plain text", (v) => v, [{ path: "phoenix:proxmox.api_token", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>" }], SECRET_KEYS.filter((k) => k !== "phoenix:proxmox")],
   ["unknown key in proxmox", (v) => ((v["phoenix:proxmox"] as Values)["nodename"] = "x"), [{ path: "phoenix:proxmox.nodename", message: "unknown key" }]],
   ["insecure not a boolean", (v) => ((v["phoenix:proxmox"] as Values)["insecure"] = "yes"), [{ path: "phoenix:proxmox.insecure", message: "Invalid input: expected boolean, received string" }]],
-  ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, and secrets named by stack manifests)" }]],
+  ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, phoenix:guest_ssh, and secrets named by stack manifests)" }]],
   ["vms not a list", (v) => (v["phoenix:vms"] = { vmid: 1 }), [{ path: "phoenix:vms", message: "must be a list" }]],
   ["vmid below 100", (v) => (vm(v, 0).vmid = 99), [{ path: "phoenix:vms[0].vmid", message: "Too small: expected number to be >=100" }]],
   ["missing cores", (v) => delete vm(v, 0).cores, [{ path: "phoenix:vms[0].cores", message: "is required (number)" }]],
@@ -146,6 +147,10 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
   ["both ca cert and skip verify", (v) => ((v["phoenix:portainer"] as Values)["tls"] = { ca_cert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", insecure_skip_verify: true }), [{ path: "phoenix:portainer.tls", message: "set either ca_cert or insecure_skip_verify, not both" }]],
   ["ca cert not PEM", (v) => ((v["phoenix:portainer"] as Values)["tls"] = { ca_cert: "MIIB" }), [{ path: "phoenix:portainer.tls.ca_cert", message: "must be a PEM certificate (-----BEGIN CERTIFICATE-----)" }]],
   ["agent port out of range", (v) => ((v["phoenix:portainer"] as Values)["agent_port"] = 70000), [{ path: "phoenix:portainer.agent_port", message: "Too big: expected number to be <=65535" }]],
+  ["guest_ssh missing while guests have features", (v) => delete v["phoenix:guest_ssh"], [{ path: "phoenix:guest_ssh", message: "is required: phoenix:vms[0] has features (base_setup, docker) that phoenix sets up over SSH (public_key, private_key)" }]],
+  ["guest_ssh private key in plain text", (v) => v, [{ path: "phoenix:guest_ssh.private_key", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'guest_ssh.private_key' <value>" }], SECRET_KEYS.filter((k) => k !== "phoenix:guest_ssh")],
+  ["guest_ssh private key not a key", (v) => ((v["phoenix:guest_ssh"] as Values)["private_key"] = "hunter2"), [{ path: "phoenix:guest_ssh.private_key", message: "must be a PEM or OpenSSH private key (-----BEGIN ... PRIVATE KEY-----)" }]],
+  ["guest_ssh public key malformed", (v) => ((v["phoenix:guest_ssh"] as Values)["public_key"] = "AAAAC3Nza"), [{ path: "phoenix:guest_ssh.public_key", message: "must be an OpenSSH public key" }]],
   ["environment name with capitals", (v) => (v["phoenix:environment"] = "Production"), [{ path: "phoenix:environment", message: "must be an environment name (lower-case letters, digits, '-', '_')" }]],
 ];
 

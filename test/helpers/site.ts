@@ -69,13 +69,17 @@ export function validValues(): Record<string, unknown> {
         docker_stacks: [{ name: "thinkheads_ai_app", environment: "testing" }],
       },
     ],
+    "phoenix:guest_ssh": {
+      public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExampleKeyOnlyForTests phoenix@example",
+      private_key: "-----BEGIN OPENSSH PRIVATE KEY-----\nexample-only\n-----END OPENSSH PRIVATE KEY-----\n",
+    },
     "phoenix:qdrant_api_key": "qdrant-key",
     "phoenix:thinkheads_session_secret": "session-secret",
   };
 }
 
 /** The keys the runtime marks secret for {@link validValues}. */
-export const SECRET_KEYS = ["phoenix:proxmox", "phoenix:portainer", "phoenix:qdrant_api_key", "phoenix:thinkheads_session_secret"];
+export const SECRET_KEYS = ["phoenix:proxmox", "phoenix:portainer", "phoenix:guest_ssh", "phoenix:qdrant_api_key", "phoenix:thinkheads_session_secret"];
 
 export function rawConfig(values: Record<string, unknown>, secretKeys: readonly string[] = SECRET_KEYS): RawConfig {
   return { values, secretKeys: new Set(secretKeys) };
