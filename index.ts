@@ -1,17 +1,19 @@
 /**
- * The phoenix Pulumi program. It stays thin: load and validate the stack's configuration, build
- * the site, export what users need.
+ * The phoenix Pulumi program. It stays thin: load and validate the stack's configuration, build the
+ * site, export what users need.
  */
+import { Site } from "./components/site";
 import { loadSiteConfig } from "./config/load";
-import { describeSite } from "./config/desired";
-import * as pulumi from "@pulumi/pulumi";
 
-const site = loadSiteConfig();
-const desired = describeSite(site, pulumi.getStack());
+const site = new Site("phoenix", { config: loadSiteConfig() });
 
 /** Guest name to IPv4 address. */
-export const guestIps = Object.fromEntries(site.guests.map((g) => [g.name, g.ip]));
-/** The Portainer API URL the program talks to. */
-export const portainerUrl = site.portainer?.url;
-/** The Portainer environments the site registers, with their URLs. */
-export const environments = desired.environments;
+export const guestIps = site.guestIps;
+/** The Portainer API URL. */
+export const portainerUrl = site.portainerUrl;
+/** Portainer environment ids, by guest name. */
+export const environmentIds = site.environmentIds;
+/** Portainer stack ids, by `<stack>@<guest>`. */
+export const stackIds = site.stackIds;
+/** The API key phoenix created in Portainer (a secret). */
+export const portainerApiKey = site.portainerApiKey;

@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { decryptValue, keyFromSalt } from "./passphrase";
 import type { RawConfig } from "./validate";
 
 /** A stack file that cannot be read as a Pulumi stack config. */
@@ -59,4 +60,35 @@ export function readRuntimeConfig(project: string): RawConfig {
     if (runtimeConfig.isConfigSecret?.(k)) secretKeys.add(k);
   }
   return { values, secretKeys };
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml` and decrypts its `secure:` values with the passphrase, as Pulumi's
+ * passphrase secrets provider does. Keys holding a decrypted value are marked secret (a structured
+ * key is secret when any value inside it is).
+ */
+export function decryptStackFile(file: string, passphrase: string): RawConfig {
+  const raw = readStackFile(file);
+  const salt = (parseYaml(fs.readFileSync(file, "utf8")) as { encryptionsalt?: unknown } | null)?.encryptionsalt;
+  const secretKeys = new Set<string>();
+  let key: Buffer | undefined;
+  const walk = (v: unknown, top: string): unknown => {
+    if (v && typeof v === "object" && !Array.isArray(v) && typeof (v as Record<string, unknown>)["secure"] === "string" && Object.keys(v).length === 1) {
+      if (typeof salt !== "string") throw new StackFileError(`${file} has secure values but no encryptionsalt (not the passphrase secrets provider)`);
+      key ??= keyFromSalt(passphrase, salt);
+      secretKeys.add(top);
+      return decryptValue(key, (v as Record<string, string>)["secure"]!);
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, top));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, top)]));
+    return v;
+  };
+  const values = Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [k, walk(v, k)]));
+  return { values, secretKeys };
+}
+
+/** The config map the Pulumi runtime holds (`PULUMI_CONFIG`): structured values JSON-encoded. */
+export function toRuntimeConfig(raw: RawConfig): { config: Record<string, string>; secretKeys: string[] } {
+  const config = Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  return { config, secretKeys: [...raw.secretKeys] };
 }

@@ -1,6 +1,6 @@
-// Proves: the program loads the stack's config through the Pulumi runtime (as `pulumi up` hands it
-// over) and exports guest IPs and the Portainer URL; invalid config fails with a RunError listing
-// every problem. Does not prove: resources (none are registered by the program yet).
+// Proves: the program (index.ts) loads the stack's config through the Pulumi runtime as `pulumi up` hands
+// it over, builds the site and exports guest IPs, the Portainer URL, environment and stack ids, and the API
+// key as a secret; invalid config fails with a RunError listing every problem (no resource is created).
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_KEYS, validValues } from "./helpers/site";
 
@@ -11,10 +11,18 @@ function setConfig(values: Record<string, unknown>, secretKeys: string[] = SECRE
   );
 }
 
+const created: string[] = [];
 describe("index.ts", () => {
   beforeAll(() => {
     pulumi.runtime.setMocks(
-      { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
+      {
+        newResource: (a) => {
+          created.push(a.type);
+          const extra = a.type.endsWith("portainer:Environment") ? { environmentId: 7 } : a.type.endsWith("portainer:Stack") ? { stackId: 3 } : a.type.endsWith("portainer:ApiKey") ? { apiKey: "ptr_x" } : {};
+          return { id: `${a.name}-id`, state: { ...a.inputs, ...extra } };
+        },
+        call: (a) => a.inputs,
+      },
       "phoenix",
       "prod",
       false,
@@ -25,18 +33,22 @@ describe("index.ts", () => {
     pulumi.runtime.setAllConfig({}, []);
   });
 
-  it("exports guest IPs, the Portainer URL and the environments", async () => {
+  const value = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
+
+  it("exports guest IPs, the Portainer URL, environment and stack ids, and the API key as a secret", async () => {
     setConfig(validValues());
     const program = await import("../index");
     expect(program.guestIps).toEqual({ Portainer: "10.0.0.101", "Dr-Phoenix": "10.0.0.102", "dev-apps": "10.0.0.202" });
     expect(program.portainerUrl).toBe("https://10.0.0.101:9443");
-    expect(program.environments).toEqual([
-      { name: "Dr-Phoenix", guest: "Dr-Phoenix", type: "agent", url: "tcp://10.0.0.102:9001" },
-      { name: "dev-apps", guest: "dev-apps", type: "agent", url: "tcp://10.0.0.202:9001" },
-    ]);
+    expect(Object.keys(program.environmentIds)).toEqual(["Dr-Phoenix", "dev-apps"]);
+    expect(await value(program.environmentIds["Dr-Phoenix"]!)).toBe(7);
+    expect(Object.keys(program.stackIds)).toEqual(["qdrant_service@Dr-Phoenix", "thinkheads_ai_app@dev-apps"]);
+    expect(await value(program.stackIds["qdrant_service@Dr-Phoenix"]!)).toBe(3);
+    expect(await pulumi.isSecret(program.portainerApiKey!)).toBe(true);
   });
 
-  it("fails with a RunError that lists every problem", async () => {
+  it("fails with a RunError that lists every problem, before creating anything", async () => {
+    created.splice(0);
     const v = validValues();
     delete v["phoenix:qdrant_api_key"];
     (v["phoenix:portainer"] as Record<string, unknown>)["agent_port"] = 0;
@@ -48,5 +60,6 @@ describe("index.ts", () => {
       "  phoenix:portainer.agent_port: Too small: expected number to be >=1",
       "  stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret: config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
     ].join("\n"));
+    expect(created).toEqual([]);
   });
 });

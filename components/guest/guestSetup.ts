@@ -1,0 +1,52 @@
+/**
+ * `GuestSetup`: prepares a guest over SSH with `@pulumi/command`: `base_setup` (packages, QEMU guest
+ * agent, NFS volumes) and `docker` (Docker Engine). A script runs again only when it changes or the
+ * guest is replaced. With Docker, it exposes a `@pulumi/docker` provider for the guest over `ssh://`.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { baseSetupScript, dockerScript, type NfsVolume } from "./scripts";
+
+export interface GuestSetupArgs {
+  /** The guest's address. */
+  readonly host: pulumi.Input<string>;
+  /** The SSH user: the cloud-init user on a VM, `root` on an LXC. */
+  readonly user: string;
+  /** The private key of `phoenix:guest_ssh`; a secret. */
+  readonly privateKey: pulumi.Input<string>;
+  readonly kind: "vm" | "lxc";
+  readonly features: readonly ("base_setup" | "docker")[];
+  /** NFS volumes to mount (VMs). Defaults to none. */
+  readonly volumes?: readonly NfsVolume[];
+  /** The guest resource's id: a replaced guest is set up again. */
+  readonly guestId: pulumi.Input<string>;
+}
+
+export class GuestSetup extends pulumi.ComponentResource {
+  /** The Docker provider for this guest, when it has the docker feature. */
+  readonly dockerProvider: docker.Provider | undefined;
+  /** The last setup step, for ordering. */
+  readonly done: pulumi.Output<string>;
+
+  constructor(name: string, args: GuestSetupArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("phoenix:guest:Setup", name, {}, opts);
+    // dialErrorLimit bounds the wait for a guest that is still booting (30 tries, 10 s each).
+    const connection = { host: args.host, user: args.user, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 30, perDialTimeout: 10 };
+    let last: command.remote.Command | undefined;
+    if (args.features.includes("base_setup")) {
+      last = new command.remote.Command(`${name}-base`, { connection, create: baseSetupScript(args.kind, args.volumes ?? []), triggers: [args.guestId] }, { parent: this });
+    }
+    if (args.features.includes("docker")) {
+      last = new command.remote.Command(`${name}-docker`, { connection, create: dockerScript(), triggers: [args.guestId] }, { parent: this, ...(last ? { dependsOn: [last] } : {}) });
+      // The host is derived from the install step's output: unknown while the guest is still to be
+      // created, so the Docker provider (which pings the daemon when configured) waits during preview.
+      const dockerHost = pulumi.all([last.stdout, args.host]).apply(([, host]) => `ssh://${args.user}@${host}`);
+      this.dockerProvider = new docker.Provider(`${name}-docker-provider`, { host: dockerHost, sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"] }, { parent: this });
+    } else {
+      this.dockerProvider = undefined;
+    }
+    this.done = last ? last.stdout : pulumi.output("");
+    this.registerOutputs({ done: this.done });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `PortainerServer`: Portainer CE on the primary guest — a pinned image, a named data volume that
+ * survives replacement and destroy, the published ports, a restart policy and the shared agent secret —
+ * then, once the API answers, the first administrator and an API key for everything else.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { PortainerAdmin } from "../../providers/portainer/admin";
+import { PortainerApiKey } from "../../providers/portainer/apiKey";
+import type { ConnectionArgs } from "../../providers/portainer/dynamic";
+
+export interface PortainerServerArgs {
+  /** The Docker provider of the primary guest. */
+  readonly dockerProvider: docker.Provider;
+  /** The pinned image tag, e.g. `2.27.9`. */
+  readonly version: string;
+  /** The API URL phoenix uses, e.g. `https://10.0.0.101:9443`. */
+  readonly url: string;
+  /** Published ports: 9443, and 9000 when `url` uses it. */
+  readonly ports: readonly number[];
+  /** `AGENT_SECRET`, shared with every agent; a secret. */
+  readonly agentSecret: pulumi.Input<string>;
+  readonly adminUsername: string;
+  /** A secret. */
+  readonly adminPassword: pulumi.Input<string>;
+  readonly caCert?: string;
+  readonly insecureSkipVerify?: boolean;
+  /** Resources the container must wait for (the guest's Docker setup). */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The data volume's name on the guest; it is retained when the stack is destroyed. */
+export const DATA_VOLUME = "portainer_data";
+
+export class PortainerServer extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly admin: PortainerAdmin;
+  readonly apiKey: PortainerApiKey;
+  /** How providers reach this Portainer: URL and API key (a secret). */
+  readonly connection: pulumi.Output<ConnectionArgs>;
+  readonly url: string;
+
+  constructor(name: string, args: PortainerServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("phoenix:portainer:Server", name, {}, opts);
+    this.url = args.url;
+    const onGuest = { parent: this, provider: args.dockerProvider };
+    const image = new docker.RemoteImage(`${name}-image`, { name: `portainer/portainer-ce:${args.version}`, keepLocally: true }, { ...onGuest, dependsOn: args.dependsOn });
+    const data = new docker.Volume(`${name}-data`, { name: DATA_VOLUME }, { ...onGuest, retainOnDelete: true, dependsOn: args.dependsOn });
+    this.container = new docker.Container(
+      name,
+      {
+        name: "portainer",
+        image: image.imageId,
+        restart: "always",
+        ports: args.ports.map((p) => ({ internal: p, external: p })),
+        volumes: [
+          { volumeName: data.name, containerPath: "/data" },
+          { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+        ],
+        envs: [pulumi.interpolate`AGENT_SECRET=${args.agentSecret}`],
+      },
+      { ...onGuest, dependsOn: args.dependsOn },
+    );
+    const tls = { ...(args.caCert !== undefined ? { caCert: args.caCert } : {}), insecureSkipVerify: args.insecureSkipVerify === true };
+    // PortainerAdmin waits for the API to answer before it does anything.
+    this.admin = new PortainerAdmin(`${name}-admin`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, waitSeconds: 300 }, { parent: this, dependsOn: [this.container] });
+    this.apiKey = new PortainerApiKey(`${name}-api-key`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" }, { parent: this, dependsOn: [this.admin] });
+    this.connection = pulumi.secret(this.apiKey.apiKey.apply((apiKey) => ({ url: args.url, apiKey, ...tls })));
+    this.registerOutputs({ url: this.url, connection: this.connection });
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * `Site`: the whole phoenix site built from the validated configuration — the Proxmox provider, every
+ * guest, its setup over SSH, the Portainer server and agents, the environments, and every Docker stack.
+ * It only composes; all decisions are in the config model (config/) and the pure renderers.
+ */
+import * as proxmox from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { LOCAL_DOCKER_URL, serverPorts } from "../config/desired";
+import type { LxcConfig, VmConfig } from "../config/schema";
+import type { Guest, SiteConfig } from "../config/validate";
+import { PortainerEnvironment } from "../providers/portainer/environment";
+import { GuestSetup } from "./guest/guestSetup";
+import { DockerStack } from "./portainer/dockerStack";
+import { PortainerAgent } from "./portainer/agent";
+import { PortainerServer } from "./portainer/server";
+import { ProxmoxLxc } from "./proxmox/lxc";
+import { ProxmoxVm } from "./proxmox/vm";
+
+export interface SiteArgs {
+  /** The validated configuration (config/load.ts). */
+  readonly config: SiteConfig;
+}
+
+/** The logical name of a guest's resources: its id, so renaming a guest does not replace it. */
+export function guestKey(g: Pick<Guest, "kind" | "id">): string {
+  return `${g.kind}-${g.id}`;
+}
+
+export class Site extends pulumi.ComponentResource {
+  /** Guest name to IPv4 address. */
+  readonly guestIps: Record<string, string>;
+  readonly portainerUrl: string | undefined;
+  /** Environment name (the guest's name) to Portainer environment id. */
+  readonly environmentIds: Record<string, pulumi.Output<number>>;
+  /** `<stack>@<guest>` to Portainer stack id. */
+  readonly stackIds: Record<string, pulumi.Output<number>>;
+  /** The API key phoenix created; a secret. */
+  readonly portainerApiKey: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("phoenix:index:Site", name, {}, opts);
+    const c = args.config;
+    const provider = new proxmox.Provider(`${name}-proxmox`, {
+      endpoint: c.proxmox.endpoint,
+      apiToken: pulumi.secret(c.proxmox.api_token.reveal()),
+      insecure: c.proxmox.insecure,
+      ...(c.proxmox.ssh ? { ssh: { username: c.proxmox.ssh.username, privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()) } } : {}),
+    }, { parent: this });
+    const nfsServer = new URL(c.proxmox.endpoint).hostname;
+    const sshPublicKey = c.guestSsh?.public_key;
+    const sshPrivateKey = c.guestSsh ? pulumi.secret(c.guestSsh.private_key.reveal()) : undefined;
+
+    this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
+    const setups = new Map<Guest, GuestSetup>();
+    for (const g of c.guests) {
+      const key = `${name}-${guestKey(g)}`;
+      const cfg = g.config;
+      const keys = [...(sshPublicKey ? [sshPublicKey] : []), ...(cfg.user_config?.ssh_public_key ? [cfg.user_config.ssh_public_key] : [])];
+      const common = { nodeName: c.proxmox.node_name, name: g.name, cores: cfg.cores, memoryMb: cfg.memory_mb, diskSizeGb: cfg.disk_size_gb, startAtBoot: cfg.start_at_boot, ...(cfg.boot_order !== undefined ? { bootOrder: cfg.boot_order } : {}), ip: cfg.network_config.ip, gateway: cfg.network_config.gw, sshKeys: keys };
+      let guestResource: pulumi.Resource;
+      let guestId: pulumi.Output<string>;
+      let user: string;
+      if (g.kind === "vm") {
+        const v = cfg as VmConfig;
+        const vm = new ProxmoxVm(key, { ...common, vmId: v.vmid, cloneFromVmId: v.clone_from_vmid, username: v.user_config.username }, { parent: this, providers: [provider] });
+        guestResource = vm;
+        guestId = vm.vm.id;
+        user = v.user_config.username;
+      } else {
+        const l = cfg as LxcConfig;
+        const ct = new ProxmoxLxc(key, {
+          ...common, ctId: l.ctid, ...(l.template !== undefined ? { template: l.template } : {}), ...(l.clone_from_ctid !== undefined ? { cloneFromCtId: l.clone_from_ctid } : {}),
+          unprivileged: l.unprivileged, nesting: l.proxmox_features.nesting, keyctl: l.proxmox_features.keyctl,
+        }, { parent: this, providers: [provider] });
+        guestResource = ct;
+        guestId = ct.container.id;
+        user = "root";
+      }
+      if (cfg.features.length > 0 && sshPrivateKey) {
+        const volumes = g.kind === "vm" ? (cfg as VmConfig).volumes.map((v) => ({ server: v.server ?? nfsServer, path: v.path, mountPoint: v.mount_point })) : [];
+        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, kind: g.kind, features: cfg.features, volumes, guestId }, { parent: this, dependsOn: [guestResource] }));
+      }
+    }
+
+    this.environmentIds = {};
+    this.stackIds = {};
+    const primary = c.guests.find((g) => g.portainerRole === "primary");
+    if (!c.portainer || !primary) {
+      this.portainerUrl = undefined;
+      this.portainerApiKey = undefined;
+      this.registerOutputs({ guestIps: this.guestIps });
+      return;
+    }
+    const p = c.portainer;
+    const primarySetup = setups.get(primary)!;
+    // Secret by the random provider's schema too; wrapped so it stays secret whatever the provider says.
+    const agentSecret = pulumi.secret(new random.RandomPassword(`${name}-agent-secret`, { length: 40, special: false }, { parent: this }).result);
+    const server = new PortainerServer(`${name}-portainer`, {
+      dockerProvider: primarySetup.dockerProvider!,
+      version: p.version,
+      url: p.url,
+      ports: serverPorts(p.url),
+      agentSecret,
+      adminUsername: p.admin_username,
+      adminPassword: pulumi.secret(p.admin_password.reveal()),
+      ...(p.tls?.ca_cert !== undefined ? { caCert: p.tls.ca_cert } : {}),
+      insecureSkipVerify: p.tls?.insecure_skip_verify === true,
+      dependsOn: [primarySetup],
+    }, { parent: this });
+    this.portainerUrl = p.url;
+    // The engine marks it secret (additionalSecretOutputs); wrapped so the export is secret in any case.
+    this.portainerApiKey = pulumi.secret(server.apiKey.apiKey);
+
+    const environments = new Map<Guest, PortainerEnvironment>();
+    for (const g of c.guests) {
+      if (g.portainerRole === "agent") {
+        const setup = setups.get(g)!;
+        const agent = new PortainerAgent(`${name}-agent-${guestKey(g)}`, {
+          dockerProvider: setup.dockerProvider!, version: p.version, port: p.agent_port, agentSecret, guestName: g.name, ip: g.ip, connection: server.connection, dependsOn: [setup],
+        }, { parent: this });
+        environments.set(g, agent.environment);
+      } else if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0) {
+        environments.set(g, new PortainerEnvironment(`${name}-environment-${guestKey(g)}`, { connection: server.connection, name: g.name, kind: "local", url: LOCAL_DOCKER_URL }, { parent: this, dependsOn: [server] }));
+      }
+    }
+    for (const [g, e] of environments) this.environmentIds[g.name] = e.environmentId;
+
+    for (const d of c.deployments) {
+      const env = environments.get(d.guest)!;
+      const manifest = c.stacks[d.stack]!.manifest;
+      const stack = new DockerStack(`${name}-stack-${d.stack}-${guestKey(d.guest)}`, {
+        connection: server.connection,
+        endpointId: env.environmentId,
+        stack: d.stack,
+        where: `${d.stack} on ${d.guest.name} (${d.path})`,
+        compose: c.stacks[d.stack]!.composeContent,
+        variables: d.variables.map((v) => ("value" in v ? { name: v.name, value: v.value } : { name: v.name, value: pulumi.secret(v.secret.reveal()) })),
+        files: d.files,
+        ...(manifest.traefik_service ? { traefik: manifest.traefik_service } : {}),
+        dependsOn: [env],
+      }, { parent: this });
+      this.stackIds[`${d.stack}@${d.guest.name}`] = stack.stack.stackId;
+    }
+    this.registerOutputs({ guestIps: this.guestIps, portainerUrl: this.portainerUrl, environmentIds: this.environmentIds, stackIds: this.stackIds });
+  }
+}
