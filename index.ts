@@ -2,10 +2,10 @@
  * The phoenix Pulumi program. It stays thin: load and validate the stack's configuration, build the
  * site, export what users need.
  */
-import { Site } from "./components/site";
+import { SITE_NAME, Site } from "./components/site";
 import { loadSiteConfig } from "./config/load";
 
-const site = new Site("phoenix", { config: loadSiteConfig() });
+const site = new Site(SITE_NAME, { config: loadSiteConfig() });
 
 /** Guest name to IPv4 address. */
 export const guestIps = site.guestIps;

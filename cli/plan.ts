@@ -4,9 +4,11 @@
  * Exit 0 when valid, 1 on invalid input (every problem listed), 2 on bad usage.
  */
 import * as path from "node:path";
+import { ComposeError, renderCompose } from "../components/portainer/compose";
+import { SITE_NAME, stackUrn } from "../components/site";
 import { describeSite, type SiteDescription } from "../config/desired";
 import { readStackFile, StackFileError } from "../config/sources";
-import { validateSite } from "../config/validate";
+import { validateSite, type Problem, type SiteConfig } from "../config/validate";
 
 const USAGE = "usage: npm run plan -- --stack <name> [--json]";
 
@@ -24,8 +26,26 @@ export function parseArgs(argv: readonly string[]): { stack: string; json: boole
   return { stack, json };
 }
 
+/** Renders every stack's compose file as the program will send it; invalid ones become problems. */
+export function renderStacks(site: SiteConfig): { composes: string[]; problems: Problem[] } {
+  const composes: string[] = [];
+  const problems: Problem[] = [];
+  for (const d of site.deployments) {
+    const def = site.stacks[d.stack]!;
+    try {
+      const traefik = def.manifest.traefik_service;
+      composes.push(renderCompose({ stack: d.stack, where: `${d.stack} on ${d.guest.name} (${d.path})`, compose: def.composeContent, files: d.files, ...(traefik ? { traefik } : {}), mode: "standalone" }));
+    } catch (e) {
+      if (!(e instanceof ComposeError)) throw e;
+      problems.push({ path: `${def.manifestPath}: compose_file`, message: e.message });
+      composes.push("");
+    }
+  }
+  return { composes, problems };
+}
+
 /** Renders the desired site for people. */
-export function renderText(d: SiteDescription): string {
+export function renderText(d: SiteDescription & { stacks: (SiteDescription["stacks"][number] & { urn?: string })[] }): string {
   const lines: string[] = [];
   lines.push(`Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`);
   lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
@@ -51,6 +71,7 @@ export function renderText(d: SiteDescription): string {
     for (const v of s.variables) lines.push(`      ${v.name}=${v.value}`);
     for (const f of s.files) lines.push(`      file ${f.source} -> ${f.destination}${f.service ? ` (${f.service})` : ""}`);
     if (s.traefik) lines.push(`      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`);
+    if (s.urn) lines.push(`      sync alone: pulumi up --target '${s.urn}'`);
   }
   return lines.join("\n");
 }
@@ -79,8 +100,21 @@ export function main(argv: readonly string[], projectDir: string, out: (s: strin
     for (const p of result.problems) err(`  ${p.path}: ${p.message}`);
     return 1;
   }
+  const rendered = renderStacks(result.site);
+  if (rendered.problems.length > 0) {
+    err(`plan: ${rendered.problems.length} problem${rendered.problems.length === 1 ? "" : "s"} in the rendered stacks:`);
+    for (const p of rendered.problems) err(`  ${p.path}: ${p.message}`);
+    return 1;
+  }
   const d = describeSite(result.site, args.stack);
-  out(args.json ? JSON.stringify(d, null, 2) : renderText(d));
+  const withCompose = {
+    ...d,
+    stacks: d.stacks.map((s, i) => {
+      const dep = result.site.deployments[i]!;
+      return { ...s, urn: stackUrn(args.stack, SITE_NAME, dep.stack, dep.guest), compose: rendered.composes[i]! };
+    }),
+  };
+  out(args.json ? JSON.stringify(withCompose, null, 2) : renderText(withCompose));
   return 0;
 }
 

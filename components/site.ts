@@ -27,6 +27,22 @@ export function guestKey(g: Pick<Guest, "kind" | "id">): string {
   return `${g.kind}-${g.id}`;
 }
 
+/** The name the program gives its Site: the prefix of every resource name. */
+export const SITE_NAME = "phoenix";
+
+/** The logical name of a deployment's stack resources. */
+export function stackResourceName(siteName: string, stack: string, guest: Pick<Guest, "kind" | "id">): string {
+  return `${siteName}-stack-${stack}-${guestKey(guest)}`;
+}
+
+/**
+ * The URN of a deployment's `PortainerStack`, for `pulumi up --target <urn>` (which syncs that stack
+ * alone, as `phoenix sync stack <name> to <vmid>` did).
+ */
+export function stackUrn(pulumiStack: string, siteName: string, stack: string, guest: Pick<Guest, "kind" | "id">): string {
+  return `urn:pulumi:${pulumiStack}::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::${stackResourceName(siteName, stack, guest)}`;
+}
+
 export class Site extends pulumi.ComponentResource {
   /** Guest name to IPv4 address. */
   readonly guestIps: Record<string, string>;
@@ -129,7 +145,7 @@ export class Site extends pulumi.ComponentResource {
     for (const d of c.deployments) {
       const env = environments.get(d.guest)!;
       const manifest = c.stacks[d.stack]!.manifest;
-      const stack = new DockerStack(`${name}-stack-${d.stack}-${guestKey(d.guest)}`, {
+      const stack = new DockerStack(stackResourceName(name, d.stack, d.guest), {
         connection: server.connection,
         endpointId: env.environmentId,
         stack: d.stack,

@@ -38,6 +38,7 @@ describe("plan", () => {
       "      QDRANT_LOG_LEVEL=INFO",
       "      QDRANT_API_KEY=[secret]",
       "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
+      "      sync alone: pulumi up --target 'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
     ]));
   });
 
@@ -64,6 +65,25 @@ describe("plan", () => {
       { name: "SESSION_SECRET", value: "[secret]", secret: true },
     ]);
     expect(r.out).not.toMatch(/v1:[A-Za-z0-9+/=]{16}:/);
+    // The compose file as the program will send it, Traefik labels and config files included.
+    expect(d.stacks[1].compose).toContain("traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)");
+    expect(d.stacks[1].compose).toContain("phoenix_0_app_testing_toml:");
+  });
+
+  it("rejects a compose file the Compose specification refuses, naming the stack", () => {
+    const dir = projectWith("config: {}\n");
+    try {
+      fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.bad.yaml"));
+      fs.writeFileSync(path.join(dir, "stacks/qdrant_service/docker-compose.yml"), "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n    ports: 6333\n");
+      const r = run(["--stack", "bad"], dir);
+      expect(r.code).toBe(1);
+      expect(r.err.split("\n")).toEqual([
+        "plan: 1 problem in the rendered stacks:",
+        "  stacks/qdrant_service/phoenix.json: compose_file: Stack qdrant_service on dev-apps (phoenix:lxcs[0].docker_stacks[0]): the rendered compose file is invalid: services.qdrant.ports: must be array",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("lists every problem of a bad stack file and exits 1", () => {

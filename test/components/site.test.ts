@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { Site } from "../../components/site";
+import { Site, stackUrn } from "../../components/site";
 import { decryptStackFile, toRuntimeConfig } from "../../config/sources";
 import { validateSite, type SiteConfig } from "../../config/validate";
 import { isSecret } from "../harness/engine";
@@ -140,6 +140,14 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(deps("pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment")).toEqual(["Container:phoenix-agent-vm-1002"]);
     expect(deps("pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002")).toEqual(["Environment:phoenix-agent-vm-1002-environment"]);
     expect(deps("command:remote:Command", "phoenix-vm-1001-setup-docker")).toEqual(["Command:phoenix-vm-1001-setup-base"]);
+  });
+
+  it("names each stack so that plan's --target URN points at it", () => {
+    const urn = stackUrn("prod", "phoenix", "qdrant_service", { kind: "vm", id: 1002 });
+    const [, typeChain, name] = /^urn:pulumi:prod::phoenix::(.+)::(.+)$/.exec(urn)!;
+    const stack = find(rs, "pulumi-nodejs:dynamic/portainer:Stack", name!);
+    const parent = find(rs, "phoenix:portainer:DockerStack", stack.parent!);
+    expect(typeChain).toBe(`${find(rs, "phoenix:index:Site", parent.parent!).type}$${parent.type}$${stack.type}`);
   });
 
   it("keeps secrets secret: the Proxmox token, the API key output", async () => {
