@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { readRuntimeConfig, readStackFile, StackFileError } from "../../config/sources";
+import { decryptStackFile, readRuntimeConfig, readStackFile, StackFileError, toRuntimeConfig } from "../../config/sources";
 import { PROJECT_DIR } from "../helpers/site";
 
 describe("readStackFile", () => {
@@ -53,5 +53,21 @@ describe("readRuntimeConfig", () => {
       "phoenix:qdrant_api_key": "k",
     });
     expect([...raw.secretKeys].sort()).toEqual(["phoenix:proxmox", "phoenix:qdrant_api_key"]);
+  });
+});
+
+describe("decryptStackFile", () => {
+  it("decrypts every secure value with the passphrase and marks those keys secret", () => {
+    const raw = decryptStackFile(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "phoenix-example");
+    expect([...raw.secretKeys].sort()).toEqual(["phoenix:guest_ssh", "phoenix:portainer", "phoenix:proxmox", "phoenix:qdrant_api_key"]);
+    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toBe("root@pam!phoenix=11111111-2222-3333-4444-555555555555");
+    expect(raw.values["phoenix:qdrant_api_key"]).toBe("example-prod-qdrant-key");
+    const runtime = toRuntimeConfig(raw);
+    expect(runtime.config["phoenix:environment"]).toBe("production");
+    expect(JSON.parse(runtime.config["phoenix:vms"]!)[0].vmid).toBe(1001);
+  });
+
+  it("refuses a wrong passphrase", () => {
+    expect(() => decryptStackFile(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "not-the-passphrase")).toThrow("incorrect passphrase");
   });
 });
