@@ -10,4 +10,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testTimeout: 20000,
+  // Jest defaults to cores - 1 workers: on the 2-core build machines that is one, and the suite runs serially.
+  maxWorkers: 2,
 };
