@@ -28,6 +28,8 @@ export interface FakePortainerOptions {
   stateFile?: string;
   /** Clock, for the rate limiter, the admin window and dates. */
   now?: () => number;
+  /** Delay every answer by this many milliseconds (network latency, for benchmarks). */
+  latencyMs?: number;
 }
 
 /** One request as the fake received it. */
@@ -194,6 +196,7 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       record.form = Object.fromEntries([...form].map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
     }
     requests.push(record);
+    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
 
     const send = (reply: Reply) => {
       record.status = reply.status;

@@ -1,0 +1,248 @@
+/**
+ * The lab engine: runs the real program (index.ts) under `pulumi.runtime.setMocks` and plays the Pulumi
+ * engine for it. Dynamic resources go through Pulumi's real dynamic-provider host over gRPC as the engine
+ * would run them (Check, then Create; or Diff, then Update, or a replacement, or nothing); Proxmox,
+ * Docker, command and random resources are simulated (recorded with their inputs, given deterministic
+ * outputs). Resources that left the program are deleted, dependants first. State is a JSON file.
+ */
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { DynamicProviderHost, isSecret, secret, stripSecrets } from "./host";
+import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
+
+export type Action = "create" | "update" | "replace" | "delete" | "same" | "read" | "drift" | "gone";
+
+/** One line of the report. */
+export interface Step {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly action: Action;
+  /** Input properties that differ (for update, replace and drift). */
+  readonly changes?: string[];
+  readonly durationMs: number;
+}
+
+export interface EngineOptions {
+  readonly mode: "up" | "preview";
+  readonly stack: string;
+  readonly state: LabState;
+  readonly stateFile: string;
+  readonly host: DynamicProviderHost;
+  /** Loads the program (imports index.ts). */
+  readonly loadProgram: () => Promise<void>;
+  /** Runtime config (`PULUMI_CONFIG` form) and its secret keys. */
+  readonly config: { config: Record<string, string>; secretKeys: string[] };
+  /** Called for each step as it completes. */
+  readonly onStep: (s: Step) => void;
+  /** Resource types to simulate with fixed outputs instead of running their provider. */
+  readonly simulated?: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>>;
+}
+
+const DYNAMIC = "pulumi-nodejs:dynamic/";
+
+/** JSON with sorted keys, for comparing inputs. */
+export function stable(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
+  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  return JSON.stringify(v ?? null);
+}
+
+/** Top-level input keys whose values differ (the provider's `__provider` aside). */
+export function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  keys.delete("__provider");
+  return [...keys].filter((k) => stable(stripSecrets(a[k])) !== stable(stripSecrets(b[k]))).sort();
+}
+
+/** Deterministic outputs of a simulated resource, as its provider would add them. */
+export function simulatedOutputs(type: string, name: string, inputs: Record<string, unknown>, stack: string): Record<string, unknown> {
+  const h = (s: string) => crypto.createHash("sha256").update(`${stack}/${type}/${name}/${s}`).digest("hex");
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword":
+      return { result: secret(h("result").slice(0, Number(inputs["length"] ?? 32))) };
+    case "docker:index/remoteImage:RemoteImage":
+      return { imageId: `sha256:${h(stable(inputs["name"]))}`, repoDigest: `${String(inputs["name"])}@sha256:${h("digest")}` };
+    case "command:remote:Command":
+      return { stdout: "done (simulated by the lab)", stderr: "" };
+    default:
+      return {};
+  }
+}
+
+/** Marks outputs secret as the engine does for `additionalSecretOutputs`. */
+export function markSecret(outputs: Record<string, unknown>, keys: readonly string[] | undefined): Record<string, unknown> {
+  if (!keys || keys.length === 0) return outputs;
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, keys.includes(k) && !isSecret(v) ? secret(v) : v]));
+}
+
+/** Runs the program once; returns the steps taken. Throws on a provider error (state is saved as far as it got). */
+export async function runProgram(o: EngineOptions): Promise<Step[]> {
+  const steps: Step[] = [];
+  const seen = new Set<string>();
+  const pendingDeletes: LabResource[] = [];
+  const byUrn = () => new Map(o.state.resources.map((r) => [r.urn, r]));
+  const registered = new Map<string, { urn: string; dependencies: string[]; secretOutputs: string[] }>();
+  const preview = o.mode === "preview";
+
+  const record = (s: Step) => {
+    steps.push(s);
+    o.onStep(s);
+  };
+  const put = (r: LabResource) => {
+    o.state.resources = [...o.state.resources.filter((x) => x.urn !== r.urn), r];
+    if (!preview) saveState(o.stateFile, o.state);
+  };
+
+  pulumi.runtime.setAllConfig(o.config.config, o.config.secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: async (a) => {
+        const reg = registered.get(`${a.type}::${a.name}`);
+        const urn = reg?.urn ?? `urn:pulumi:${o.stack}::phoenix::${a.type}::${a.name}`;
+        if (!a.custom) return { id: undefined, state: {} };
+        seen.add(urn);
+        const inputs = a.inputs as Record<string, unknown>;
+        const old = byUrn().get(urn);
+        const started = Date.now();
+        const simulate = o.simulated?.[a.type];
+        if (!a.type.startsWith(DYNAMIC) || simulate) {
+          const same = old !== undefined && stable(old.inputs) === stable(inputs);
+          const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}) };
+          const id = old?.id ?? `${a.name}-lab`;
+          record({ urn, type: a.type, name: a.name, action: !old ? "create" : same ? "same" : "update", ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}), durationMs: Date.now() - started });
+          if (!same) put({ urn, type: a.type, name: a.name, dynamic: false, id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
+          return { id, state: outputs };
+        }
+        const checked = await o.host.check(urn, old?.inputs ?? {}, inputs);
+        if (checked.failures.length > 0) {
+          throw new Error(`${a.type} ${a.name}: invalid inputs: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+        }
+        const news = checked.inputs;
+        const keep = (r: LabResource) => ({ id: r.id, state: r.outputs });
+        const create = async (action: Action, changes?: string[]) => {
+          if (preview) {
+            record({ urn, type: a.type, name: a.name, action, ...(changes ? { changes } : {}), durationMs: 0 });
+            return old ? keep(old) : { id: undefined, state: {} };
+          }
+          const c = await o.host.create(urn, news);
+          const outputs = markSecret(c.properties, reg?.secretOutputs);
+          put({ urn, type: a.type, name: a.name, dynamic: true, id: c.id, inputs: news, outputs, dependencies: reg?.dependencies ?? [], secretOutputs: reg?.secretOutputs ?? [] });
+          record({ urn, type: a.type, name: a.name, action, ...(changes ? { changes } : {}), durationMs: Date.now() - started });
+          return { id: c.id, state: outputs };
+        };
+        if (!old) return create("create");
+        const diff = await o.host.diff(old.id, urn, old.inputs, old.outputs, news);
+        const changes = changedKeys(old.inputs, news);
+        if (diff.changes === "none") {
+          record({ urn, type: a.type, name: a.name, action: "same", durationMs: Date.now() - started });
+          return keep(old);
+        }
+        if (diff.replaces.length > 0) {
+          if (!preview && diff.deleteBeforeReplace) await o.host.delete(old.id, urn, old.inputs, old.outputs);
+          else if (!preview) pendingDeletes.push(old);
+          return create("replace", diff.replaces);
+        }
+        if (preview) {
+          record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: 0 });
+          return keep(old);
+        }
+        const u = await o.host.update(old.id, urn, old.inputs, old.outputs, news);
+        const outputs = markSecret(u.properties, reg?.secretOutputs);
+        put({ ...old, inputs: news, outputs, dependencies: reg?.dependencies ?? old.dependencies, secretOutputs: reg?.secretOutputs ?? old.secretOutputs });
+        record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: Date.now() - started });
+        return { id: old.id, state: outputs };
+      },
+      call: (a) => a.inputs,
+    },
+    "phoenix",
+    o.stack,
+    preview,
+  );
+
+  // The mock monitor computes each URN from the parent's but does not pass it on: capture it, with the
+  // dependencies the SDK sends (parent, explicit and property dependencies).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, unknown>; waitForRPCs(): Promise<void> };
+  const monitor = settings.getMonitor() as {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
+    const parent = req.getParent();
+    const deps = new Set<string>(req.getDependenciesList());
+    if (parent) deps.add(parent);
+    registered.set(`${req.getType()}::${req.getName()}`, { urn: monitor.newUrn(parent, req.getType(), req.getName()), dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
+    return original(req, cb);
+  };
+
+  await o.loadProgram();
+  await settings.waitForRPCs();
+
+  // Resources that left the program: deleted, dependants first, after the replaced ones.
+  const gone = o.state.resources.filter((r) => !seen.has(r.urn));
+  for (const r of [...pendingDeletes, ...dependantsFirst(gone)]) {
+    const started = Date.now();
+    if (!preview) {
+      if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
+      if (gone.includes(r)) {
+        o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
+        saveState(o.stateFile, o.state);
+      }
+    }
+    if (gone.includes(r)) record({ urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started });
+  }
+  return steps;
+}
+
+interface RegisterRequest {
+  getAdditionalsecretoutputsList(): string[];
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/** Reads every dynamic resource in state; returns the drift found and updates the state with what is live. */
+export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep">): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const r of [...o.state.resources]) {
+    if (!r.dynamic) continue;
+    const started = Date.now();
+    const live = await o.host.read(r.id, r.urn, r.outputs, r.inputs);
+    let step: Step;
+    if (live.id === "") {
+      o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
+      step = { urn: r.urn, type: r.type, name: r.name, action: "gone", durationMs: Date.now() - started };
+    } else {
+      const liveInputs = live.inputs ?? r.inputs;
+      const diff = await o.host.diff(r.id, r.urn, liveInputs, live.properties, r.inputs);
+      const changes = changedKeys(liveInputs, r.inputs);
+      r.outputs = markSecret(live.properties, r.secretOutputs);
+      r.inputs = liveInputs;
+      step = diff.changes === "none" ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started } : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
+    }
+    steps.push(step);
+    o.onStep(step);
+  }
+  saveState(o.stateFile, o.state);
+  return steps;
+}
+
+/** Deletes every resource in state, dependants first. */
+export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep">): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const r of dependantsFirst(o.state.resources)) {
+    const started = Date.now();
+    if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
+    o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
+    saveState(o.stateFile, o.state);
+    const step: Step = { urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started };
+    steps.push(step);
+    o.onStep(step);
+  }
+  return steps;
+}
+
+export { isSecret };
