@@ -175,6 +175,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
           "pulumi-nodejs:dynamic/portainer:ApiKey": () => ({ apiKey: secret(apiKey), keyId: 0, userId: 1, prefix: apiKey.slice(0, 7) }),
         }
       : undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path, after the mocks are set
     const loadProgram = io.loadProgram ?? (async () => void require(path.join(io.projectDir, "index.ts")));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {

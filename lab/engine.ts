@@ -7,7 +7,8 @@
  */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicProviderHost, isSecret, secret, stripSecrets } from "./host";
+import type { DynamicProviderHost} from "./host";
+import { isSecret, secret, stripSecrets } from "./host";
 import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
 
 export type Action = "create" | "update" | "replace" | "delete" | "same" | "read" | "drift" | "gone";
