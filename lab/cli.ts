@@ -144,6 +144,9 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   let fake: FakePortainer | undefined;
   let host: DynamicProviderHost | undefined;
   const started = Date.now();
+  // The host takes about half a second to start: start it while the configuration is read.
+  const hostStarting = DynamicProviderHost.start(io.projectDir);
+  hostStarting.catch(() => undefined);
   const steps: Step[] = [];
   const onStep = (s: Step) => {
     steps.push(s);
@@ -166,7 +169,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       if (portainerUrl.startsWith("http:")) delete portainer["tls"];
     }
     const config = toRuntimeConfig(raw);
-    host = await DynamicProviderHost.start(io.projectDir);
+    host = await hostStarting;
     await host.configure(config.config);
     const apiKey = io.env["PHOENIX_PORTAINER_API_KEY"];
     const simulated = apiKey && !builtinFake
@@ -204,7 +207,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     else io.err(`lab: ${message}`);
     return 1;
   } finally {
-    await host?.close();
+    await (host ?? (await hostStarting.catch(() => undefined)))?.close();
     await fake?.close();
   }
 }
@@ -221,6 +224,8 @@ function report(args: LabArgs, io: LabIo, steps: readonly Step[], portainerUrl: 
 }
 
 if (require.main === module) {
+  // A failed registration also rejects inside the SDK; the lab reports it itself, without a stack trace.
+  process.on("unhandledRejection", () => undefined);
   main(process.argv.slice(2), { projectDir: path.resolve(__dirname, ".."), env: process.env, out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n") }).then(
     (code) => process.exit(code),
     (e: Error) => {

@@ -84,6 +84,9 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   const pendingDeletes: LabResource[] = [];
   const byUrn = () => new Map(o.state.resources.map((r) => [r.urn, r]));
   const registered = new Map<string, { urn: string; dependencies: string[]; secretOutputs: string[] }>();
+  // The mock monitor's URN keeps only the parent's own type; Pulumi's qualifies a type with the whole
+  // parent chain (Site$DockerStack$Stack). Map the mock's URNs to the engine's.
+  const fullUrn = new Map<string, string>();
   const preview = o.mode === "preview";
 
   const record = (s: Step) => {
@@ -95,10 +98,25 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     if (!preview) saveState(o.stateFile, o.state);
   };
 
+  // A failed step fails the run. Under mocks the SDK only reports it as a rejected registration, and
+  // everything that depended on it never registers: collect the errors and raise them after the program.
+  const failures: string[] = [];
   pulumi.runtime.setAllConfig(o.config.config, o.config.secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: async (a) => {
+      newResource: (a) => step(a).catch((e: unknown) => {
+        failures.push(`${a.type} ${a.name}: ${(e as Error).message ?? String(e)}`);
+        throw e;
+      }),
+      call: (a) => a.inputs,
+    },
+    "phoenix",
+    o.stack,
+    preview,
+  );
+
+  async function step(a: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, unknown> }> {
+    {
         const reg = registered.get(`${a.type}::${a.name}`);
         const urn = reg?.urn ?? `urn:pulumi:${o.stack}::phoenix::${a.type}::${a.name}`;
         if (!a.custom) return { id: undefined, state: {} };
@@ -153,13 +171,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         put({ ...old, inputs: news, outputs, dependencies: reg?.dependencies ?? old.dependencies, secretOutputs: reg?.secretOutputs ?? old.secretOutputs });
         record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: Date.now() - started });
         return { id: old.id, state: outputs };
-      },
-      call: (a) => a.inputs,
-    },
-    "phoenix",
-    o.stack,
-    preview,
-  );
+    }
+  }
 
   // The mock monitor computes each URN from the parent's but does not pass it on: capture it, with the
   // dependencies the SDK sends (parent, explicit and property dependencies).
@@ -171,15 +184,19 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
-    const parent = req.getParent();
-    const deps = new Set<string>(req.getDependenciesList());
+    const parent = req.getParent() ? (fullUrn.get(req.getParent()) ?? req.getParent()) : "";
+    const qualified = parent ? `${parent.split("::")[2]}$${req.getType()}` : req.getType();
+    const urn = `urn:pulumi:${o.stack}::phoenix::${qualified}::${req.getName()}`;
+    fullUrn.set(monitor.newUrn(req.getParent(), req.getType(), req.getName()), urn);
+    const deps = new Set<string>(req.getDependenciesList().map((d) => fullUrn.get(d) ?? d));
     if (parent) deps.add(parent);
-    registered.set(`${req.getType()}::${req.getName()}`, { urn: monitor.newUrn(parent, req.getType(), req.getName()), dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
+    registered.set(`${req.getType()}::${req.getName()}`, { urn, dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
     return original(req, cb);
   };
 
   await o.loadProgram();
   await settings.waitForRPCs();
+  if (failures.length > 0) throw new Error(failures.join("\n"));
 
   // Resources that left the program: deleted, dependants first, after the replaced ones.
   const gone = o.state.resources.filter((r) => !seen.has(r.urn));

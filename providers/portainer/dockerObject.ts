@@ -83,7 +83,7 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
       try {
         const live = await api(props.connection).get(kind, props.endpointId, id);
         const data = kind === "configs" && live.Spec.Data !== undefined ? Buffer.from(live.Spec.Data, "base64").toString("utf8") : props.data;
-        const inputs = { ...props, name: live.Spec.Name, labels: live.Spec.Labels, data };
+        const inputs: PortainerDockerObjectInputs = { connection: props.connection, endpointId: props.endpointId, adopt: props.adopt, name: live.Spec.Name, labels: live.Spec.Labels, data };
         return readResult(id, { ...inputs, dockerId: live.ID }, inputs);
       } catch (e) {
         if (isNotFound(e)) return {};

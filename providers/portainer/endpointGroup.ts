@@ -74,7 +74,7 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
     const props = stateOf(state, `Portainer environment group ${id}`);
     try {
       const live = await api(props.connection).getGroup(Number(id));
-      const inputs = { ...props, name: live.Name, description: live.Description, tagIds: live.TagIds };
+      const inputs: PortainerEndpointGroupInputs = { connection: props.connection, adopt: props.adopt, name: live.Name, description: live.Description, tagIds: live.TagIds };
       return readResult(id, { ...inputs, groupId: live.Id }, inputs);
     } catch (e) {
       if (isNotFound(e)) return {};

@@ -131,7 +131,8 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
     }
     const kind = kindOf(live);
     const inputs: PortainerEnvironmentInputs = {
-      ...props,
+      connection: props.connection,
+      adopt: props.adopt,
       name: live.Name,
       kind: kind === "other" ? props.kind : kind,
       url: live.URL,

@@ -162,7 +162,10 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       stackId: stack.Id,
       swarmId: stack.SwarmId,
     };
-    const inputs: PortainerStackInputs = { ...props, endpointId: live.endpointId, name: live.name, type: live.type, composeContent: live.composeContent, env: live.env, running: live.running };
+    const inputs: PortainerStackInputs = {
+      connection: props.connection, endpointId: live.endpointId, name: live.name, type: live.type, composeContent: live.composeContent, env: live.env, running: live.running,
+      pullImage: props.pullImage, prune: props.prune, adopt: props.adopt,
+    };
     return readResult(id, live, inputs);
   },
 

@@ -65,7 +65,7 @@ const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
     const props = stateOf(state, `Portainer tag ${id}`);
     const live = (await api(props.connection).listTags()).find((x) => x.ID === Number(id));
     if (!live) return {};
-    const inputs = { ...props, name: live.Name };
+    const inputs: PortainerTagInputs = { connection: props.connection, adopt: props.adopt, name: live.Name };
     return readResult(id, { ...inputs, tagId: live.ID }, inputs);
   },
 

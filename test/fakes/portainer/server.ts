@@ -72,6 +72,8 @@ export interface FakePortainer {
   /** The one-time setup token of an uninitialised 2.43+ server. */
   readonly setupToken: string | undefined;
   fault(f: Fault): void;
+  /** Drops faults and deploy failures not yet used. */
+  clearFaults(): void;
   /** The next deploy (stack create or update) on this environment fails with this compose error. */
   failNextDeploy(message: string): void;
   /** Agent or Docker URLs Portainer cannot reach (environment creation then fails, C10.4, C10.5). */
@@ -364,6 +366,10 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       return setupToken;
     },
     fault: (f) => faults.push({ times: 1, ...f }),
+    clearFaults: () => {
+      faults.splice(0);
+      deployFailures.splice(0);
+    },
     failNextDeploy: (message) => void deployFailures.push(message),
     setUnreachable: (u, flag = true) => void (flag ? unreachable.add(u) : unreachable.delete(u)),
     makeSwarm: (endpointId, swarmId = crypto.randomBytes(13).toString("hex").slice(0, 25)) => {

@@ -49,7 +49,7 @@ describe("PortainerEnvironment", () => {
     const created = (await provider.create(inputs())).outs as PortainerEnvironmentOutputs;
     fake.editEnvironment(1, { URL: "tcp://10.0.0.200:9001" });
     const r = await provider.read!("1", created);
-    expect(r.inputs).toMatchObject({ url: "tcp://10.0.0.200:9001", kind: "agent" });
+    expect(r.inputs).toEqual({ ...inputs(), url: "tcp://10.0.0.200:9001" });
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: true, replaces: [] });
     await provider.update!("1", r.props!, inputs());
     expect(fake.state.endpoints[0]!.URL).toBe("tcp://10.0.0.102:9001");

@@ -129,9 +129,10 @@ describe("PortainerStack read", () => {
     fake.clearRequests();
   });
 
-  it("returns the live stack and inputs derived from it; no drift diffs clean", async () => {
+  it("returns the live stack and inputs derived from it (no computed outputs); no drift diffs clean", async () => {
     const r = await provider.read!("1", created);
     expect(r.props).toEqual(created);
+    expect(r.inputs).toEqual(inputs());
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: false, replaces: [] });
     expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", "GET /api/stacks/1/file 200"]);
   });

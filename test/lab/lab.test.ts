@@ -1,0 +1,163 @@
+// Proves, end to end through the lab (real program, real dynamic-provider host, lab processes spawned as
+// `npm run lab` runs them) against a fake Portainer this test owns: up from empty reaches exactly the
+// desired environments and stacks; a second up changes nothing and sends no write; out-of-band drift is
+// reported by refresh (exit 2) and repaired by the next up; a stack removed from the config is deleted;
+// destroy removes what the program made and keeps what it did not; an up cut short (faults, or the
+// process killed) converges on the next run without duplicates; secrets never reach the state file or
+// the output in plain text.
+// Does not prove: real Proxmox, Docker or Portainer behaviour (the lab simulates the first two).
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startFakePortainer, type FakePortainer } from "../fakes/portainer/server";
+import { PROJECT_DIR } from "../helpers/site";
+
+jest.setTimeout(120_000);
+
+interface Report {
+  exitCode: number;
+  steps: { type: string; name: string; action: string; changes?: string[] }[];
+  summary: Record<string, number>;
+  error?: string;
+}
+
+let fake: FakePortainer;
+let dir: string;
+beforeAll(async () => {
+  // Login limiter off: every lab run is a new client that may log in (admin verification, API key).
+  fake = await startFakePortainer({ rateLimit: false });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-lab-"));
+});
+afterAll(async () => {
+  await fake.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function lab(args: string[], opts: { killOn?: RegExp } = {}): Promise<{ code: number | null; stdout: string; stderr: string; report?: Report }> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "lab/cli.ts"), ...args, "--portainer-url", fake.url, "--state", path.join(dir, "dev.json")], {
+    cwd: PROJECT_DIR,
+    env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "phoenix-example" },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    if (opts.killOn?.test(stdout)) child.kill("SIGKILL");
+  });
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) =>
+    child.on("exit", (code) => {
+      let report: Report | undefined;
+      try {
+        report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Report;
+      } catch {
+        report = undefined;
+      }
+      resolve({ code, stdout, stderr, ...(report ? { report } : {}) });
+    }),
+  );
+}
+
+const liveStacks = () => fake.state.stacks.filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId)).map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status]);
+const actions = (r: Report) => r.steps.filter((s) => s.action !== "same" && s.action !== "read").map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}${s.changes ? ` [${s.changes.join(",")}]` : ""}`);
+
+describe("the lab against a Portainer", () => {
+  it("up from empty brings Portainer to exactly the desired environments and stacks", async () => {
+    const r = await lab(["up", "--stack", "dev", "--json"]);
+    expect([r.code, r.report?.error]).toEqual([0, undefined]);
+    expect(r.report!.summary).toEqual({ create: 20 });
+    expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([["dev-apps", "tcp://10.0.0.202:9001", 2]]);
+    expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
+    expect(fake.state.stacks[0]!.Env).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" }]);
+    expect(fake.state.stacks[1]!.fileContent).toContain("traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)");
+  });
+
+  it("keeps secrets out of the state file and the output", () => {
+    const state = fs.readFileSync(path.join(dir, "dev.json"), "utf8");
+    for (const plain of ["example-dev-admin-password", "example-dev-qdrant-key", "example-dev-session-secret", "lab-generated", "aaaaaaaa-bbbb-cccc"]) expect(state).not.toContain(plain);
+    expect(state).not.toMatch(/ptr_[A-Za-z0-9+/=]{20,}/);
+    expect(state).toContain('"secure": "v1:');
+    expect(JSON.parse(state).resources.map((x: { urn: string }) => x.urn)).toContain(
+      "urn:pulumi:dev::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-lxc-2002",
+    );
+  });
+
+  it("a second up reports no change and sends no request at all", async () => {
+    fake.clearRequests();
+    const r = await lab(["up", "--stack", "dev", "--json"]);
+    expect([r.code, r.report!.summary]).toEqual([0, { same: 20 }]);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it("refresh reports out-of-band drift with exit 2, and the next up repairs it", async () => {
+    const [qdrant, app] = fake.state.stacks;
+    fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
+    fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
+    const drift = await lab(["refresh", "--stack", "dev", "--json"]);
+    expect(drift.code).toBe(2);
+    expect(actions(drift.report!)).toEqual([
+      "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+      "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+    ]);
+    const repair = await lab(["up", "--stack", "dev", "--json"]);
+    expect(actions(repair.report!)).toEqual([
+      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+    ]);
+    expect(fake.state.stacks.map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([[1, "DEBUG"], [1, "testing"]]);
+    expect((await lab(["refresh", "--stack", "dev", "--json"])).code).toBe(0);
+  });
+
+  it("recreates a stack and an environment deleted out of band", async () => {
+    fake.removeStack(fake.state.stacks[0]!.Id);
+    fake.removeEnvironment(fake.state.endpoints[0]!.Id);
+    let r = await lab(["refresh", "--stack", "dev", "--json"]);
+    expect([r.code, actions(r.report!)]).toEqual([2, ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002"]]);
+    r = await lab(["up", "--stack", "dev", "--json"]);
+    expect(actions(r.report!).sort()).toEqual([
+      "create Environment phoenix-agent-lxc-2002-environment",
+      "create Stack phoenix-stack-qdrant_service-lxc-2002",
+      "replace Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [endpointId]",
+    ]);
+    expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
+  });
+
+  it("destroy removes every object the program made and keeps what it did not make", async () => {
+    fake.state.tags.push({ ID: 99, Name: "made-by-hand" });
+    const r = await lab(["destroy", "--stack", "dev", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.report!.summary).toEqual({ delete: 20 });
+    expect(liveStacks()).toEqual([]);
+    expect(fake.state.endpoints).toEqual([]);
+    expect(fake.state.tags).toEqual([{ ID: 99, Name: "made-by-hand" }]);
+    expect(fake.state.users.map((u) => u.Username)).toEqual(["admin"]);
+    expect(fake.state.apiKeys).toEqual([]);
+    expect(fs.existsSync(path.join(dir, "dev.json"))).toBe(false);
+  });
+
+  it("converges after an up cut short by faults, then after one killed mid-run, with no duplicates", async () => {
+    const before = fake.state.stacks.length;
+    // Both stacks deploy at once, each trying 4 times: every attempt fails.
+    fake.fault({ method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 8 });
+    const failed = await lab(["up", "--stack", "dev", "--json"]);
+    fake.clearFaults();
+    expect([failed.code, failed.report!.error]).toEqual([1, expect.stringContaining("Unable to create Portainer stack")]);
+    const killed = await lab(["up", "--stack", "dev"], { killOn: /create {2}Stack/ });
+    expect(killed.code).toBeNull();
+    const again = await lab(["up", "--stack", "dev", "--json"]);
+    expect(again.code).toBe(0);
+    expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
+    expect(fake.state.endpoints.map((e) => e.Name)).toEqual(["dev-apps"]);
+    expect(fake.state.apiKeys.filter((k) => k.description === "phoenix")).toHaveLength(1);
+    expect(fake.state.stacks.length - before).toBe(2);
+  });
+
+  it("deletes a stack removed from the configuration", async () => {
+    const variant = path.join(dir, "Pulumi.dev-variant.yaml");
+    fs.writeFileSync(variant, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace("        - { name: thinkheads_ai_app }\n", ""));
+    const r = await lab(["up", "--stack", "dev", "--stack-file", variant, "--json"]);
+    expect(actions(r.report!)).toEqual(["delete Stack phoenix-stack-thinkheads_ai_app-lxc-2002"]);
+    expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1]]);
+  });
+});
