@@ -71,6 +71,17 @@ export function simulatedOutputs(type: string, name: string, inputs: Record<stri
   }
 }
 
+/** The engine's marker for a value unknown during preview (sdk/nodejs/runtime/rpc.ts). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** The SDK hands mocks its own `unknown` object in preview; the engine sends providers the sentinel string. */
+export function withUnknowns(v: unknown): unknown {
+  if (pulumi.isUnknown(v)) return UNKNOWN;
+  if (Array.isArray(v)) return v.map(withUnknowns);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withUnknowns(x)]));
+  return v;
+}
+
 /** Marks outputs secret as the engine does for `additionalSecretOutputs`. */
 export function markSecret(outputs: Record<string, unknown>, keys: readonly string[] | undefined): Record<string, unknown> {
   if (!keys || keys.length === 0) return outputs;
@@ -121,7 +132,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         const urn = reg?.urn ?? `urn:pulumi:${o.stack}::phoenix::${a.type}::${a.name}`;
         if (!a.custom) return { id: undefined, state: {} };
         seen.add(urn);
-        const inputs = a.inputs as Record<string, unknown>;
+        const inputs = withUnknowns(a.inputs) as Record<string, unknown>;
         const old = byUrn().get(urn);
         const started = Date.now();
         const simulate = o.simulated?.[a.type];
