@@ -12,4 +12,5 @@ module.exports = {
   testTimeout: 20000,
   // Jest defaults to cores - 1 workers: on the 2-core build machines that is one, and the suite runs serially.
   maxWorkers: 2,
+  testSequencer: "<rootDir>/test/sequencer.js",
 };

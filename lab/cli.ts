@@ -115,12 +115,23 @@ export function summarize(steps: readonly Step[]): Record<string, number> {
   return out;
 }
 
+/**
+ * Loads the program afresh: its own modules (index.ts, config/, components/, providers/) are dropped from
+ * the module cache first, so each run in one process registers every resource again, as a new process would.
+ */
+export function requireFreshProgram(projectDir: string): void {
+  const own = ["index.ts", "config", "components", "providers"].map((p) => path.join(projectDir, p));
+  for (const k of Object.keys(require.cache)) if (own.some((o) => k === o || k.startsWith(o + path.sep))) delete require.cache[k];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path, after the mocks are set
+  require(path.join(projectDir, "index.ts"));
+}
+
 export interface LabIo {
   readonly projectDir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
-  /** Loads the program; defaults to requiring `<projectDir>/index.ts`. */
+  /** Loads the program; defaults to {@link requireFreshProgram}. */
   readonly loadProgram?: () => Promise<void>;
 }
 
@@ -178,8 +189,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
           "pulumi-nodejs:dynamic/portainer:ApiKey": () => ({ apiKey: secret(apiKey), keyId: 0, userId: 1, prefix: apiKey.slice(0, 7) }),
         }
       : undefined;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path, after the mocks are set
-    const loadProgram = io.loadProgram ?? (async () => void require(path.join(io.projectDir, "index.ts")));
+    const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {
       await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, ...(simulated ? { simulated } : {}) });

@@ -6,7 +6,7 @@
 // process killed) converges on the next run without duplicates; secrets never reach the state file or
 // the output in plain text.
 // Does not prove: real Proxmox, Docker or Portainer behaviour (the lab simulates the first two).
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -26,6 +26,8 @@ interface Report {
 
 let fake: FakePortainer;
 let dir: string;
+let driver: ChildProcessWithoutNullStreams;
+const answers: ((line: string) => void)[] = [];
 /** The dev stack's secrets as PHOENIX_SECRET_* variables: the same values the passphrase decrypts. */
 let secretEnv: Record<string, string>;
 beforeAll(async () => {
@@ -38,11 +40,23 @@ beforeAll(async () => {
     else if (enc && typeof enc === "object") for (const [k, v] of Object.entries(enc)) walk(v, (dec as Record<string, unknown>)[k], key, [...at, k]);
   };
   for (const [k, v] of Object.entries(encrypted)) walk(v, plain[k], k, []);
+  driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
+  let buf = "";
+  driver.stdout.on("data", (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      answers.shift()?.(line);
+    }
+  });
   // Login limiter off: every lab run is a new client that may log in (admin verification, API key).
   fake = await startFakePortainer({ rateLimit: false });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-lab-"));
 });
 afterAll(async () => {
+  driver.kill();
   await fake.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -71,6 +85,17 @@ function lab(args: string[], opts: { killOn?: RegExp; passphrase?: boolean } = {
       resolve({ code, stdout, stderr, ...(report ? { report } : {}) });
     }),
   );
+}
+
+/** One lab command in the long-lived driver process: the same `main` as `npm run lab`, the program loaded afresh. */
+function labHere(args: string[]): Promise<{ code: number; report: Report }> {
+  return new Promise((resolve) => {
+    answers.push((line) => {
+      const { code, out } = JSON.parse(line) as { code: number; out: string[] };
+      resolve({ code, report: JSON.parse(out.at(-1) ?? "{}") as Report });
+    });
+    driver.stdin.write(JSON.stringify({ args: [...args, "--portainer-url", fake.url, "--state", path.join(dir, "dev.json")], env: secretEnv }) + "\n");
+  });
 }
 
 const liveStacks = () => fake.state.stacks.filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId)).map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status]);
@@ -109,8 +134,8 @@ describe("the lab against a Portainer", () => {
 
   it("a second up, with the secrets from variables instead of the passphrase, reports no change and sends no request", async () => {
     fake.clearRequests();
-    const r = await lab(["up", "--stack", "dev", "--json"]);
-    expect([r.code, r.report!.summary]).toEqual([0, { same: 20 }]);
+    const r = await labHere(["up", "--stack", "dev", "--json"]);
+    expect([r.code, r.report.summary]).toEqual([0, { same: 20 }]);
     expect(fake.requests).toEqual([]);
   });
 
@@ -118,13 +143,13 @@ describe("the lab against a Portainer", () => {
     const [qdrant, app] = fake.state.stacks;
     fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
     fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
-    const drift = await lab(["refresh", "--stack", "dev", "--json"]);
+    const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect(drift.code).toBe(2);
     expect(actions(drift.report!)).toEqual([
       "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
     ]);
-    const repair = await lab(["up", "--stack", "dev", "--json"]);
+    const repair = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(repair.report!)).toEqual([
       "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
@@ -136,9 +161,9 @@ describe("the lab against a Portainer", () => {
   it("recreates a stack and an environment deleted out of band", async () => {
     fake.removeStack(fake.state.stacks[0]!.Id);
     fake.removeEnvironment(fake.state.endpoints[0]!.Id);
-    let r = await lab(["refresh", "--stack", "dev", "--json"]);
+    let r = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect([r.code, actions(r.report!)]).toEqual([2, ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002"]]);
-    r = await lab(["up", "--stack", "dev", "--json"]);
+    r = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(r.report!).sort()).toEqual([
       "create Environment phoenix-agent-lxc-2002-environment",
       "create Stack phoenix-stack-qdrant_service-lxc-2002",
@@ -149,7 +174,7 @@ describe("the lab against a Portainer", () => {
 
   it("destroy removes every object the program made and keeps what it did not make", async () => {
     fake.state.tags.push({ ID: 99, Name: "made-by-hand" });
-    const r = await lab(["destroy", "--stack", "dev", "--json"]);
+    const r = await labHere(["destroy", "--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
     expect(r.report!.summary).toEqual({ delete: 20 });
     expect(liveStacks()).toEqual([]);
@@ -165,7 +190,7 @@ describe("the lab against a Portainer", () => {
     // Faults during an up (lost answers, 5xx bursts) are covered at the client and provider level.
     const killed = await lab(["up", "--stack", "dev"], { killOn: /create {2}Stack/ });
     expect(killed.code).toBeNull();
-    const again = await lab(["up", "--stack", "dev", "--json"]);
+    const again = await labHere(["up", "--stack", "dev", "--json"]);
     expect(again.code).toBe(0);
     expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
     expect(fake.state.endpoints.map((e) => e.Name)).toEqual(["dev-apps"]);
@@ -176,7 +201,7 @@ describe("the lab against a Portainer", () => {
   it("deletes a stack removed from the configuration", async () => {
     const variant = path.join(dir, "Pulumi.dev-variant.yaml");
     fs.writeFileSync(variant, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace("        - { name: thinkheads_ai_app }\n", ""));
-    const r = await lab(["up", "--stack", "dev", "--stack-file", variant, "--json"]);
+    const r = await labHere(["up", "--stack", "dev", "--stack-file", variant, "--json"]);
     expect(actions(r.report!)).toEqual(["delete Stack phoenix-stack-thinkheads_ai_app-lxc-2002"]);
     expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1]]);
   });
