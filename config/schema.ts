@@ -7,7 +7,10 @@
  * (../shared/pulumi/ENGINELESS.md, Q1).
  */
 import { z } from "zod";
+import { MIN_SUPPORTED_VERSION, compareVersions } from "../providers/portainer/transport";
 import { Secret } from "./secret";
+
+export { compareVersions };
 
 /** The Pulumi project name, and so the namespace of every config key. */
 export const PROJECT = "phoenix";
@@ -16,7 +19,7 @@ export const PROJECT = "phoenix";
 export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment", "guest_ssh"] as const;
 
 /** The oldest Portainer the client supports (the `/api/stacks/create/...` routes arrived in 2.19). */
-export const MIN_PORTAINER_VERSION = "2.19.0";
+export const MIN_PORTAINER_VERSION = MIN_SUPPORTED_VERSION;
 
 /** Portainer's default minimum password length (`RequiredPasswordLength`). */
 export const MIN_ADMIN_PASSWORD_LENGTH = 12;
@@ -38,16 +41,6 @@ const CONFIG_KEY = /^([A-Za-z][A-Za-z0-9_-]*:)?[A-Za-z][A-Za-z0-9_.-]*$/;
 const PINNED_TAG = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
 
-/** Compares two dotted versions numerically: negative when a < b. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).slice(0, 3).map(Number);
-  const pb = b.split(/[.-]/).slice(0, 3).map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 function absolutePath(what: string) {
   return z.string().regex(/^\/[^\0]*$/, `must be an absolute path (${what})`);

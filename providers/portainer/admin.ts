@@ -8,15 +8,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { usersApi } from "./api/users";
-import { checkWith, connect, diffWith, note, readResult, stateOf, hostable } from "./dynamic";
+import { checkWith, connect, diffWith, note, readResult, stateOf, hostable, type LoginInputs } from "./dynamic";
 import { isPortainerError, isRetryable } from "./errors";
 
-export interface PortainerAdminInputs {
-  readonly url: string;
-  readonly caCert?: string;
-  readonly insecureSkipVerify?: boolean;
-  readonly username: string;
-  readonly password: string;
+export interface PortainerAdminInputs extends LoginInputs {
   /** The one-time setup token of Portainer 2.43+ (printed in its logs). */
   readonly setupToken?: string;
   /** How long to wait for the API to answer after the container started. */

@@ -8,15 +8,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { usersApi } from "./api/users";
-import { checkWith, connect, diffWith, note, readResult, stateOf, hostable } from "./dynamic";
+import { checkWith, connect, diffWith, note, readResult, stateOf, hostable, type LoginInputs } from "./dynamic";
 import { isAuthError, isNotFound } from "./errors";
 
-export interface PortainerApiKeyInputs {
-  readonly url: string;
-  readonly caCert?: string;
-  readonly insecureSkipVerify?: boolean;
-  readonly username: string;
-  readonly password: string;
+export interface PortainerApiKeyInputs extends LoginInputs {
   readonly description: string;
   /** Revoke keys with the same description (left by an interrupted run) instead of failing. */
   readonly adopt: boolean;

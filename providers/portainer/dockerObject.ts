@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { dockerApi, type DockerObjectKind } from "./api/docker";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface PortainerDockerObjectInputs {
@@ -96,12 +96,7 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
     },
 
     async delete(id, props) {
-      try {
-        await api(props.connection).remove(kind, props.endpointId, id);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-        await note(`${what} ${props.name} (id ${id}) was already gone`);
-      }
+      await deleteOrGone(`${what} ${props.name} (id ${id})`, () => api(props.connection).remove(kind, props.endpointId, id));
     },
   });
 }

@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { isNotFound } from "./errors";
 import { createTransport, type PortainerAuth, type Transport } from "./transport";
 
 /** The sentinel the engine sends for values unknown during preview (sdk/nodejs/runtime/rpc.ts). */
@@ -99,6 +100,25 @@ export function diffWith(olds: Record<string, unknown>, news: Record<string, unk
     replaces,
     ...(replaces.length > 0 && dbr ? { deleteBeforeReplace: true } : {}),
   };
+}
+
+/** Runs a delete; an object that is already gone counts as deleted, and says so. */
+export async function deleteOrGone(what: string, remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove();
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    await note(`${what} was already gone`);
+  }
+}
+
+/** How the admin and API-key providers log in: Portainer's URL, TLS, and the administrator's credentials. */
+export interface LoginInputs {
+  readonly url: string;
+  readonly caCert?: string;
+  readonly insecureSkipVerify?: boolean;
+  readonly username: string;
+  readonly password: string;
 }
 
 /** Logs a line for people; goes to the Pulumi engine's log (or the host's stdout without one). */

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { groupsApi } from "./api/groups";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface PortainerEndpointGroupInputs {
@@ -92,12 +92,7 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
       await note("Portainer's default group 1 (Unassigned) cannot be deleted; left in place");
       return;
     }
-    try {
-      await api(props.connection).deleteGroup(Number(id));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      await note(`Portainer environment group ${props.name} (id ${id}) was already gone`);
-    }
+    await deleteOrGone(`Portainer environment group ${props.name} (id ${id})`, () => api(props.connection).deleteGroup(Number(id)));
   },
 });
 

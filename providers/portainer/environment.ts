@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { environmentsApi } from "./api/environments";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Environment } from "./wire";
 
@@ -157,12 +157,7 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
   },
 
   async delete(id, props) {
-    try {
-      await api(props.connection).deleteEnvironment(Number(id));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      await note(`Portainer environment ${props.name} (id ${id}) was already gone`);
-    }
+    await deleteOrGone(`Portainer environment ${props.name} (id ${id})`, () => api(props.connection).deleteEnvironment(Number(id)));
   },
 });
 

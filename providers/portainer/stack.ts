@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { normalizeStackName, stacksApi } from "./api/stacks";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
 
 export interface EnvVar {
@@ -182,12 +182,7 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
   },
 
   async delete(id, props) {
-    try {
-      await api(props.connection).deleteStack(Number(id), props.endpointId);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      await note(`Portainer stack ${props.name} (id ${id}) was already gone`);
-    }
+    await deleteOrGone(`Portainer stack ${props.name} (id ${id})`, () => api(props.connection).deleteStack(Number(id), props.endpointId));
   },
 });
 

@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { tagsApi } from "./api/tags";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
-import { isConflict, isNotFound } from "./errors";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import { isConflict } from "./errors";
 
 export interface PortainerTagInputs {
   readonly connection: ConnectionInputs;
@@ -74,12 +74,7 @@ const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
   },
 
   async delete(id, props) {
-    try {
-      await api(props.connection).deleteTag(Number(id));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      await note(`Portainer tag ${props.name} (id ${id}) was already gone`);
-    }
+    await deleteOrGone(`Portainer tag ${props.name} (id ${id})`, () => api(props.connection).deleteTag(Number(id)));
   },
 });
 

@@ -10,6 +10,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import { compareVersions } from "../../../providers/portainer/transport";
 import { ROUTE_TABLE, type Ctx, type Reply } from "./handlers";
 import { emptyState, loadState, saveState, type FakeState, type StackRecord } from "./state";
 
@@ -97,15 +98,6 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 export async function startFakePortainer(options: FakePortainerOptions = {}): Promise<FakePortainer> {
   const version = options.version ?? "2.27.9";
