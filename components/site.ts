@@ -122,6 +122,7 @@ export class Site extends pulumi.ComponentResource {
       adminPassword: pulumi.secret(p.admin_password.reveal()),
       ...(p.tls?.ca_cert !== undefined ? { caCert: p.tls.ca_cert } : {}),
       insecureSkipVerify: p.tls?.insecure_skip_verify === true,
+      ...(p.setup_token ? { setupToken: pulumi.secret(p.setup_token.reveal()) } : {}),
       dependsOn: [primarySetup],
     }, { parent: this });
     this.portainerUrl = p.url;

@@ -206,6 +206,7 @@ export function portainerSchema(ctx: SecretContext) {
       { message: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (Portainer's minimum)` },
     ),
     url: z.url({ protocol: /^https?$/, error: "must be an http or https URL such as http://10.0.0.101:9000" }).optional(),
+    setup_token: secretField(ctx, "portainer", "portainer.setup_token").optional(),
     tls: z
       .strictObject({
         ca_cert: z.string().regex(PEM_CERT, "must be a PEM certificate (-----BEGIN CERTIFICATE-----)").optional(),

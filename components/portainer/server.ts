@@ -25,6 +25,8 @@ export interface PortainerServerArgs {
   readonly adminPassword: pulumi.Input<string>;
   readonly caCert?: string;
   readonly insecureSkipVerify?: boolean;
+  /** Portainer 2.43+'s one-time setup token (in the container's logs); a secret. */
+  readonly setupToken?: pulumi.Input<string>;
   /** Resources the container must wait for (the guest's Docker setup). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -63,7 +65,7 @@ export class PortainerServer extends pulumi.ComponentResource {
     );
     const tls = { ...(args.caCert !== undefined ? { caCert: args.caCert } : {}), insecureSkipVerify: args.insecureSkipVerify === true };
     // PortainerAdmin waits for the API to answer before it does anything.
-    this.admin = new PortainerAdmin(`${name}-admin`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, waitSeconds: 300 }, { parent: this, dependsOn: [this.container] });
+    this.admin = new PortainerAdmin(`${name}-admin`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, ...(args.setupToken !== undefined ? { setupToken: args.setupToken } : {}), waitSeconds: 300 }, { parent: this, dependsOn: [this.container] });
     this.apiKey = new PortainerApiKey(`${name}-api-key`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" }, { parent: this, dependsOn: [this.admin] });
     this.connection = pulumi.secret(this.apiKey.apiKey.apply((apiKey) => ({ url: args.url, apiKey, ...tls })));
     this.registerOutputs({ url: this.url, connection: this.connection });

@@ -220,6 +220,18 @@ describe("Site for Pulumi.dev.yaml", () => {
   });
 });
 
+describe("Site with a Portainer 2.43 setup token", () => {
+  it("passes the token, secret, to the admin bootstrap", async () => {
+    const v = validValues();
+    Object.assign(v["phoenix:portainer"] as Record<string, unknown>, { version: "2.43.0", setup_token: "0123456789abcdef0123456789abcdef" });
+    const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
+    const admin = find(rs, "pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin").inputs;
+    expect([isSecret(admin["setupToken"]), unwrap(admin["setupToken"])]).toEqual([true, "0123456789abcdef0123456789abcdef"]);
+  });
+});
+
 describe("Site with the same stack in two environments on two guests", () => {
   it("deploys thinkheads_ai_app in testing on the LXC and in production on the VM", async () => {
     const v = validValues();
