@@ -233,30 +233,51 @@ interface RegisterRequest {
   getDependenciesList(): string[];
 }
 
-/** Reads every dynamic resource in state; returns the drift found and updates the state with what is live. */
+/** Runs `fn` over `items` with at most `limit` at once; results in the items' order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** How many reads `refresh` runs at once (Pulumi's engine also refreshes in parallel). */
+export const REFRESH_PARALLELISM = 8;
+
+/**
+ * Reads every dynamic resource in state, several at once; returns the drift found, in state order, and
+ * updates the state with what is live.
+ */
 export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep">): Promise<Step[]> {
-  const steps: Step[] = [];
-  for (const r of [...o.state.resources]) {
-    if (!r.dynamic) continue;
+  const dynamic = o.state.resources.filter((r) => r.dynamic);
+  const results = await mapLimit(dynamic, REFRESH_PARALLELISM, async (r) => {
     const started = Date.now();
     const live = await o.host.read(r.id, r.urn, r.outputs, r.inputs);
-    let step: Step;
-    if (live.id === "") {
-      o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
-      step = { urn: r.urn, type: r.type, name: r.name, action: "gone", durationMs: Date.now() - started };
-    } else {
-      const liveInputs = live.inputs ?? r.inputs;
-      const diff = await o.host.diff(r.id, r.urn, liveInputs, live.properties, r.inputs);
-      const changes = changedKeys(liveInputs, r.inputs);
-      r.outputs = markSecret(live.properties, r.secretOutputs);
-      r.inputs = liveInputs;
-      step = diff.changes === "none" ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started } : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
+    if (live.id === "") return { r, gone: true as const, step: { urn: r.urn, type: r.type, name: r.name, action: "gone" as Action, durationMs: Date.now() - started } };
+    const liveInputs = live.inputs ?? r.inputs;
+    const diff = await o.host.diff(r.id, r.urn, liveInputs, live.properties, r.inputs);
+    const changes = changedKeys(liveInputs, r.inputs);
+    const step: Step = diff.changes === "none"
+      ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started }
+      : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
+    return { r, gone: false as const, step, outputs: markSecret(live.properties, r.secretOutputs), inputs: liveInputs };
+  });
+  for (const x of results) {
+    if (x.gone) o.state.resources = o.state.resources.filter((y) => y.urn !== x.r.urn);
+    else {
+      x.r.outputs = x.outputs;
+      x.r.inputs = x.inputs;
     }
-    steps.push(step);
-    o.onStep(step);
+    o.onStep(x.step);
   }
   saveState(o.stateFile, o.state);
-  return steps;
+  return results.map((x) => x.step);
 }
 
 /** Deletes every resource in state, dependants first. */

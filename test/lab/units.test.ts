@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { formatStep, parseArgs, secretEnvVar } from "../../lab/cli";
 import * as pulumi from "@pulumi/pulumi";
-import { UNKNOWN, changedKeys, markSecret, simulatedOutputs, withUnknowns } from "../../lab/engine";
+import { UNKNOWN, changedKeys, mapLimit, markSecret, simulatedOutputs, withUnknowns } from "../../lab/engine";
 import { isSecret, secret } from "../../lab/host";
 import { dependantsFirst, emptyState, loadState, saveState, type LabResource } from "../../lab/state";
 
@@ -31,6 +31,18 @@ describe("lab arguments", () => {
 });
 
 describe("lab engine helpers", () => {
+  it("maps with bounded concurrency, keeping the order", async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await mapLimit([30, 5, 20, 1, 10], 2, async (ms) => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, ms));
+      running--;
+      return ms * 2;
+    });
+    expect([out, peak]).toEqual([[60, 10, 40, 2, 20], 2]);
+  });
+
   it("orders deletes dependants first", () => {
     const r = (urn: string, deps: string[]): LabResource => ({ urn, type: "t", name: urn, dynamic: true, id: urn, inputs: {}, outputs: {}, dependencies: deps });
     expect(dependantsFirst([r("env", ["key"]), r("key", ["admin"]), r("admin", []), r("stack", ["env"])]).map((x) => x.urn)).toEqual(["stack", "env", "key", "admin"]);
