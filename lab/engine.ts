@@ -295,4 +295,3 @@ export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "ho
   return steps;
 }
 
-export { isSecret };
