@@ -48,12 +48,16 @@ export function renderStacks(site: SiteConfig): { composes: string[]; problems: 
 export function renderText(d: SiteDescription & { stacks: (SiteDescription["stacks"][number] & { urn?: string })[] }): string {
   const lines: string[] = [];
   lines.push(`Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`);
+  lines.push(`Proxmox sign-in: ${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`);
   lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
   lines.push("", `Guests (${d.guests.length}):`);
   for (const g of d.guests) {
     const src = "clone_from_vmid" in g ? `clone of VM ${g.clone_from_vmid}` : "template" in g ? `from ${g.template}` : `clone of CT ${g.clone_from_ctid}`;
     lines.push(`  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ${g.gateway}, ${src}`);
     lines.push(`      features: ${g.features.join(", ") || "none"}; role: ${g.portainer_role ?? "none"}; start at boot: ${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`);
+    lines.push(`      proxmox: ${guestProxmoxLine(g)}`);
+    if (g.adopt) lines.push(`      adopted: takes over the existing ${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the config must match it`);
+    if (g.root_only.length > 0) lines.push(`      root@pam only: ${g.root_only.join(", ")}`);
   }
   if (d.portainer) {
     const p = d.portainer;
@@ -74,6 +78,31 @@ export function renderText(d: SiteDescription & { stacks: (SiteDescription["stac
     if (s.urn) lines.push(`      sync alone: pulumi up --target '${s.urn}'`);
   }
   return lines.join("\n");
+}
+
+type GuestLine = SiteDescription["guests"][number];
+
+/** One line of a guest's Proxmox placement: storage, network, and what the kind adds. */
+function guestProxmoxLine(g: GuestLine): string {
+  const parts = [`datastore ${g.datastore}`, `bridge ${g.bridge}${g.vlan !== null ? ` vlan ${g.vlan}` : ""}${g.mtu !== null ? ` mtu ${g.mtu}` : ""}`];
+  if (g.dns) parts.push(`dns ${[...(g.dns.servers ?? []), ...(g.dns.domain ? [`search ${g.dns.domain}`] : [])].join(" ")}`);
+  if (g.clone_node !== null) parts.push(`template on ${g.clone_node}`);
+  if ("cpu_type" in g) {
+    parts.push(`cpu ${g.cpu_type}`, g.agent ? "QEMU agent on" : "QEMU agent off (stopped hard on destroy)");
+    if (g.machine !== null) parts.push(`machine ${g.machine}`);
+    for (const x of g.disks ?? []) parts.push(`${x.interface} ${x.size_gb} GB on ${x.datastore}`);
+    for (const x of g.gpus ?? []) parts.push(`gpu ${x.mapping}${x.pcie ? " (pcie)" : ""}`);
+  }
+  if ("os_type" in g) {
+    parts.push(`os ${g.os_type ?? "as cloned"}`, g.unprivileged ? "unprivileged" : "privileged");
+    const f = Object.entries(g.proxmox_features ?? {}).filter(([, on]) => on).map(([k]) => k);
+    if (f.length > 0) parts.push(`features ${f.join(", ")}`);
+    for (const m of g.mount_points ?? []) parts.push(`bind ${m.host_path} -> ${m.path}${m.read_only ? " (ro)" : ""}`);
+    for (const x of g.devices ?? []) parts.push(`device ${x.path}`);
+  }
+  parts.push(`tags ${g.tags.join(";")}`);
+  if (g.protection) parts.push("protected");
+  return parts.join(", ");
 }
 
 /** Runs the command; returns the exit code. Output goes through the given writers. */

@@ -7,13 +7,15 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LOCAL_DOCKER_URL, serverPorts } from "../config/desired";
-import type { LxcConfig, VmConfig } from "../config/schema";
+import { authOf } from "../config/proxmox";
+import type { VmConfig } from "../config/schema";
 import type { Guest, SiteConfig } from "../config/validate";
 import { PortainerEnvironment } from "../providers/portainer/environment";
 import { GuestSetup } from "./guest/guestSetup";
 import { DockerStack } from "./portainer/dockerStack";
 import { PortainerAgent } from "./portainer/agent";
 import { PortainerServer } from "./portainer/server";
+import { lxcArgs, vmArgs } from "./proxmox/args";
 import { ProxmoxLxc } from "./proxmox/lxc";
 import { ProxmoxVm } from "./proxmox/vm";
 
@@ -57,14 +59,19 @@ export class Site extends pulumi.ComponentResource {
   constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:index:Site", name, {}, opts);
     const c = args.config;
+    const auth = authOf(c.proxmox);
+    // bpg prefers a token over a password, and Proxmox refuses root-only operations to every token: with a
+    // password configured, the provider signs in with it alone (CONTRACT.md section 1).
+    const credentials = auth.kind === "password"
+      ? { username: c.proxmox.username!, password: pulumi.secret(c.proxmox.password!.reveal()) }
+      : { apiToken: pulumi.secret(c.proxmox.api_token!.reveal()) };
     const provider = new proxmox.Provider(`${name}-proxmox`, {
       endpoint: c.proxmox.endpoint,
-      apiToken: pulumi.secret(c.proxmox.api_token.reveal()),
+      ...credentials,
       insecure: c.proxmox.insecure,
       ...(c.proxmox.ssh ? { ssh: { username: c.proxmox.ssh.username, privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()) } } : {}),
     }, { parent: this });
     const nfsServer = new URL(c.proxmox.endpoint).hostname;
-    const sshPublicKey = c.guestSsh?.public_key;
     const sshPrivateKey = c.guestSsh ? pulumi.secret(c.guestSsh.private_key.reveal()) : undefined;
 
     this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
@@ -72,23 +79,16 @@ export class Site extends pulumi.ComponentResource {
     for (const g of c.guests) {
       const key = `${name}-${guestKey(g)}`;
       const cfg = g.config;
-      const keys = [...(sshPublicKey ? [sshPublicKey] : []), ...(cfg.user_config?.ssh_public_key ? [cfg.user_config.ssh_public_key] : [])];
-      const common = { nodeName: c.proxmox.node_name, name: g.name, cores: cfg.cores, memoryMb: cfg.memory_mb, diskSizeGb: cfg.disk_size_gb, startAtBoot: cfg.start_at_boot, ...(cfg.boot_order !== undefined ? { bootOrder: cfg.boot_order } : {}), ip: cfg.network_config.ip, gateway: cfg.network_config.gw, sshKeys: keys };
       let guestResource: pulumi.Resource;
       let guestId: pulumi.Output<string>;
       let user: string;
       if (g.kind === "vm") {
-        const v = cfg as VmConfig;
-        const vm = new ProxmoxVm(key, { ...common, vmId: v.vmid, cloneFromVmId: v.clone_from_vmid, username: v.user_config.username }, { parent: this, providers: [provider] });
+        const vm = new ProxmoxVm(key, vmArgs(c, g), { parent: this, providers: [provider] });
         guestResource = vm;
         guestId = vm.vm.id;
-        user = v.user_config.username;
+        user = (cfg as VmConfig).user_config.username;
       } else {
-        const l = cfg as LxcConfig;
-        const ct = new ProxmoxLxc(key, {
-          ...common, ctId: l.ctid, ...(l.template !== undefined ? { template: l.template } : {}), ...(l.clone_from_ctid !== undefined ? { cloneFromCtId: l.clone_from_ctid } : {}),
-          unprivileged: l.unprivileged, nesting: l.proxmox_features.nesting, keyctl: l.proxmox_features.keyctl,
-        }, { parent: this, providers: [provider] });
+        const ct = new ProxmoxLxc(key, lxcArgs(c, g), { parent: this, providers: [provider] });
         guestResource = ct;
         guestId = ct.container.id;
         user = "root";

@@ -2,6 +2,7 @@
  * The desired site derived from a validated config: what `npm run plan` prints and what the
  * program builds. Pure functions; no I/O, no Pulumi.
  */
+import { authOf, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 import { SECRET_MASK } from "./secret";
 import type { Deployment, Guest, SiteConfig } from "./validate";
 import type { LxcConfig, VmConfig } from "./schema";
@@ -43,8 +44,11 @@ export function serverPorts(url: string): number[] {
   return port === 9000 ? [9443, 9000] : [9443];
 }
 
-function guestPlan(g: Guest) {
+function guestPlan(site: SiteConfig, g: Guest) {
   const c = g.config;
+  const p = placementOf(site.proxmox, c);
+  const vm = g.kind === "vm" ? (c as VmConfig) : undefined;
+  const lxc = g.kind === "lxc" ? (c as LxcConfig) : undefined;
   const source = g.kind === "vm"
     ? { clone_from_vmid: (c as VmConfig).clone_from_vmid }
     : (c as LxcConfig).template !== undefined ? { template: (c as LxcConfig).template } : { clone_from_ctid: (c as LxcConfig).clone_from_ctid };
@@ -62,6 +66,34 @@ function guestPlan(g: Guest) {
     boot_order: c.boot_order ?? null,
     features: [...c.features],
     portainer_role: g.portainerRole ?? null,
+    datastore: p.datastore ?? null,
+    bridge: p.bridge,
+    vlan: p.vlan ?? null,
+    mtu: p.mtu ?? null,
+    dns: p.dns ?? null,
+    clone_node: p.cloneNode ?? null,
+    tags: [...p.tags],
+    protection: c.protection,
+    adopt: c.adopt,
+    ...(vm
+      ? {
+          cpu_type: vm.cpu_type,
+          agent: vm.agent,
+          machine: vm.machine ?? null,
+          disks: vm.disks.map((d) => ({ interface: d.interface, size_gb: d.size_gb, datastore: d.datastore ?? p.datastore ?? null })),
+          gpus: vm.gpus.map((x) => ({ mapping: x.mapping, pcie: x.pcie })),
+        }
+      : {}),
+    ...(lxc
+      ? {
+          os_type: lxcOsType(lxc) ?? null,
+          unprivileged: lxc.unprivileged,
+          proxmox_features: { ...lxc.proxmox_features },
+          mount_points: lxc.mount_points.map((m) => ({ ...m })),
+          devices: lxc.devices.map((d) => ({ path: d.path, mode: d.mode ?? null })),
+        }
+      : {}),
+    root_only: rootOnlyOperations(g.kind, c).map((r) => r.key),
   };
 }
 
@@ -85,8 +117,14 @@ export function describeSite(site: SiteConfig, stack: string) {
   return {
     stack,
     environment: site.environment ?? null,
-    proxmox: { endpoint: site.proxmox.endpoint, node_name: site.proxmox.node_name, insecure: site.proxmox.insecure },
-    guests: site.guests.map(guestPlan),
+    proxmox: {
+      endpoint: site.proxmox.endpoint,
+      node_name: site.proxmox.node_name,
+      insecure: site.proxmox.insecure,
+      auth: authOf(site.proxmox).kind,
+      ...(authOf(site.proxmox).kind === "password" ? { username: site.proxmox.username! } : {}),
+    },
+    guests: site.guests.map((g) => guestPlan(site, g)),
     portainer: p && primary
       ? {
           version: p.version,

@@ -83,20 +83,65 @@ export function secretField(ctx: SecretContext, topKey: string, path: string) {
     });
 }
 
-/** `phoenix:proxmox`: how to reach the Proxmox VE API. */
-export function proxmoxSchema(ctx: SecretContext) {
-  return z.strictObject({
-    endpoint: z.url({ protocol: /^https$/, error: "must be an https URL such as https://10.0.0.13:8006" }),
-    node_name: z.string().regex(DNS_LABEL, "must be a Proxmox node name (letters, digits, hyphens)"),
-    insecure: z.boolean().default(false),
-    api_token: secretField(ctx, "proxmox", "proxmox.api_token"),
-    ssh: z
+/** The LXC OS types Proxmox knows (pve-container `ostype`); `unmanaged` turns off every setup hook. */
+export const LXC_OS_TYPES = ["alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos", "opensuse", "ubuntu", "unmanaged"] as const;
+
+/** The VM CPU type phoenix declares when a guest names none (a `cpu` block resets an undeclared type to `qemu64`). */
+export const DEFAULT_CPU_TYPE = "x86-64-v2-AES";
+
+/** The bridge guests attach to when neither the site nor the guest names one. */
+export const DEFAULT_BRIDGE = "vmbr0";
+
+const STORAGE_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const PVE_USER = /^[^\s@!:]+@[A-Za-z0-9._-]+$/;
+
+function storageId() {
+  return z.string().regex(STORAGE_ID, "must be a Proxmox storage id such as local-zfs or local-lvm");
+}
+
+/** Network and placement settings a site sets once and a guest may override. */
+function placement() {
+  return {
+    datastore: storageId().optional(),
+    bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, "must be a Linux bridge name such as vmbr0").optional(),
+    vlan: z.number().int().min(1).max(4094).optional(),
+    mtu: z.number().int().min(576).max(65520).optional(),
+    dns: z
       .strictObject({
-        username: z.string().min(1),
-        private_key: secretField(ctx, "proxmox", "proxmox.ssh.private_key"),
+        servers: z.array(z.ipv4({ error: "must be an IPv4 address" })).min(1).max(3).optional(),
+        domain: z.string().regex(HOSTNAME, "must be a DNS domain such as phoenix.local").optional(),
       })
       .optional(),
-  });
+    clone_node: z.string().regex(DNS_LABEL, "must be a Proxmox node name (letters, digits, hyphens)").optional(),
+  };
+}
+
+/** `phoenix:proxmox`: how to reach the Proxmox VE API, and the site's defaults for every guest. */
+export function proxmoxSchema(ctx: SecretContext) {
+  return z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https$/, error: "must be an https URL such as https://10.0.0.13:8006" }),
+      node_name: z.string().regex(DNS_LABEL, "must be a Proxmox node name (letters, digits, hyphens)"),
+      insecure: z.boolean().default(false),
+      api_token: secretField(ctx, "proxmox", "proxmox.api_token").optional(),
+      username: z.string().regex(PVE_USER, "must be a Proxmox user such as root@pam").optional(),
+      password: secretField(ctx, "proxmox", "proxmox.password").optional(),
+      ...placement(),
+      ssh: z
+        .strictObject({
+          username: z.string().min(1),
+          private_key: secretField(ctx, "proxmox", "proxmox.ssh.private_key"),
+        })
+        .optional(),
+    })
+    .superRefine((c, rctx) => {
+      if ((c.username === undefined) !== (c.password === undefined)) {
+        rctx.addIssue({ code: "custom", path: [c.username === undefined ? "username" : "password"], message: "username and password go together (password authentication, e.g. root@pam)" });
+      }
+      if (c.api_token === undefined && c.password === undefined) {
+        rctx.addIssue({ code: "custom", path: ["api_token"], message: "is required unless username and password are set (user@realm!tokenid=uuid)" });
+      }
+    });
 }
 
 function networkConfig() {
@@ -126,6 +171,15 @@ function dockerStacks() {
 
 function guestCommon() {
   return {
+    ...placement(),
+    adopt: z.boolean().default(false),
+    tags: z
+      .array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/, "must be a Proxmox tag (lower-case letters, digits, '_', '-', '+', '.')"))
+      .default([]),
+    description: z.string().max(8192).optional(),
+    protection: z.boolean().default(false),
+    up_delay: z.number().int().min(0).optional(),
+    down_delay: z.number().int().min(0).optional(),
     name: z.string().regex(DNS_LABEL, "must be a DNS label: letters, digits and hyphens, at most 63 characters"),
     cores: z.number().int().min(1).max(512),
     memory_mb: z.number().int().min(64),
@@ -145,6 +199,27 @@ export function vmSchema() {
     vmid: z.number().int().min(100).max(999999999),
     clone_from_vmid: z.number().int().min(100).max(999999999),
     ...guestCommon(),
+    cpu_type: z.string().regex(/^[A-Za-z0-9_.+-]+$/, "must be a QEMU CPU type such as x86-64-v2-AES or host").default(DEFAULT_CPU_TYPE),
+    agent: z.boolean().default(false),
+    machine: z.string().regex(/^(q35|pc|pc-i440fx-[0-9.]+|pc-q35-[0-9.]+)(\+pve\d+)?$/, "must be a QEMU machine type such as q35 or pc").optional(),
+    disks: z
+      .array(
+        z.strictObject({
+          interface: z.string().regex(/^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5])$/, "must be a disk interface: scsi0-30, virtio0-15 or sata0-5"),
+          size_gb: z.number().int().min(1),
+          datastore: storageId().optional(),
+        }),
+      )
+      .default([]),
+    gpus: z
+      .array(
+        z.strictObject({
+          mapping: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "must be the name of a Proxmox PCI resource mapping"),
+          pcie: z.boolean().default(true),
+        }),
+      )
+      .max(16)
+      .default([]),
     user_config: z.strictObject({
       username: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Linux user name"),
       ssh_public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key").optional(),
@@ -174,7 +249,25 @@ export function lxcSchema() {
         .optional(),
       clone_from_ctid: z.number().int().min(100).max(999999999).optional(),
       ...guestCommon(),
+      os_type: z.enum(LXC_OS_TYPES, { error: `must be one of ${LXC_OS_TYPES.join(", ")}` }).optional(),
       unprivileged: z.boolean().default(true),
+      mount_points: z
+        .array(
+          z.strictObject({
+            host_path: absolutePath("on the Proxmox host"),
+            path: absolutePath("inside the container"),
+            read_only: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+      devices: z
+        .array(
+          z.strictObject({
+            path: z.string().regex(/^\/dev\/\S+$/, "must be a device path such as /dev/nvidia0"),
+            mode: z.string().regex(/^0?[0-7]{3}$/, "must be an octal mode such as 0666").optional(),
+          }),
+        )
+        .default([]),
       proxmox_features: z
         .strictObject({ nesting: z.boolean().default(false), keyctl: z.boolean().default(false) })
         .default({ nesting: false, keyctl: false }),

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import {
+  LXC_OS_TYPES,
   PROJECT,
   SITE_KEYS,
   environmentSchema,
@@ -26,6 +27,7 @@ import {
 } from "./schema";
 import { Secret } from "./secret";
 import { addressOf, inSubnet } from "./net";
+import { authOf, canDoRootOnly, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 
 /** One problem in the configuration, with the config path or file it is about. */
 export interface Problem {
@@ -285,6 +287,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
 
   const allGuestsParsed = vms.length === listLength(raw.values[key("vms")]) && lxcs.length === listLength(raw.values[key("lxcs")]);
   checkGuests(guests, allGuestsParsed, problems);
+  if (proxmox) checkProxmox(guests, proxmox, problems);
   const hasRoles = guests.some((g) => g.portainerRole !== undefined);
   if (hasRoles && portainerRaw === undefined) {
     problems.push({ path: key("portainer"), message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" });
@@ -423,6 +426,51 @@ function checkGuests(guests: readonly Guest[], allParsed: boolean, problems: Pro
     for (const g of primaries.slice(1)) problems.push({ path: `${g.path}.portainer_role`, message: `only one guest may be "primary"; ${label(primaries[0]!)} already is` });
   } else if (primaries.length === 0 && agents.length > 0 && allParsed) {
     problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
+  }
+}
+
+/** What Proxmox itself would refuse, or do wrong, for a guest: storage, OS type, root-only operations, PCIe. */
+function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems: Problem[]): void {
+  const auth = authOf(proxmox);
+  const root = canDoRootOnly(proxmox);
+  for (const g of guests) {
+    const c = g.config;
+    if (placementOf(proxmox, c).datastore === undefined) {
+      problems.push({ path: `${g.path}.datastore`, message: `is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put ${g.kind === "vm" ? "its disks and cloud-init drive on local-lvm" : "its root filesystem on local"}` });
+    }
+    for (const op of rootOnlyOperations(g.kind, c)) {
+      if (root) continue;
+      const who = auth.kind === "password" ? `phoenix signs in as ${auth.user}` : `phoenix signs in with ${auth.user}, and Proxmox refuses root-only operations to every API token`;
+      problems.push({ path: `${g.path}.${op.key}`, message: `needs root@pam: Proxmox says "${op.reason}", and ${who}; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it` });
+    }
+    if (g.kind === "lxc") {
+      const l = c as LxcConfig;
+      if (l.template === undefined && l.os_type !== undefined) {
+        problems.push({ path: `${g.path}.os_type`, message: "applies only to a container made from a template; a clone keeps the OS type of its source" });
+      } else if (l.template !== undefined && lxcOsType(l) === undefined) {
+        problems.push({ path: `${g.path}.os_type`, message: `is required: the distribution cannot be told from ${l.template.split("/").pop()} (one of ${LXC_OS_TYPES.filter((t) => t !== "unmanaged").join(", ")}); without it Proxmox configures no address, hostname or SSH key` });
+      } else if (lxcOsType(l) === "unmanaged" && l.features.length > 0) {
+        problems.push({ path: `${g.path}.os_type`, message: `"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: ${l.features.join(", ")})` });
+      }
+      const seen = new Set<string>();
+      l.mount_points.forEach((m, i) => {
+        if (seen.has(m.path)) problems.push({ path: `${g.path}.mount_points[${i}].path`, message: `${m.path} is mounted twice` });
+        seen.add(m.path);
+      });
+    } else {
+      const v = c as VmConfig;
+      const used = new Set<string>(["scsi0"]);
+      v.disks.forEach((d, i) => {
+        if (d.interface === "scsi0") problems.push({ path: `${g.path}.disks[${i}].interface`, message: "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); give extra disks another interface" });
+        else if (used.has(d.interface)) problems.push({ path: `${g.path}.disks[${i}].interface`, message: `${d.interface} is used by another disk of this VM` });
+        used.add(d.interface);
+      });
+      v.gpus.forEach((gpu, i) => {
+        if (gpu.pcie && !(v.machine ?? "").includes("q35")) {
+          problems.push({ path: `${g.path}.gpus[${i}].pcie`, message: `needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine${v.machine ? ` "${v.machine}"` : ", the default"}); set machine: q35 or pcie: false` });
+        }
+      });
+    }
   }
 }
 

@@ -15,16 +15,39 @@ export function q(v: string): string {
   return `'${v.replace(/'/g, `'"'"'`)}'`;
 }
 
+/** How long apt waits for another apt or dpkg (cloud-init's first-boot upgrade, unattended-upgrades) to let go of the lock. */
+export const DPKG_LOCK_TIMEOUT_S = 600;
+
+/** How long base_setup waits for cloud-init to finish its first boot (package upgrades included). */
+export const CLOUD_INIT_TIMEOUT_S = 1200;
+
 const PRELUDE = [
   "set -eu",
   'SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"',
   "export DEBIAN_FRONTEND=noninteractive",
+  `APT="$SUDO apt-get -q -o DPkg::Lock::Timeout=${DPKG_LOCK_TIMEOUT_S}"`,
+];
+
+/**
+ * Proxmox's cloud-init upgrades packages on first boot (CONTRACT.md section 2, `package_upgrade`) while SSH
+ * already answers: wait for it to finish before apt runs. Exit 2 is "done, with recoverable errors".
+ */
+const WAIT_FOR_CLOUD_INIT = [
+  "if command -v cloud-init >/dev/null 2>&1; then",
+  "  rc=0",
+  `  timeout ${CLOUD_INIT_TIMEOUT_S} cloud-init status --wait >/dev/null 2>&1 || rc=$?`,
+  "  case $rc in",
+  "    0|2) ;;",
+  `    124) echo "base_setup: cloud-init has not finished after ${CLOUD_INIT_TIMEOUT_S} s; see cloud-init status --long" >&2; exit 1 ;;`,
+  '    *) echo "base_setup: cloud-init reported errors (cloud-init status exit $rc); continuing, see /var/log/cloud-init.log" >&2 ;;',
+  "  esac",
+  "fi",
 ];
 
 /** `base_setup`: packages, the QEMU guest agent (VMs), NFS volumes mounted and kept in fstab. */
 export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[]): string {
   const packages = ["ca-certificates", "curl", "gnupg", ...(kind === "vm" ? ["qemu-guest-agent"] : []), ...(volumes.length > 0 ? ["nfs-common"] : [])];
-  const lines = [...PRELUDE, "$SUDO apt-get update -q", `$SUDO apt-get install -y -q ${packages.join(" ")}`];
+  const lines = [...PRELUDE, ...WAIT_FOR_CLOUD_INIT, "$APT update", `$APT install -y ${packages.join(" ")}`];
   if (kind === "vm") lines.push("$SUDO systemctl enable --now qemu-guest-agent");
   for (const v of volumes) {
     const source = `${v.server}:${v.path}`;
@@ -48,8 +71,8 @@ export function dockerScript(): string {
     "  $SUDO install -m 0755 -d /etc/apt/keyrings",
     '  curl -fsSL "https://download.docker.com/linux/${ID}/gpg" | $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg',
     '  echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null',
-    "  $SUDO apt-get update -q",
-    "  $SUDO apt-get install -y -q docker-ce docker-ce-cli containerd.io docker-compose-plugin",
+    "  $APT update",
+    "  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin",
     "fi",
     "$SUDO systemctl enable --now docker",
     '[ "$(id -u)" -eq 0 ] || $SUDO usermod -aG docker "$(id -un)"',
