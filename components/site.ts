@@ -80,22 +80,25 @@ export class Site extends pulumi.ComponentResource {
       const key = `${name}-${guestKey(g)}`;
       const cfg = g.config;
       let guestResource: pulumi.Resource;
+      let guestCustom: pulumi.Resource;
       let guestId: pulumi.Output<string>;
       let user: string;
       if (g.kind === "vm") {
         const vm = new ProxmoxVm(key, vmArgs(c, g), { parent: this, providers: [provider] });
         guestResource = vm;
+        guestCustom = vm.vm;
         guestId = vm.vm.id;
         user = (cfg as VmConfig).user_config.username;
       } else {
         const ct = new ProxmoxLxc(key, lxcArgs(c, g), { parent: this, providers: [provider] });
         guestResource = ct;
+        guestCustom = ct.container;
         guestId = ct.container.id;
         user = "root";
       }
       if (cfg.features.length > 0 && sshPrivateKey) {
         const volumes = g.kind === "vm" ? (cfg as VmConfig).volumes.map((v) => ({ server: v.server ?? nfsServer, path: v.path, mountPoint: v.mount_point })) : [];
-        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, kind: g.kind, features: cfg.features, volumes, guestId }, { parent: this, dependsOn: [guestResource] }));
+        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, kind: g.kind, features: cfg.features, volumes, guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
       }
     }
 

@@ -267,7 +267,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   }
 
   const proxmox = raw.values[key("proxmox")] === undefined
-    ? (problems.push({ path: key("proxmox"), message: "is required (endpoint, node_name, api_token)" }), undefined)
+    ? (problems.push({ path: key("proxmox"), message: "is required (endpoint, node_name, datastore, and api_token or username and password)" }), undefined)
     : parseWith(proxmoxSchema(ctx), raw.values[key("proxmox")], key("proxmox"), problems);
   const environment = raw.values[key("environment")] === undefined
     ? undefined

@@ -14,6 +14,8 @@ import { decryptStackFile, readStackFile, toRuntimeConfig } from "../config/sour
 import type { RawConfig } from "../config/validate";
 import { destroy, refresh, runProgram, type Action, type Step } from "./engine";
 import { DynamicProviderHost, secret } from "./host";
+import { DEFAULT_INVENTORY, loadInventory } from "./proxmox/inventory";
+import { ProxmoxSimulation } from "./proxmox/simulator";
 import { loadState, removeState, saveState, type LabState } from "./state";
 
 export type Command = "up" | "preview" | "refresh" | "destroy";
@@ -25,11 +27,13 @@ export interface LabArgs {
   readonly stateFile?: string;
   /** Another stack file to read instead of `Pulumi.<stack>.yaml` (a variant of the configuration). */
   readonly stackFile?: string;
+  /** The simulated Proxmox host's inventory (default lab/hosts/zfs-single-node.json). */
+  readonly proxmoxHost?: string;
   readonly json: boolean;
   readonly reset: boolean;
 }
 
-const USAGE = "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--stack-file FILE] [--json] [--reset]";
+const USAGE = "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] [--json] [--reset]";
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
   const [command, ...rest] = argv;
@@ -38,6 +42,7 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
   let portainerUrl: string | undefined;
   let stateFile: string | undefined;
   let stackFile: string | undefined;
+  let proxmoxHost: string | undefined;
   let json = false;
   let reset = false;
   for (let i = 0; i < rest.length; i++) {
@@ -46,13 +51,14 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
     else if (a === "--portainer-url") portainerUrl = rest[++i];
     else if (a === "--state") stateFile = rest[++i];
     else if (a === "--stack-file") stackFile = rest[++i];
+    else if (a === "--proxmox-host") proxmoxHost = rest[++i];
     else if (a === "--json") json = true;
     else if (a === "--reset") reset = true;
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
   if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl)) return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
-  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), json, reset };
+  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), json, reset };
 }
 
 /** The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` -> `PHOENIX_SECRET_PROXMOX_API_TOKEN`. */
@@ -106,7 +112,8 @@ const SYMBOL: Record<Action, string> = { create: "+", update: "~", replace: "+-"
 export function formatStep(s: Step): string {
   const type = s.type.split(":").pop();
   const changes = s.changes && s.changes.length > 0 ? ` [${s.changes.join(", ")}]` : "";
-  return `${SYMBOL[s.action].padEnd(2)} ${s.action.padEnd(7)} ${type} ${s.name}${changes} (${s.durationMs} ms)`;
+  const notes = s.notes && s.notes.length > 0 ? ` — ${s.notes.join("; ")}` : "";
+  return `${SYMBOL[s.action].padEnd(2)} ${s.action.padEnd(7)} ${type} ${s.name}${changes} (${s.durationMs} ms)${notes}`;
 }
 
 export function summarize(steps: readonly Step[]): Record<string, number> {
@@ -165,6 +172,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   };
   try {
     if (!fs.existsSync(stackFile)) throw new Error(`${path.relative(io.projectDir, stackFile)} does not exist`);
+    const proxmox = new ProxmoxSimulation(loadInventory(args.proxmoxHost ? path.resolve(args.proxmoxHost) : DEFAULT_INVENTORY));
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
       throw new Error(`these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or ${missing.join(", ")}`);
@@ -192,12 +200,12 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {
-      await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, ...(simulated ? { simulated } : {}) });
+      await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, proxmox, ...(simulated ? { simulated } : {}) });
     } else if (args.command === "refresh") {
       await refresh({ state, stateFile, host, onStep });
       if (steps.some((s) => s.action === "drift" || s.action === "gone")) exitCode = 2;
     } else {
-      await destroy({ state, stateFile, host, onStep });
+      await destroy({ state, stateFile, host, onStep, proxmox });
     }
     if (args.command === "destroy") {
       removeState(stateFile);

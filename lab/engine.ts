@@ -9,6 +9,7 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicProviderHost} from "./host";
 import { isSecret, secret, stripSecrets } from "./host";
+import type { ProxmoxSimulation } from "./proxmox/simulator";
 import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
 
 export type Action = "create" | "update" | "replace" | "delete" | "same" | "read" | "drift" | "gone";
@@ -21,6 +22,8 @@ export interface Step {
   readonly action: Action;
   /** Input properties that differ (for update, replace and drift). */
   readonly changes?: string[];
+  /** What the simulated Proxmox says about this step: reboots, replacements, waits, defaults applied. */
+  readonly notes?: string[];
   readonly durationMs: number;
 }
 
@@ -38,6 +41,8 @@ export interface EngineOptions {
   readonly onStep: (s: Step) => void;
   /** Resource types to simulate with fixed outputs instead of running their provider. */
   readonly simulated?: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>>;
+  /** The simulated Proxmox host: checks and plans Proxmox guests and the SSH commands that set them up. */
+  readonly proxmox?: ProxmoxSimulation;
 }
 
 const DYNAMIC = "pulumi-nodejs:dynamic/";
@@ -94,7 +99,9 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   const seen = new Set<string>();
   const pendingDeletes: LabResource[] = [];
   const byUrn = () => new Map(o.state.resources.map((r) => [r.urn, r]));
-  const registered = new Map<string, { urn: string; dependencies: string[]; secretOutputs: string[] }>();
+  const registered = new Map<string, { urn: string; dependencies: string[]; secretOutputs: string[]; deleteBeforeReplace: boolean; ignoreChanges: string[]; importId: string; replaceWith: string[] }>();
+  // URNs replaced in this run, for `replaceWith`.
+  const replaced = new Set<string>();
   // The mock monitor's URN keeps only the parent's own type; Pulumi's qualifies a type with the whole
   // parent chain (Site$DockerStack$Stack). Map the mock's URNs to the engine's.
   const fullUrn = new Map<string, string>();
@@ -136,6 +143,26 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         const old = byUrn().get(urn);
         const started = Date.now();
         const simulate = o.simulated?.[a.type];
+        if (o.proxmox?.handles(a.type)) {
+          const out = o.proxmox.register({
+            type: a.type, name: a.name, urn, inputs, old, state: o.state,
+            options: { deleteBeforeReplace: reg?.deleteBeforeReplace ?? false, ignoreChanges: reg?.ignoreChanges ?? [], importId: reg?.importId ?? "", replacedWith: (reg?.replaceWith ?? []).some((u) => replaced.has(u)) },
+          });
+          if (out) {
+            if (out.action === "replace") replaced.add(urn);
+            const notes = out.notes.length > 0 ? { notes: out.notes } : {};
+            record({ urn, type: a.type, name: a.name, action: out.action, ...(out.changes ? { changes: out.changes } : {}), ...notes, durationMs: Date.now() - started });
+            if (out.action !== "same") put({ urn, type: a.type, name: a.name, dynamic: false, id: out.id, inputs: out.inputs, outputs: out.outputs, dependencies: reg?.dependencies ?? [] });
+            return { id: out.id, state: out.outputs };
+          }
+          if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
+            const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack) };
+            replaced.add(urn);
+            record({ urn, type: a.type, name: a.name, action: "replace", changes: ["replaceWith"], durationMs: Date.now() - started });
+            put({ urn, type: a.type, name: a.name, dynamic: false, id: old.id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
+            return { id: old.id, state: outputs };
+          }
+        }
         if (!a.type.startsWith(DYNAMIC) || simulate) {
           const same = old !== undefined && stable(old.inputs) === stable(inputs);
           const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}) };
@@ -201,7 +228,11 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     fullUrn.set(monitor.newUrn(req.getParent(), req.getType(), req.getName()), urn);
     const deps = new Set<string>(req.getDependenciesList().map((d) => fullUrn.get(d) ?? d));
     if (parent) deps.add(parent);
-    registered.set(`${req.getType()}::${req.getName()}`, { urn, dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList() });
+    registered.set(`${req.getType()}::${req.getName()}`, {
+      urn, dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(), ignoreChanges: req.getIgnorechangesList(), importId: req.getImportid(),
+      replaceWith: req.getReplaceWithList().map((u) => fullUrn.get(u) ?? u),
+    });
     return original(req, cb);
   };
 
@@ -213,6 +244,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   const gone = o.state.resources.filter((r) => !seen.has(r.urn));
   for (const r of [...pendingDeletes, ...dependantsFirst(gone)]) {
     const started = Date.now();
+    if (gone.includes(r)) o.proxmox?.remove(r);
     if (!preview) {
       if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
       if (gone.includes(r)) {
@@ -227,6 +259,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
 
 interface RegisterRequest {
   getAdditionalsecretoutputsList(): string[];
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getImportid(): string;
+  getReplaceWithList(): string[];
   getParent(): string;
   getType(): string;
   getName(): string;
@@ -281,10 +317,11 @@ export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "ho
 }
 
 /** Deletes every resource in state, dependants first. */
-export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep">): Promise<Step[]> {
+export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox">): Promise<Step[]> {
   const steps: Step[] = [];
   for (const r of dependantsFirst(o.state.resources)) {
     const started = Date.now();
+    o.proxmox?.remove(r);
     if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
     o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
     saveState(o.stateFile, o.state);

@@ -19,8 +19,13 @@ export interface GuestSetupArgs {
   readonly features: readonly ("base_setup" | "docker")[];
   /** NFS volumes to mount (VMs). Defaults to none. */
   readonly volumes?: readonly NfsVolume[];
-  /** The guest resource's id: a replaced guest is set up again. */
+  /** The guest resource's id. */
   readonly guestId: pulumi.Input<string>;
+  /**
+   * The guest's Proxmox resource: a replaced guest is set up again (`replaceWith`). Its id alone cannot tell,
+   * since a replacement keeps the fixed VMID.
+   */
+  readonly guest?: pulumi.Resource;
 }
 
 export class GuestSetup extends pulumi.ComponentResource {
@@ -34,11 +39,12 @@ export class GuestSetup extends pulumi.ComponentResource {
     // dialErrorLimit bounds the wait for a guest that is still booting (30 tries, 10 s each).
     const connection = { host: args.host, user: args.user, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 30, perDialTimeout: 10 };
     let last: command.remote.Command | undefined;
+    const replaceWith = args.guest ? { replaceWith: [args.guest] } : {};
     if (args.features.includes("base_setup")) {
-      last = new command.remote.Command(`${name}-base`, { connection, create: baseSetupScript(args.kind, args.volumes ?? []), triggers: [args.guestId] }, { parent: this });
+      last = new command.remote.Command(`${name}-base`, { connection, create: baseSetupScript(args.kind, args.volumes ?? []), triggers: [args.guestId] }, { parent: this, ...replaceWith });
     }
     if (args.features.includes("docker")) {
-      last = new command.remote.Command(`${name}-docker`, { connection, create: dockerScript(), triggers: [args.guestId] }, { parent: this, ...(last ? { dependsOn: [last] } : {}) });
+      last = new command.remote.Command(`${name}-docker`, { connection, create: dockerScript(), triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
       // The host is derived from the install step's output: unknown while the guest is still to be
       // created, so the Docker provider (which pings the daemon when configured) waits during preview.
       const dockerHost = pulumi.all([last.stdout, args.host]).apply(([, host]) => `ssh://${args.user}@${host}`);

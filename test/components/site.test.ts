@@ -76,14 +76,28 @@ describe("Site for Pulumi.prod.yaml", () => {
   });
 
   it("clones the VMs from template 9000 with their sizes, addresses, user and boot order", () => {
-    const vm = find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").inputs;
-    expect(vm).toMatchObject({
-      nodeName: "phoenix", vmId: 1001, name: "Portainer", clone: { vmId: 9000, full: true }, cpu: { cores: 4 }, memory: { dedicated: 8192 },
-      disks: [{ interface: "scsi0", size: 32 }], networkDevices: [{ bridge: "vmbr0", model: "virtio" }],
-      initialization: { ipConfigs: [{ ipv4: { address: "10.0.0.101/24", gateway: "10.0.0.1" } }], userAccount: { username: "phoenix_user", keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExamplePublicKeyReplaceMe phoenix@prod"] } },
-      agent: { enabled: true, timeout: "5m" }, onBoot: true, startup: { order: 1 }, started: true,
+    // CONTRACT.md section 6: named datastores (1), cpu type and ballooning kept (3), a fixed name (4),
+    // no agent the template lacks, and a stop on destroy (5), DNS set (6).
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").inputs).toEqual({
+      nodeName: "phoenix", vmId: 1001, name: "Portainer", tags: ["phoenix"], protection: false,
+      clone: { vmId: 9000, full: true, datastoreId: "local-zfs" },
+      cpu: { cores: 4, type: "x86-64-v2-AES" }, memory: { dedicated: 8192, floating: 8192 },
+      disks: [{ interface: "scsi0", datastoreId: "local-zfs", size: 32, discard: "on" }],
+      networkDevices: [{ bridge: "vmbr0", model: "virtio" }],
+      initialization: {
+        datastoreId: "local-zfs", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
+        ipConfigs: [{ ipv4: { address: "10.0.0.101/24", gateway: "10.0.0.1" } }],
+        userAccount: { username: "phoenix_user", keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExamplePublicKeyReplaceMe phoenix@prod"] },
+      },
+      agent: { enabled: false }, stopOnDestroy: true, onBoot: true, startup: { order: 1 }, started: true,
     });
-    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002").inputs).toMatchObject({ vmId: 1002, name: "Dr-Phoenix", memory: { dedicated: 4096 }, disks: [{ size: 64 }], startup: { order: 2 } });
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002").inputs).toMatchObject({ vmId: 1002, name: "Dr-Phoenix", memory: { dedicated: 4096, floating: 4096 }, disks: [{ size: 64 }], startup: { order: 2 } });
+  });
+
+  it("replaces guests delete-first (fixed VMIDs) and sets a replaced guest up again", () => {
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").options).toEqual({ deleteBeforeReplace: true, ignoreChanges: [], import: undefined, replaceWith: [] });
+    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-base").options.replaceWith).toEqual(["VmLegacy:phoenix-vm-1001"]);
+    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-docker").options.replaceWith).toEqual(["VmLegacy:phoenix-vm-1001"]);
   });
 
   it("sets guests up over SSH with the secret key, mounting the NFS volume of VM 1001", () => {
@@ -189,11 +203,26 @@ describe("Site for Pulumi.dev.yaml", () => {
       "Stack:phoenix-stack-qdrant_service-lxc-2002",
       "Stack:phoenix-stack-thinkheads_ai_app-lxc-2002",
     ]);
-    expect(find(rs, "proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-2002").inputs).toMatchObject({
-      vmId: 2002, operatingSystem: { templateFileId: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst" }, features: { nesting: true, keyctl: true }, unprivileged: true,
-      cpu: { cores: 2 }, memory: { dedicated: 4096 }, disk: { datastoreId: "local-lvm", size: 32 }, startOnBoot: true,
-      initialization: { hostname: "dev-apps", ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }] },
+    // CONTRACT.md section 3: a managed OS type (debian, from the template's name), the root filesystem on
+    // local-zfs (the provider's default is local), root's key at create, only the flags that are on.
+    const ct = find(rs, "proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-2002");
+    expect(ct.inputs).toEqual({
+      nodeName: "phoenix", vmId: 2002, tags: ["phoenix"], protection: false,
+      operatingSystem: { templateFileId: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", type: "debian" },
+      cpu: { cores: 2 }, memory: { dedicated: 4096 }, disk: { datastoreId: "local-zfs", size: 32 },
+      networkInterfaces: [{ name: "eth0", bridge: "vmbr0" }],
+      initialization: {
+        hostname: "dev-apps", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
+        ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }],
+        userAccount: { keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExamplePublicKeyReplaceMe phoenix@dev"] },
+      },
+      features: { nesting: true, keyctl: true }, unprivileged: true, startOnBoot: true, startup: { order: 2 }, started: true,
     });
+    // The key list forces a replacement (and a clone cannot take keys): compared never after create.
+    expect(ct.options).toEqual({ deleteBeforeReplace: true, ignoreChanges: ["initialization.userAccount"], import: undefined, replaceWith: [] });
+    // keyctl is root@pam's alone: the provider signs in with the password, not the token.
+    const p = find(rs, "pulumi:providers:proxmoxve", "phoenix-proxmox").inputs;
+    expect([p["username"], isSecret(p["password"]), unwrap(p["password"]), p["apiToken"]]).toEqual(["root@pam", true, "example-dev-root-password", undefined]);
     expect(unwrap(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["connection"])).toMatchObject({ user: "root", host: "10.0.0.202" });
     expect(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["create"]).not.toContain("qemu-guest-agent");
   });

@@ -33,7 +33,7 @@ describe("validateSite on a valid site", () => {
     expect(site.portainer?.agent_port).toBe(9001);
     expect(site.proxmox.insecure).toBe(false);
     expect(site.proxmox.api_token).toBeInstanceOf(Secret);
-    expect(site.proxmox.api_token.reveal()).toBe("root@pam!phoenix=11111111-2222-3333-4444-555555555555");
+    expect(site.proxmox.api_token!.reveal()).toBe("root@pam!phoenix=11111111-2222-3333-4444-555555555555");
     expect(site.deployments.map((d) => [d.stack, d.environment, d.guest.name, d.path])).toEqual([
       ["qdrant_service", "production", "Dr-Phoenix", "phoenix:vms[1].docker_stacks[0]"],
       ["thinkheads_ai_app", "testing", "dev-apps", "phoenix:lxcs[0].docker_stacks[0]"],
@@ -72,14 +72,15 @@ describe("validateSite on a valid site", () => {
   it("counts encrypted stack-file secrets as present without decrypting them", () => {
     const v = validValues();
     (v["phoenix:proxmox"] as Values)["api_token"] = { secure: "v1:abc:def" };
+    (v["phoenix:proxmox"] as Values)["password"] = { secure: "v1:abc:def" };
     (v["phoenix:portainer"] as Values)["admin_password"] = { secure: "v1:abc:def" };
     v["phoenix:qdrant_api_key"] = { secure: "v1:abc:def" };
     v["phoenix:thinkheads_session_secret"] = { secure: "v1:abc:def" };
     (v["phoenix:guest_ssh"] as Values)["private_key"] = { secure: "v1:abc:def" };
     const r = validateSite(rawConfig(v, []), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.site.proxmox.api_token.isDecrypted).toBe(false);
-    expect(() => r.site.proxmox.api_token.reveal()).toThrow("The secret phoenix:proxmox.api_token is encrypted and was not decrypted");
+    expect(r.site.proxmox.api_token!.isDecrypted).toBe(false);
+    expect(() => r.site.proxmox.api_token!.reveal()).toThrow("The secret phoenix:proxmox.api_token is encrypted and was not decrypted");
   });
 
   it("accepts a site with no guests and no Portainer", () => {
@@ -95,10 +96,73 @@ describe("validateSite on a valid site", () => {
 
 /** Invalid site configurations: each mutates the valid site and lists the exact problems. */
 const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
-  ["missing proxmox", (v) => delete v["phoenix:proxmox"], [{ path: "phoenix:proxmox", message: "is required (endpoint, node_name, api_token)" }]],
+  ["missing proxmox", (v) => delete v["phoenix:proxmox"], [{ path: "phoenix:proxmox", message: "is required (endpoint, node_name, datastore, and api_token or username and password)" }]],
   ["proxmox endpoint not https", (v) => ((v["phoenix:proxmox"] as Values)["endpoint"] = "http://10.0.0.13:8006"), [{ path: "phoenix:proxmox.endpoint", message: "must be an https URL such as https://10.0.0.13:8006" }]],
-  ["missing api token", (v) => delete (v["phoenix:proxmox"] as Values)["api_token"], [{ path: "phoenix:proxmox.api_token", message: "must be a secret string (set it with pulumi config set --secret)" }]],
-  ["api token in plain text", (v) => v, [{ path: "phoenix:proxmox.api_token", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>" }], SECRET_KEYS.filter((k) => k !== "phoenix:proxmox")],
+  ["no api token and no password", (v) => { const p = v["phoenix:proxmox"] as Values; delete p["api_token"]; delete p["username"]; delete p["password"]; delete v["phoenix:lxcs"]; }, [{ path: "phoenix:proxmox.api_token", message: "is required unless username and password are set (user@realm!tokenid=uuid)" }]],
+  ["api token not a string", (v) => ((v["phoenix:proxmox"] as Values)["api_token"] = 42), [{ path: "phoenix:proxmox.api_token", message: "must be a secret string (set it with pulumi config set --secret)" }]],
+  ["api token and password in plain text", (v) => v, [
+    { path: "phoenix:proxmox.api_token", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>" },
+    { path: "phoenix:proxmox.password", message: "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.password' <value>" },
+  ], SECRET_KEYS.filter((k) => k !== "phoenix:proxmox")],
+  ["username without password", (v) => delete (v["phoenix:proxmox"] as Values)["password"], [
+    { path: "phoenix:proxmox.password", message: "username and password go together (password authentication, e.g. root@pam)" },
+  ]],
+  ["username not user@realm", (v) => ((v["phoenix:proxmox"] as Values)["username"] = "root"), [{ path: "phoenix:proxmox.username", message: "must be a Proxmox user such as root@pam" }]],
+  // CONTRACT.md section 1: keyctl, bind mounts and devices are root@pam's alone; every token is refused.
+  ["keyctl with token-only auth", (v) => { const p = v["phoenix:proxmox"] as Values; delete p["username"]; delete p["password"]; }, [
+    { path: "phoenix:lxcs[0].proxmox_features.keyctl", message: 'needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it' },
+  ]],
+  ["keyctl with a password of another user", (v) => ((v["phoenix:proxmox"] as Values)["username"] = "admin@pve"), [
+    { path: "phoenix:lxcs[0].proxmox_features.keyctl", message: 'needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in as admin@pve; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it' },
+  ]],
+  ["bind mounts and devices with token-only auth", (v) => {
+    const p = v["phoenix:proxmox"] as Values; delete p["username"]; delete p["password"];
+    lxc(v, 0).features = []; lxc(v, 0).proxmox_features = { nesting: true }; lxc(v, 0).portainer_role = undefined; lxc(v, 0).docker_stacks = [];
+    lxc(v, 0).mount_points = [{ host_path: "/quickOS/data", path: "/data" }]; lxc(v, 0).devices = [{ path: "/dev/nvidia0" }];
+  }, [
+    { path: "phoenix:lxcs[0].mount_points", message: 'needs root@pam: Proxmox says "mount point type bind is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it' },
+    { path: "phoenix:lxcs[0].devices", message: 'needs root@pam: Proxmox says "configuring device passthrough is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it' },
+  ]],
+  ["features on a privileged container with token-only auth", (v) => {
+    const p = v["phoenix:proxmox"] as Values; delete p["username"]; delete p["password"];
+    lxc(v, 0).unprivileged = false; lxc(v, 0).proxmox_features = { nesting: true }; lxc(v, 0).features = []; lxc(v, 0).portainer_role = undefined; lxc(v, 0).docker_stacks = [];
+  }, [
+    { path: "phoenix:lxcs[0].proxmox_features", message: 'needs root@pam: Proxmox says "changing feature flags for privileged container is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it' },
+  ]],
+  ["no datastore anywhere", (v) => delete (v["phoenix:proxmox"] as Values)["datastore"], [
+    { path: "phoenix:vms[0].datastore", message: "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm" },
+    { path: "phoenix:vms[1].datastore", message: "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm" },
+    { path: "phoenix:lxcs[0].datastore", message: "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local" },
+  ]],
+  ["datastore not a storage id", (v) => (vm(v, 0).datastore = "local zfs"), [{ path: "phoenix:vms[0].datastore", message: "must be a Proxmox storage id such as local-zfs or local-lvm" }]],
+  ["unknown os_type", (v) => (lxc(v, 0).os_type = "windows"), [{ path: "phoenix:lxcs[0].os_type", message: "must be one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu, unmanaged" }]],
+  ["os_type not inferable from the template", (v) => (lxc(v, 0).template = "local:vztmpl/custom-base.tar.zst"), [
+    { path: "phoenix:lxcs[0].os_type", message: "is required: the distribution cannot be told from custom-base.tar.zst (one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu); without it Proxmox configures no address, hostname or SSH key" },
+  ]],
+  ["unmanaged os_type with features", (v) => (lxc(v, 0).os_type = "unmanaged"), [
+    { path: "phoenix:lxcs[0].os_type", message: '"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: docker)' },
+  ]],
+  ["os_type on a clone", (v) => { delete lxc(v, 0).template; lxc(v, 0).clone_from_ctid = 8000; lxc(v, 0).os_type = "debian"; }, [
+    { path: "phoenix:lxcs[0].os_type", message: "applies only to a container made from a template; a clone keeps the OS type of its source" },
+  ]],
+  ["gpus without q35", (v) => (vm(v, 1).gpus = [{ mapping: "rtx-a4000" }]), [
+    { path: "phoenix:vms[1].gpus[0].pcie", message: 'needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine, the default); set machine: q35 or pcie: false' },
+  ]],
+  ["gpus on an i440fx machine", (v) => { vm(v, 1).gpus = [{ mapping: "rtx-a4000" }]; vm(v, 1).machine = "pc"; }, [
+    { path: "phoenix:vms[1].gpus[0].pcie", message: 'needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine "pc"); set machine: q35 or pcie: false' },
+  ]],
+  ["extra disk on the boot interface", (v) => (vm(v, 0).disks = [{ interface: "scsi0", size_gb: 10 }]), [
+    { path: "phoenix:vms[0].disks[0].interface", message: "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); give extra disks another interface" },
+  ]],
+  ["two extra disks on one interface", (v) => (vm(v, 0).disks = [{ interface: "scsi1", size_gb: 10 }, { interface: "scsi1", size_gb: 20 }]), [
+    { path: "phoenix:vms[0].disks[1].interface", message: "scsi1 is used by another disk of this VM" },
+  ]],
+  ["bad disk interface", (v) => (vm(v, 0).disks = [{ interface: "ide2", size_gb: 10 }]), [{ path: "phoenix:vms[0].disks[0].interface", message: "must be a disk interface: scsi0-30, virtio0-15 or sata0-5" }]],
+  ["vlan out of range", (v) => ((v["phoenix:proxmox"] as Values)["vlan"] = 4095), [{ path: "phoenix:proxmox.vlan", message: "Too big: expected number to be <=4094" }]],
+  ["four dns servers", (v) => (vm(v, 0).dns = { servers: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"] }), [{ path: "phoenix:vms[0].dns.servers", message: "Too big: expected array to have <=3 items" }]],
+  ["bad tag", (v) => (vm(v, 0).tags = ["Web Server"]), [{ path: "phoenix:vms[0].tags[0]", message: "must be a Proxmox tag (lower-case letters, digits, '_', '-', '+', '.')" }]],
+  ["mount point twice", (v) => (lxc(v, 0).mount_points = [{ host_path: "/a", path: "/data" }, { host_path: "/b", path: "/data" }]), [{ path: "phoenix:lxcs[0].mount_points[1].path", message: "/data is mounted twice" }]],
+  ["device not under /dev", (v) => (lxc(v, 0).devices = [{ path: "/tmp/x" }]), [{ path: "phoenix:lxcs[0].devices[0].path", message: "must be a device path such as /dev/nvidia0" }]],
   ["unknown key in proxmox", (v) => ((v["phoenix:proxmox"] as Values)["nodename"] = "x"), [{ path: "phoenix:proxmox.nodename", message: "unknown key" }]],
   ["insecure not a boolean", (v) => ((v["phoenix:proxmox"] as Values)["insecure"] = "yes"), [{ path: "phoenix:proxmox.insecure", message: "Invalid input: expected boolean, received string" }]],
   ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, phoenix:guest_ssh, and secrets named by stack manifests)" }]],

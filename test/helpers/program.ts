@@ -11,6 +11,8 @@ export interface Recorded {
   readonly parent: string | undefined;
   /** Explicit `dependsOn`, each as `<short type>:<name>` (e.g. `Container:phoenix-portainer`). */
   readonly dependsOn: string[];
+  /** The resource options the engine acts on, `replaceWith` as `<short type>:<name>`. */
+  readonly options: { deleteBeforeReplace: boolean | undefined; ignoreChanges: string[]; import: string | undefined; replaceWith: string[] };
   inputs: Record<string, unknown>;
 }
 
@@ -57,14 +59,17 @@ export async function recordResources(build: (opts: pulumi.ComponentResourceOpti
   );
   const recorder: pulumi.ResourceTransformation = (a) => {
     const deps = Array.isArray(a.opts.dependsOn) ? (a.opts.dependsOn as pulumi.Resource[]) : [];
+    const label = (d: pulumi.Resource) => {
+      const x = byResource.get(d);
+      return x ? `${x.type.split(":").pop()}:${x.name}` : "?";
+    };
+    const custom = a.opts as pulumi.CustomResourceOptions;
     const r: Recorded = {
       type: a.type,
       name: a.name,
       parent: a.opts.parent ? byResource.get(a.opts.parent)?.name : undefined,
-      dependsOn: deps.map((d) => {
-        const x = byResource.get(d);
-        return x ? `${x.type.split(":").pop()}:${x.name}` : "?";
-      }),
+      dependsOn: deps.map(label),
+      options: { deleteBeforeReplace: custom.deleteBeforeReplace, ignoreChanges: [...(custom.ignoreChanges ?? [])], import: custom.import, replaceWith: (a.opts.replaceWith ?? []).map(label) },
       inputs: {},
     };
     byResource.set(a.resource, r);

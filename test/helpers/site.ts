@@ -19,6 +19,10 @@ export function validValues(): Record<string, unknown> {
       endpoint: "https://10.0.0.13:8006",
       node_name: "phoenix",
       api_token: "root@pam!phoenix=11111111-2222-3333-4444-555555555555",
+      // The LXC below sets keyctl, which only root@pam with a password may do.
+      username: "root@pam",
+      password: "a-root-password",
+      datastore: "local-zfs",
     },
     "phoenix:portainer": {
       version: "2.27.9",

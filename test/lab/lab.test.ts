@@ -98,7 +98,9 @@ function labHere(args: string[]): Promise<{ code: number; report: Report }> {
   });
 }
 
-const liveStacks = () => fake.state.stacks.filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId)).map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status]);
+// Stacks are created in parallel, so their ids and order vary: compare them by name.
+const liveStacks = () => fake.state.stacks.filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId)).map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+const stackNamed = (name: string) => fake.state.stacks.find((s) => s.Name === name)!;
 const actions = (r: Report) => r.steps.filter((s) => s.action !== "same" && s.action !== "read").map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}${s.changes ? ` [${s.changes.join(",")}]` : ""}`);
 
 describe("the lab against a Portainer", () => {
@@ -108,8 +110,8 @@ describe("the lab against a Portainer", () => {
     expect(r.report!.summary).toEqual({ create: 20 });
     expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([["dev-apps", "tcp://10.0.0.202:9001", 2]]);
     expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
-    expect(fake.state.stacks[0]!.Env).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" }]);
-    expect(fake.state.stacks[1]!.fileContent).toContain("traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)");
+    expect(stackNamed("qdrant_service").Env).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" }]);
+    expect(stackNamed("thinkheads_ai_app").fileContent).toContain("traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)");
   });
 
   it("keeps secrets out of the state file and the output", () => {
@@ -126,7 +128,7 @@ describe("the lab against a Portainer", () => {
     expect(Object.keys(secretEnv).sort()).toEqual([
       "PHOENIX_SECRET_GUEST_SSH_PRIVATE_KEY",
       "PHOENIX_SECRET_PORTAINER_ADMIN_PASSWORD",
-      "PHOENIX_SECRET_PROXMOX_API_TOKEN",
+      "PHOENIX_SECRET_PROXMOX_PASSWORD",
       "PHOENIX_SECRET_QDRANT_API_KEY",
       "PHOENIX_SECRET_THINKHEADS_SESSION_SECRET",
     ]);
@@ -140,26 +142,26 @@ describe("the lab against a Portainer", () => {
   });
 
   it("refresh reports out-of-band drift with exit 2, and the next up repairs it", async () => {
-    const [qdrant, app] = fake.state.stacks;
+    const [qdrant, app] = [stackNamed("qdrant_service"), stackNamed("thinkheads_ai_app")];
     fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
     fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
     const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect(drift.code).toBe(2);
-    expect(actions(drift.report!)).toEqual([
+    expect(actions(drift.report!).sort()).toEqual([
       "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
     ]);
     const repair = await labHere(["up", "--stack", "dev", "--json"]);
-    expect(actions(repair.report!)).toEqual([
+    expect(actions(repair.report!).sort()).toEqual([
       "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
     ]);
-    expect(fake.state.stacks.map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([[1, "DEBUG"], [1, "testing"]]);
+    expect([qdrant!, app!].map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([[1, "DEBUG"], [1, "testing"]]);
     // The next test's refresh shows nothing but what it deletes: the repair left no drift.
   });
 
   it("recreates a stack and an environment deleted out of band", async () => {
-    fake.removeStack(fake.state.stacks[0]!.Id);
+    fake.removeStack(stackNamed("qdrant_service").Id);
     fake.removeEnvironment(fake.state.endpoints[0]!.Id);
     let r = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect([r.code, actions(r.report!)]).toEqual([2, ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002"]]);
