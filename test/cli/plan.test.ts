@@ -42,6 +42,66 @@ describe("plan", () => {
     ]));
   });
 
+  it("prints what phoenix asks of Proxmox for each guest: sign-in, datastore, network, agent, OS type, root-only keys", () => {
+    expect(run(["--stack", "prod"]).out.split("\n")).toEqual(expect.arrayContaining([
+      "Proxmox sign-in: API token (no root-only operations)",
+      "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix",
+    ]));
+    expect(run(["--stack", "dev"]).out.split("\n")).toEqual(expect.arrayContaining([
+      "Proxmox sign-in: password as root@pam",
+      "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, os debian, unprivileged, features nesting, keyctl, tags phoenix",
+      "      root@pam only: proxmox_features.keyctl",
+    ]));
+  });
+
+  it("says which guests are adopted, and lists their Proxmox settings in --json", () => {
+    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("    - vmid: 1002\n", "    - vmid: 1002\n      adopt: true\n      protection: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n");
+    const dir = projectWith(file);
+    try {
+      const text = run(["--stack", "bad"], dir);
+      expect([text.code, text.err]).toEqual([0, ""]);
+      expect(text.out.split("\n")).toEqual(expect.arrayContaining([
+        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), scsi1 100 GB on local-zfs, tags agents;phoenix, protected",
+        "      adopted: takes over the existing VM 1002 on phoenix (import phoenix/1002); the config must match it",
+      ]));
+      const g = JSON.parse(run(["--stack", "bad", "--json"], dir).out).guests[1];
+      expect(g).toMatchObject({
+        id: 1002, datastore: "local-zfs", bridge: "vmbr0", vlan: null, mtu: null, dns: { servers: ["10.0.0.1"], domain: "phoenix.local" }, clone_node: null,
+        tags: ["agents", "phoenix"], protection: true, adopt: true, cpu_type: "x86-64-v2-AES", agent: false, machine: null,
+        disks: [{ interface: "scsi1", size_gb: 100, datastore: "local-zfs" }], gpus: [], root_only: [],
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects root-only keys under token-only auth, a guest without a datastore, an unknown os_type and gpus without q35", () => {
+    const dev = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
+      .replace(/    username: root@pam\n    password:\n      secure: \S+\n/, "    api_token:\n      secure: v1:abc:def\n")
+      .replace("    datastore: local-zfs\n", "")
+      .replace("      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n", "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n")
+      .replace("      clone_from_vmid: 9000\n", "      clone_from_vmid: 9000\n      gpus: [{ mapping: rtx-a4000 }]\n");
+    const dir = projectWith(dev);
+    try {
+      const r = run(["--stack", "bad"], dir);
+      expect(r.code).toBe(1);
+      expect(r.err.split("\n")).toEqual([
+        "plan: 3 problems in Pulumi.bad.yaml and the stack manifests:",
+        "  phoenix:lxcs[0].os_type: must be one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu, unmanaged",
+        "  phoenix:vms[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm",
+        "  phoenix:vms[0].gpus[0].pcie: needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine, the default); set machine: q35 or pcie: false",
+      ]);
+      fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), dev.replace("os_type: debian12", "os_type: debian"));
+      const fixedOs = run(["--stack", "bad"], dir);
+      expect(fixedOs.err.split("\n")).toEqual(expect.arrayContaining([
+        "  phoenix:lxcs[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local",
+        '  phoenix:lxcs[0].proxmox_features.keyctl: needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with an API token, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+      ]));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("prints the dev site's JSON document", () => {
     const r = run(["--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
@@ -125,7 +185,7 @@ describe("plan", () => {
         env: { ...process.env, PHOENIX_PROJECT_DIR: dir },
       });
       expect(r.status).toBe(1);
-      expect(r.stderr).toBe("plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, api_token)\n  phoenix:vms: must be a list\n");
+      expect(r.stderr).toBe("plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, datastore, and api_token or username and password)\n  phoenix:vms: must be a list\n");
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

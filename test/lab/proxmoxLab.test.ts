@@ -1,0 +1,127 @@
+// Proves, end to end through `npm run lab`'s main (the real program, the real providers in Pulumi's host, the
+// simulated Proxmox held to ../shared/proxmox/CONTRACT.md): the prod and dev sites come up on the default ZFS
+// host inventory; on an LVM-thin node the same files fail naming the missing storage, and a variant on
+// local-lvm comes up; a shrunk disk fails preview and up with the provider's message, changing nothing; a
+// CPU change previews as an update that reboots; a fixed-id replacement deletes first; an adopted guest that
+// does not exist fails. Does not prove: anything about a real Proxmox.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startFakePortainer, type FakePortainer } from "../fakes/portainer/server";
+import { PROJECT_DIR } from "../helpers/site";
+
+interface Report { steps: { type: string; name: string; action: string; changes?: string[]; notes?: string[] }[]; summary: Record<string, number>; error?: string }
+
+let driver: ChildProcessWithoutNullStreams;
+let dir: string;
+const fakes: Record<string, FakePortainer> = {};
+const answers: ((line: string) => void)[] = [];
+const LVM = path.join(PROJECT_DIR, "lab/hosts/lvm-thin-node.json");
+
+beforeAll(async () => {
+  driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
+  let buf = "";
+  driver.stdout.on("data", (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      answers.shift()?.(line);
+    }
+  });
+  for (const k of ["prod", "dev", "lvm"]) fakes[k] = await startFakePortainer({ rateLimit: false });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-proxmox-lab-"));
+});
+afterAll(async () => {
+  driver.kill();
+  for (const f of Object.values(fakes)) await f.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** One lab command; `site` picks the fake Portainer and the state file. */
+function lab(site: string, args: string[]): Promise<{ code: number; report: Report }> {
+  return new Promise((resolve) => {
+    answers.push((line) => {
+      const { code, out } = JSON.parse(line) as { code: number; out: string[] };
+      resolve({ code, report: JSON.parse(out.at(-1) ?? "{}") as Report });
+    });
+    const full = [...args, "--json", "--portainer-url", fakes[site]!.url, ...(args.includes("--state") ? [] : ["--state", path.join(dir, `${site}.json`)])];
+    driver.stdin.write(JSON.stringify({ args: full, env: { PULUMI_CONFIG_PASSPHRASE: "phoenix-example" } }) + "\n");
+  });
+}
+
+/** A variant of an example stack file, written to the scratch folder. */
+function variant(stack: string, name: string, edit: (text: string) => string): string {
+  const file = path.join(dir, `Pulumi.${name}.yaml`);
+  const text = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
+  const edited = edit(text);
+  if (edited === text) throw new Error(`variant ${name} changed nothing`);
+  fs.writeFileSync(file, edited);
+  return file;
+}
+
+const guestSteps = (r: Report) => r.steps.filter((s) => s.type.startsWith("proxmoxve:index")).map((s) => [s.action, s.name, s.changes ?? [], s.notes ?? []]);
+
+describe("the lab's Proxmox, end to end", () => {
+  it("brings prod up on the default ZFS node, then changes nothing", async () => {
+    const up = await lab("prod", ["up", "--stack", "prod"]);
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 19 }]);
+    expect(guestSteps(up.report)).toEqual([["create", "phoenix-vm-1001", [], []], ["create", "phoenix-vm-1002", [], []]]);
+    const again = await lab("prod", ["up", "--stack", "prod"]);
+    expect(again.report.summary).toEqual({ same: 19 });
+  }, 60_000);
+
+  it("fails a shrunk disk in preview and up with the provider's message, changing nothing", async () => {
+    const shrunk = variant("prod", "prod-shrunk", (t) => t.replace("      disk_size_gb: 64\n", "      disk_size_gb: 48\n"));
+    for (const cmd of ["preview", "up"]) {
+      const r = await lab("prod", [cmd, "--stack", "prod", "--stack-file", shrunk]);
+      expect([r.code, r.report.error]).toEqual([1, "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: disk resize fails requests size (48G) is lower than current size (64G)"]);
+    }
+    expect((await lab("prod", ["up", "--stack", "prod"])).report.summary).toEqual({ same: 19 });
+  }, 60_000);
+
+  it("previews a CPU change as an update that reboots, and replaces a moved template delete-first with the setup again", async () => {
+    const cpu = variant("prod", "prod-cpu", (t) => t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"));
+    const p = await lab("prod", ["preview", "--stack", "prod", "--stack-file", cpu]);
+    expect([p.code, guestSteps(p.report)]).toEqual([0, [["same", "phoenix-vm-1001", [], []], ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]]]]);
+    const moved = variant("prod", "prod-moved", (t) => t.replace("    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n", "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n      clone_node: phoenix2\n"));
+    const failed = await lab("prod", ["up", "--stack", "prod", "--stack-file", moved]);
+    expect([failed.code, failed.report.error]).toEqual([1, "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: error cloning VM 1002: received an HTTP 500 response - Reason: no such cluster node 'phoenix2'"]);
+    const renamedTemplate = variant("prod", "prod-template", (t) => t.replace("    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n", "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n"));
+    const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", renamedTemplate]);
+    expect(r.code).toBe(0);
+    expect(r.report.steps.filter((s) => s.action === "replace").map((s) => [s.name, s.changes])).toEqual([
+      ["phoenix-vm-1002", ["clone.vmId"]],
+      ["phoenix-vm-1002-setup-base", ["replaceWith"]],
+      ["phoenix-vm-1002-setup-docker", ["replaceWith"]],
+    ]);
+    expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual(["replaces the VM (delete first): clone.vmId"]);
+  }, 90_000);
+
+  it("brings dev up on the ZFS node with root@pam's password for keyctl", async () => {
+    const up = await lab("dev", ["up", "--stack", "dev"]);
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 20 }]);
+    expect(guestSteps(up.report)).toEqual([["create", "phoenix-lxc-2002", [], []], ["create", "phoenix-vm-2001", [], []]]);
+  }, 60_000);
+
+  it("fails dev on an LVM-thin node naming the missing storage, and brings a local-lvm variant up", async () => {
+    const bad = await lab("lvm", ["up", "--stack", "dev", "--proxmox-host", LVM]);
+    expect(bad.code).toBe(1);
+    expect(bad.report.error!.split("\n").sort()).toEqual([
+      "proxmoxve:index/containerLegacy:ContainerLegacy phoenix-lxc-2002: error creating CT 2002: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: error cloning VM 2001: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
+    ]);
+    const onLvm = variant("dev", "dev-lvm", (t) => t.replace("    datastore: local-zfs\n", "    datastore: local-lvm\n"));
+    const up = await lab("lvm", ["up", "--stack", "dev", "--stack-file", onLvm, "--proxmox-host", LVM]);
+    // The failed run had already made the agent secret and the provider.
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 18, same: 2 }]);
+  }, 60_000);
+
+  it("fails the adoption of a guest that does not exist", async () => {
+    const adopt = variant("dev", "dev-adopt", (t) => t.replace("    - vmid: 2001\n", "    - vmid: 2001\n      adopt: true\n"));
+    const r = await lab("lvm", ["preview", "--stack", "dev", "--stack-file", adopt, "--state", path.join(dir, "fresh.json")]);
+    expect([r.code, r.report.error]).toEqual([1, "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: importing phoenix/2001: VM 2001 does not exist on node 'phoenix'"]);
+  }, 60_000);
+});
