@@ -77,7 +77,7 @@ describe("plan", () => {
 
   it("rejects root-only keys under token-only auth, a guest without a datastore, an unknown os_type and gpus without q35", () => {
     const dev = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
-      .replace(/    username: root@pam\n    password:\n      secure: \S+\n/, "    api_token:\n      secure: v1:abc:def\n")
+      .replace(/ {4}username: root@pam\n {4}password:\n {6}secure: \S+\n/, "    api_token:\n      secure: v1:abc:def\n")
       .replace("    datastore: local-zfs\n", "")
       .replace("      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n", "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n")
       .replace("      clone_from_vmid: 9000\n", "      clone_from_vmid: 9000\n      gpus: [{ mapping: rtx-a4000 }]\n");

@@ -10,9 +10,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decryptStackFile, readStackFile } from "../../config/sources";
-import { secretEnvVar } from "../../lab/cli";
 import { startFakePortainer, type FakePortainer } from "../fakes/portainer/server";
+import { labSecretEnv } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/site";
 
 jest.setTimeout(120_000);
@@ -31,15 +30,7 @@ const answers: ((line: string) => void)[] = [];
 /** The dev stack's secrets as PHOENIX_SECRET_* variables: the same values the passphrase decrypts. */
 let secretEnv: Record<string, string>;
 beforeAll(async () => {
-  const file = path.join(PROJECT_DIR, "Pulumi.dev.yaml");
-  const plain = decryptStackFile(file, "phoenix-example").values;
-  const encrypted = readStackFile(file).values;
-  secretEnv = {};
-  const walk = (enc: unknown, dec: unknown, key: string, at: string[]): void => {
-    if (enc && typeof enc === "object" && typeof (enc as Record<string, unknown>)["secure"] === "string") secretEnv[secretEnvVar(key, at)] = dec as string;
-    else if (enc && typeof enc === "object") for (const [k, v] of Object.entries(enc)) walk(v, (dec as Record<string, unknown>)[k], key, [...at, k]);
-  };
-  for (const [k, v] of Object.entries(encrypted)) walk(v, plain[k], k, []);
+  secretEnv = labSecretEnv("dev");
   driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
   let buf = "";
   driver.stdout.on("data", (d: Buffer) => {
