@@ -364,7 +364,7 @@ export class ProxmoxSimulation {
       for (const d of (i["disks"] as Obj[] | undefined) ?? []) {
         const before = oldDisks.find((x) => x["interface"] === d["interface"]);
         if (before && Number(d["size"] ?? 8) < Number(before["size"] ?? 8)) throw new Error(`disk resize fails requests size (${Number(d["size"] ?? 8)}G) is lower than current size (${Number(before["size"] ?? 8)}G)`);
-        if (changes.some((c) => c.startsWith("disks")) ) this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", what);
+        if (changes.some((c) => c.startsWith("disks"))) this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", what);
       }
       if (changes.some((c) => under(c, "networkDevices"))) for (const n of (i["networkDevices"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], what);
       return [];

@@ -6,12 +6,12 @@
 // process killed) converges on the next run without duplicates; secrets never reach the state file or
 // the output in plain text.
 // Does not prove: real Proxmox, Docker or Portainer behaviour (the lab simulates the first two).
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startFakePortainer, type FakePortainer } from "../fakes/portainer/server";
-import { labSecretEnv } from "../helpers/lab";
+import { LabDriver, labSecretEnv } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/site";
 
 jest.setTimeout(120_000);
@@ -25,29 +25,18 @@ interface Report {
 
 let fake: FakePortainer;
 let dir: string;
-let driver: ChildProcessWithoutNullStreams;
-const answers: ((line: string) => void)[] = [];
+let driver: LabDriver;
 /** The dev stack's secrets as PHOENIX_SECRET_* variables: the same values the passphrase decrypts. */
 let secretEnv: Record<string, string>;
 beforeAll(async () => {
   secretEnv = labSecretEnv("dev");
-  driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
-  let buf = "";
-  driver.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      answers.shift()?.(line);
-    }
-  });
+  driver = new LabDriver();
   // Login limiter off: every lab run is a new client that may log in (admin verification, API key).
   fake = await startFakePortainer({ rateLimit: false });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-lab-"));
 });
 afterAll(async () => {
-  driver.kill();
+  driver.close();
   await fake.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -80,13 +69,7 @@ function lab(args: string[], opts: { killOn?: RegExp; passphrase?: boolean } = {
 
 /** One lab command in the long-lived driver process: the same `main` as `npm run lab`, the program loaded afresh. */
 function labHere(args: string[]): Promise<{ code: number; report: Report }> {
-  return new Promise((resolve) => {
-    answers.push((line) => {
-      const { code, out } = JSON.parse(line) as { code: number; out: string[] };
-      resolve({ code, report: JSON.parse(out.at(-1) ?? "{}") as Report });
-    });
-    driver.stdin.write(JSON.stringify({ args: [...args, "--portainer-url", fake.url, "--state", path.join(dir, "dev.json")], env: secretEnv }) + "\n");
-  });
+  return driver.run<Report>([...args, "--portainer-url", fake.url, "--state", path.join(dir, "dev.json")], secretEnv);
 }
 
 // Stacks are created in parallel, so their ids and order vary: compare them by name.

@@ -4,56 +4,38 @@
 // local-lvm comes up; a shrunk disk fails with the provider's message, changing nothing; a
 // CPU change previews as an update that reboots; a fixed-id replacement deletes first; an adopted guest that
 // does not exist fails. Does not prove: anything about a real Proxmox.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startFakePortainer, type FakePortainer } from "../fakes/portainer/server";
-import { labSecretEnv } from "../helpers/lab";
+import { LabDriver, labSecretEnv } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/site";
 
 interface Report { steps: { type: string; name: string; action: string; changes?: string[]; notes?: string[] }[]; summary: Record<string, number>; error?: string }
 
-let driver: ChildProcessWithoutNullStreams;
+let driver: LabDriver;
 let dir: string;
 const fakes: Record<string, FakePortainer> = {};
-const answers: ((line: string) => void)[] = [];
 const LVM = path.join(PROJECT_DIR, "lab/hosts/lvm-thin-node.json");
 const secrets: Record<string, Record<string, string>> = {};
 
 beforeAll(async () => {
-  driver = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
-  let buf = "";
-  driver.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      answers.shift()?.(line);
-    }
-  });
+  driver = new LabDriver();
   secrets["prod"] = labSecretEnv("prod");
   secrets["lvm"] = labSecretEnv("dev");
   for (const k of ["prod", "lvm"]) fakes[k] = await startFakePortainer({ rateLimit: false });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-proxmox-lab-"));
 });
 afterAll(async () => {
-  driver.kill();
+  driver.close();
   for (const f of Object.values(fakes)) await f.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** One lab command; `site` picks the fake Portainer and the state file. */
 function lab(site: string, args: string[]): Promise<{ code: number; report: Report }> {
-  return new Promise((resolve) => {
-    answers.push((line) => {
-      const { code, out } = JSON.parse(line) as { code: number; out: string[] };
-      resolve({ code, report: JSON.parse(out.at(-1) ?? "{}") as Report });
-    });
-    const full = [...args, "--json", "--portainer-url", fakes[site]!.url, ...(args.includes("--state") ? [] : ["--state", path.join(dir, `${site}.json`)])];
-    driver.stdin.write(JSON.stringify({ args: full, env: secrets[site] }) + "\n");
-  });
+  const full = [...args, "--json", "--portainer-url", fakes[site]!.url, ...(args.includes("--state") ? [] : ["--state", path.join(dir, `${site}.json`)])];
+  return driver.run<Report>(full, secrets[site]!);
 }
 
 /** A variant of an example stack file, written to the scratch folder. */
