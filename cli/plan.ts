@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { ComposeError, renderCompose } from "../components/portainer/compose";
+import { guestSetupSteps } from "../components/guest/steps";
 import { SITE_NAME, stackUrn } from "../components/site";
 import { describeSite, type SiteDescription } from "../config/desired";
 import { readStackFile, StackFileError } from "../config/sources";
@@ -45,7 +46,7 @@ export function renderStacks(site: SiteConfig): { composes: string[]; problems: 
 }
 
 /** Renders the desired site for people. */
-export function renderText(d: SiteDescription & { stacks: (SiteDescription["stacks"][number] & { urn?: string })[] }): string {
+export function renderText(d: SiteDescription & { guests: (GuestLine & { setup?: { name: string; script: string }[] })[]; stacks: (SiteDescription["stacks"][number] & { urn?: string })[] }): string {
   const lines: string[] = [];
   lines.push(`Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`);
   lines.push(`Proxmox sign-in: ${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`);
@@ -58,6 +59,7 @@ export function renderText(d: SiteDescription & { stacks: (SiteDescription["stac
     lines.push(`      proxmox: ${guestProxmoxLine(g)}`);
     if (g.adopt) lines.push(`      adopted: takes over the existing ${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the config must match it`);
     if (g.root_only.length > 0) lines.push(`      root@pam only: ${g.root_only.join(", ")}`);
+    if (g.setup && g.setup.length > 0) lines.push(`      setup over SSH: ${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; the scripts are in --json`);
   }
   if (d.portainer) {
     const p = d.portainer;
@@ -138,6 +140,7 @@ export function main(argv: readonly string[], projectDir: string, out: (s: strin
   const d = describeSite(result.site, args.stack);
   const withCompose = {
     ...d,
+    guests: d.guests.map((g, i) => ({ ...g, setup: guestSetupSteps(result.site, result.site.guests[i]!) })),
     stacks: d.stacks.map((s, i) => {
       const dep = result.site.deployments[i]!;
       return { ...s, urn: stackUrn(args.stack, SITE_NAME, dep.stack, dep.guest), compose: rendered.composes[i]! };

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import {
   environmentSchema,
+  guestSetupSchema,
   guestSshSchema,
   lxcSchema,
   manifestSchema,
@@ -39,6 +40,7 @@ export function stackFileJsonSchema(): string {
       "phoenix:lxcs": z.array(lxcSchema()).optional(),
       "phoenix:portainer": portainerSchema(ctx).optional(),
       "phoenix:guest_ssh": guestSshSchema(ctx).optional(),
+      "phoenix:guest_setup": guestSetupSchema().optional(),
       "phoenix:environment": environmentSchema().optional(),
     })
     .catchall(z.union([z.strictObject({ secure: z.string() }), z.string(), z.number(), z.boolean()]));

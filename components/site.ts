@@ -12,6 +12,7 @@ import type { VmConfig } from "../config/schema";
 import type { Guest, SiteConfig } from "../config/validate";
 import { PortainerEnvironment } from "../providers/portainer/environment";
 import { GuestSetup } from "./guest/guestSetup";
+import { guestSetupSteps } from "./guest/steps";
 import { DockerStack } from "./portainer/dockerStack";
 import { PortainerAgent } from "./portainer/agent";
 import { PortainerServer } from "./portainer/server";
@@ -71,7 +72,6 @@ export class Site extends pulumi.ComponentResource {
       insecure: c.proxmox.insecure,
       ...(c.proxmox.ssh ? { ssh: { username: c.proxmox.ssh.username, privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()) } } : {}),
     }, { parent: this });
-    const nfsServer = new URL(c.proxmox.endpoint).hostname;
     const sshPrivateKey = c.guestSsh ? pulumi.secret(c.guestSsh.private_key.reveal()) : undefined;
 
     this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
@@ -97,8 +97,7 @@ export class Site extends pulumi.ComponentResource {
         user = "root";
       }
       if (cfg.features.length > 0 && sshPrivateKey) {
-        const volumes = g.kind === "vm" ? (cfg as VmConfig).volumes.map((v) => ({ server: v.server ?? nfsServer, path: v.path, mountPoint: v.mount_point })) : [];
-        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, kind: g.kind, features: cfg.features, volumes, guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
+        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, steps: guestSetupSteps(c, g), guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
       }
     }
 

@@ -94,6 +94,7 @@ function guestPlan(site: SiteConfig, g: Guest) {
         }
       : {}),
     root_only: rootOnlyOperations(g.kind, c).map((r) => r.key),
+    docker_source: c.features.includes("docker") ? (c.docker_source ?? site.guestSetup.docker_source) : null,
   };
 }
 

@@ -16,7 +16,10 @@ export { compareVersions };
 export const PROJECT = "phoenix";
 
 /** Config keys the site model owns. Any other `phoenix:` key must be a secret referenced by a stack manifest. */
-export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment", "guest_ssh"] as const;
+export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment", "guest_ssh", "guest_setup"] as const;
+
+/** Where the docker feature installs Docker Engine from: Docker's apt repository, or the distribution's packages. */
+export const DOCKER_SOURCES = ["docker", "debian"] as const;
 
 /** The oldest Portainer the client supports (the `/api/stacks/create/...` routes arrived in 2.19). */
 export const MIN_PORTAINER_VERSION = MIN_SUPPORTED_VERSION;
@@ -169,9 +172,14 @@ function dockerStacks() {
     .default([]);
 }
 
+function dockerSource() {
+  return z.enum(DOCKER_SOURCES, { error: `must be ${DOCKER_SOURCES.join(" or ")} (Docker's apt repository, or the distribution's docker.io)` });
+}
+
 function guestCommon() {
   return {
     ...placement(),
+    docker_source: dockerSource().optional(),
     adopt: z.boolean().default(false),
     tags: z
       .array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/, "must be a Proxmox tag (lower-case letters, digits, '_', '-', '+', '.')"))
@@ -327,6 +335,11 @@ export function guestSshSchema(ctx: SecretContext) {
   });
 }
 
+/** `phoenix:guest_setup`: site defaults for setting guests up. */
+export function guestSetupSchema() {
+  return z.strictObject({ docker_source: dockerSource().default("docker") });
+}
+
 /** `phoenix:environment`: the manifest environment used when an assignment names none. */
 export function environmentSchema() {
   return z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')");
@@ -388,5 +401,6 @@ export type VmConfig = z.output<ReturnType<typeof vmSchema>>;
 export type LxcConfig = z.output<ReturnType<typeof lxcSchema>>;
 export type PortainerConfig = z.output<ReturnType<typeof portainerSchema>>;
 export type GuestSshConfig = z.output<ReturnType<typeof guestSshSchema>>;
+export type GuestSetupConfig = z.output<ReturnType<typeof guestSetupSchema>>;
 export type Manifest = z.output<ReturnType<typeof manifestSchema>>;
 export type ManifestVariable = Manifest["environments"][string]["variables"][number];

@@ -11,12 +11,14 @@ import {
   PROJECT,
   SITE_KEYS,
   environmentSchema,
+  guestSetupSchema,
   guestSshSchema,
   lxcSchema,
   manifestSchema,
   portainerSchema,
   proxmoxSchema,
   vmSchema,
+  type GuestSetupConfig,
   type GuestSshConfig,
   type LxcConfig,
   type Manifest,
@@ -108,6 +110,8 @@ export interface SiteConfig {
   readonly environment?: string;
   /** Present when any guest has features to set up over SSH. */
   readonly guestSsh?: GuestSshConfig;
+  /** Site defaults for guest setup (`docker_source` defaults to `docker`). */
+  readonly guestSetup: GuestSetupConfig;
   readonly stacks: Readonly<Record<string, StackDefinition>>;
   readonly deployments: readonly Deployment[];
 }
@@ -275,6 +279,8 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   const portainerRaw = raw.values[key("portainer")];
   const portainer = portainerRaw === undefined ? undefined : parseWith(portainerSchema(ctx), portainerRaw, key("portainer"), problems);
 
+  const setupRaw = raw.values[key("guest_setup")];
+  const guestSetup = parseWith(guestSetupSchema(), setupRaw ?? {}, key("guest_setup"), problems);
   const sshRaw = raw.values[key("guest_ssh")];
   const guestSsh = sshRaw === undefined ? undefined : parseWith(guestSshSchema(ctx), sshRaw, key("guest_ssh"), problems);
 
@@ -356,6 +362,7 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     ...(portainer ? { portainer: { ...portainer, url: portainer.url ?? `https://${primary ? primary.ip : "127.0.0.1"}:9443` } } : {}),
     ...(environment !== undefined ? { environment } : {}),
     ...(guestSsh ? { guestSsh } : {}),
+    guestSetup: guestSetup ?? { docker_source: "docker" },
     stacks,
     deployments,
   };

@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { baseSetupScript, dockerScript, type NfsVolume } from "./scripts";
+import type { SetupStep } from "./scripts";
 
 export interface GuestSetupArgs {
   /** The guest's address. */
@@ -15,10 +15,8 @@ export interface GuestSetupArgs {
   readonly user: string;
   /** The private key of `phoenix:guest_ssh`; a secret. */
   readonly privateKey: pulumi.Input<string>;
-  readonly kind: "vm" | "lxc";
-  readonly features: readonly ("base_setup" | "docker")[];
-  /** NFS volumes to mount (VMs). Defaults to none. */
-  readonly volumes?: readonly NfsVolume[];
+  /** The steps to run, in order (`setupSteps`): `base_setup`, then `docker`. */
+  readonly steps: readonly SetupStep[];
   /** The guest resource's id. */
   readonly guestId: pulumi.Input<string>;
   /**
@@ -40,14 +38,15 @@ export class GuestSetup extends pulumi.ComponentResource {
     const connection = { host: args.host, user: args.user, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 30, perDialTimeout: 10 };
     let last: command.remote.Command | undefined;
     const replaceWith = args.guest ? { replaceWith: [args.guest] } : {};
-    if (args.features.includes("base_setup")) {
-      last = new command.remote.Command(`${name}-base`, { connection, create: baseSetupScript(args.kind, args.volumes ?? []), triggers: [args.guestId] }, { parent: this, ...replaceWith });
+    for (const step of args.steps) {
+      // Resource names stay as they were: `-base` and `-docker`.
+      const suffix = step.name === "base_setup" ? "base" : step.name;
+      last = new command.remote.Command(`${name}-${suffix}`, { connection, create: step.script, triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
     }
-    if (args.features.includes("docker")) {
-      last = new command.remote.Command(`${name}-docker`, { connection, create: dockerScript(), triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
+    if (args.steps.some((s) => s.name === "docker")) {
       // The host is derived from the install step's output: unknown while the guest is still to be
       // created, so the Docker provider (which pings the daemon when configured) waits during preview.
-      const dockerHost = pulumi.all([last.stdout, args.host]).apply(([, host]) => `ssh://${args.user}@${host}`);
+      const dockerHost = pulumi.all([last!.stdout, args.host]).apply(([, host]) => `ssh://${args.user}@${host}`);
       this.dockerProvider = new docker.Provider(`${name}-docker-provider`, { host: dockerHost, sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"] }, { parent: this });
     } else {
       this.dockerProvider = undefined;

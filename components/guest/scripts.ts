@@ -62,20 +62,59 @@ export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[
   return lines.join("\n") + "\n";
 }
 
-/** `docker`: Docker Engine from Docker's apt repository, enabled, the SSH user in the docker group. */
-export function dockerScript(): string {
+/** Docker's apt repository line, as the docker script writes it (the shell fills in the architecture and release). */
+export const DOCKER_APT_SOURCE = 'deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable';
+
+/**
+ * `docker`: Docker Engine, enabled, the SSH user in the docker group. From Docker's apt repository
+ * (`docker`, the default: docker-ce and the compose plugin) or the distribution's packages (`debian`:
+ * docker.io and docker-compose). Each step that can fail says which step and why; a key that cannot be
+ * fetched leaves no repository behind (apt would refuse to update with an unsigned source).
+ */
+export function dockerScript(source: "docker" | "debian" = "docker"): string {
+  const install = source === "debian"
+    ? ["  $APT update || fail \"apt-get update failed (exit $?)\"", "  $APT install -y docker.io docker-compose || fail \"installing docker.io and docker-compose failed (exit $?)\""]
+    : [
+        "  # shellcheck source=/dev/null",
+        "  . /etc/os-release",
+        "  $SUDO install -m 0755 -d /etc/apt/keyrings",
+        "  key=$(mktemp)",
+        '  curl -fsSL --max-time 60 "https://download.docker.com/linux/${ID}/gpg" -o "$key" \\',
+        '    || fail "fetching Docker\'s apt key from https://download.docker.com/linux/${ID}/gpg failed (curl exit $?): download.docker.com is not reachable from this guest; set docker_source: debian to install the distribution\'s docker.io"',
+        '  $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg < "$key" || fail "Docker\'s apt key is not a valid key (gpg exit $?)"',
+        '  rm -f "$key"',
+        `  echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null`,
+        "  $APT update || fail \"apt-get update with Docker's repository failed (exit $?)\"",
+        "  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin || fail \"installing docker-ce failed (exit $?)\"",
+      ];
   return [
     ...PRELUDE,
+    'fail() { echo "docker: $1" >&2; exit 1; }',
     "if ! command -v docker >/dev/null 2>&1; then",
-    "  . /etc/os-release",
-    "  $SUDO install -m 0755 -d /etc/apt/keyrings",
-    '  curl -fsSL "https://download.docker.com/linux/${ID}/gpg" | $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg',
-    '  echo "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null',
-    "  $APT update",
-    "  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin",
+    ...install,
     "fi",
-    "$SUDO systemctl enable --now docker",
+    '$SUDO systemctl enable --now docker || fail "starting the docker service failed (exit $?)"',
     '[ "$(id -u)" -eq 0 ] || $SUDO usermod -aG docker "$(id -un)"',
     "$SUDO docker version --format 'docker {{.Server.Version}}'",
   ].join("\n") + "\n";
+}
+
+/** One step of a guest's setup: a feature's script, run over SSH. */
+export interface SetupStep {
+  /** `base_setup` or `docker`. */
+  readonly name: string;
+  readonly script: string;
+}
+
+/** A guest's setup steps, in order: what GuestSetup runs and `plan` prints. */
+export function setupSteps(
+  kind: "vm" | "lxc",
+  features: readonly string[],
+  volumes: readonly NfsVolume[],
+  dockerSource: "docker" | "debian",
+): SetupStep[] {
+  const steps: SetupStep[] = [];
+  if (features.includes("base_setup")) steps.push({ name: "base_setup", script: baseSetupScript(kind, volumes) });
+  if (features.includes("docker")) steps.push({ name: "docker", script: dockerScript(dockerSource) });
+  return steps;
 }

@@ -165,7 +165,7 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
   ["device not under /dev", (v) => (lxc(v, 0).devices = [{ path: "/tmp/x" }]), [{ path: "phoenix:lxcs[0].devices[0].path", message: "must be a device path such as /dev/nvidia0" }]],
   ["unknown key in proxmox", (v) => ((v["phoenix:proxmox"] as Values)["nodename"] = "x"), [{ path: "phoenix:proxmox.nodename", message: "unknown key" }]],
   ["insecure not a boolean", (v) => ((v["phoenix:proxmox"] as Values)["insecure"] = "yes"), [{ path: "phoenix:proxmox.insecure", message: "Invalid input: expected boolean, received string" }]],
-  ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, phoenix:guest_ssh, and secrets named by stack manifests)" }]],
+  ["unknown top-level key", (v) => (v["phoenix:vm"] = []), [{ path: "phoenix:vm", message: "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, phoenix:guest_ssh, phoenix:guest_setup, and secrets named by stack manifests)" }]],
   ["vms not a list", (v) => (v["phoenix:vms"] = { vmid: 1 }), [{ path: "phoenix:vms", message: "must be a list" }]],
   ["vmid below 100", (v) => (vm(v, 0).vmid = 99), [{ path: "phoenix:vms[0].vmid", message: "Too small: expected number to be >=100" }]],
   ["missing cores", (v) => delete vm(v, 0).cores, [{ path: "phoenix:vms[0].cores", message: "is required (number)" }]],
