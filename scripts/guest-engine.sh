@@ -20,10 +20,11 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 PACKAGES=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,curl,gnupg,sudo,procps
 # The rootfs is cached by a hash of the debootstrap recipe; the image by that and the customisation below.
-ROOTFS_RECIPE="debootstrap --variant=minbase --include=$PACKAGES $SUITE $MIRROR"
+ROOTFS_RECIPE="debootstrap --variant=minbase --include=$PACKAGES $SUITE $MIRROR; / 0755"
 # What the image holds besides the packages: host keys made at each guest's first boot (every guest its
 # own), an empty machine id, and vfs for a Docker engine inside the guest (overlay does not nest here).
 CUSTOMISE='set -e
+chmod 755 /
 rm -f /etc/ssh/ssh_host_*
 mkdir -p /etc/systemd/system/ssh.service.d /etc/docker /root/.ssh
 printf "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n" > /etc/systemd/system/ssh.service.d/host-keys.conf
@@ -93,6 +94,8 @@ build_image() {
     log "debootstrap $SUITE into $root (about 40 s)"
     debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$root" "$MIRROR" >"$CACHE_DIR/debootstrap.log" 2>&1 \
       || { tail -n 20 "$CACHE_DIR/debootstrap.log" >&2; rm -rf "$root"; die "debootstrap failed; its log is $CACHE_DIR/debootstrap.log"; }
+    # mktemp made the folder 0700: the guest's / must be 0755, or no user but root can log in.
+    chmod 755 "$root"
     tar -C "$root" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
     rm -rf "$root"
     log "rootfs cached as $tarball in $((SECONDS - started)) s"

@@ -48,7 +48,14 @@ const WAIT_FOR_CLOUD_INIT = [
 export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[]): string {
   const packages = ["ca-certificates", "curl", "gnupg", ...(kind === "vm" ? ["qemu-guest-agent"] : []), ...(volumes.length > 0 ? ["nfs-common"] : [])];
   const lines = [...PRELUDE, ...WAIT_FOR_CLOUD_INIT, "$APT update", `$APT install -y ${packages.join(" ")}`];
-  if (kind === "vm") lines.push("$SUDO systemctl enable --now qemu-guest-agent");
+  // The agent's unit is bound to the virtio port Proxmox adds only with `agent: true`: without it, starting
+  // the unit waits for the device and fails. Enabled, it starts whenever the port appears (after a reboot).
+  if (kind === "vm") {
+    lines.push(
+      "$SUDO systemctl enable qemu-guest-agent >/dev/null 2>&1 || true",
+      "if [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ]; then $SUDO systemctl start qemu-guest-agent; fi",
+    );
+  }
   for (const v of volumes) {
     const source = `${v.server}:${v.path}`;
     const entry = `${source} ${v.mountPoint} nfs defaults,_netdev 0 0`;

@@ -40,7 +40,7 @@ describe("base_setup", () => {
       "cloud-init status --wait",
       `apt-get -q -o DPkg::Lock::Timeout=${DPKG_LOCK_TIMEOUT_S} update`,
       `apt-get -q -o DPkg::Lock::Timeout=${DPKG_LOCK_TIMEOUT_S} install -y ca-certificates curl gnupg qemu-guest-agent`,
-      "systemctl enable --now qemu-guest-agent",
+      "systemctl enable qemu-guest-agent",
     ]);
   });
 

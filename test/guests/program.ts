@@ -1,0 +1,22 @@
+/**
+ * The scripts the program registers for each guest, taken from the program under mocks (Site over a valid
+ * configuration), not rendered again by the tests: `Command` resource name to its `create` text.
+ */
+import { Site } from "../../components/site";
+import { validateSite } from "../../config/validate";
+import { recordResources } from "../helpers/program";
+import { EXAMPLE_STACKS, PROJECT_DIR, rawConfig, validValues } from "../helpers/site";
+
+type Values = Record<string, unknown>;
+
+export async function registeredScripts(mutate: (v: Values) => void = () => undefined): Promise<Record<string, string>> {
+  const v = validValues();
+  mutate(v);
+  const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
+  return Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, String(x.inputs["create"])]));
+}
+
+/** The VMs of {@link validValues}: 1001 (primary) and 1002 (agent), with the cloud-init user `phoenix_user`. */
+export const VM_USER = "phoenix_user";

@@ -1,0 +1,139 @@
+// Proves, on real Debian 12 guests (systemd, sshd, apt from Debian's mirror) booted fresh for each test in the
+// private engine of scripts/guest-engine.sh and reached over real SSH, that the exact scripts the program
+// registers (taken from Site under mocks) do what they say: base_setup completes and a second run changes
+// nothing; it waits for a dpkg lock held 20 s and for a cloud-init still running; the docker feature from
+// Debian's docker.io ends with an active engine that answers; from Docker's repository it stops at the key
+// with a message naming the step and the unreachable host (download.docker.com is not reachable from our
+// machines), leaving no repository behind; NFS volumes get their fstab entry and mount point, while the
+// mount itself fails (a container has no NFS client). Every generated script passes shellcheck.
+// Does not prove: Proxmox's cloud-init or a VM's kernel (these guests are containers), nor @pulumi/command's
+// own SSH client (the system's ssh sends the same text as one remote command).
+import { execFileSync } from "node:child_process";
+import { DOCKER_APT_SOURCE, DPKG_LOCK_TIMEOUT_S } from "../../components/guest/scripts";
+import { bootGuest, engine, KeyPair, removeGuests, type Engine, type Guest } from "./harness";
+import { registeredScripts, VM_USER } from "./program";
+
+type Values = Record<string, unknown>;
+let e: Engine;
+let keys: KeyPair;
+const timings: string[] = [];
+
+beforeAll(() => {
+  e = engine();
+  keys = new KeyPair();
+});
+afterAll(async () => {
+  if (e) await removeGuests(e);
+  keys?.remove();
+  process.stdout.write(`test:guests timings:\n${timings.map((t) => `  ${t}`).join("\n")}\n`);
+});
+
+async function boot(what: string, user?: string): Promise<Guest> {
+  const g = await bootGuest(e, keys, user ? { user } : {});
+  timings.push(`${what}: guest ${g.name} (${g.ip}) booted to SSH in ${g.bootMs} ms`);
+  return g;
+}
+
+async function step(g: Guest, what: string, user: string, script: string) {
+  const r = await g.ssh(keys, user, script);
+  timings.push(`${what}: exit ${r.code} in ${r.ms} ms`);
+  return r;
+}
+
+const packages = (g: Guest) => g.exec("dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n'").then((r) => r.stdout);
+const withVolume = (v: Values) => {
+  ((v["phoenix:vms"] as Values[])[0]!)["volumes"] = [{ type: "nfs", name: "persistent-storage", server: "10.77.0.250", path: "/quickOS/vm-persistent-data/1001", mount_point: "/persistent-storage" }];
+};
+
+describe("the program's setup scripts on real guests", () => {
+  it("base_setup on a VM completes as the cloud-init user, and a second run changes nothing", async () => {
+    const script = (await registeredScripts())["phoenix-vm-1002-setup-base"]!;
+    const g = await boot("base_setup twice", VM_USER);
+    const first = await step(g, "base_setup, first run", VM_USER, script);
+    expect([first.code, first.stdout.trim().split("\n").pop()]).toEqual([0, "base_setup done"]);
+    expect(await packages(g)).toMatch(/^qemu-guest-agent \S+ ii $/m);
+    const [pkgs, fstab] = [await packages(g), (await g.exec("cat /etc/fstab")).stdout];
+    const second = await step(g, "base_setup, second run", VM_USER, script);
+    expect([second.code, await packages(g), (await g.exec("cat /etc/fstab")).stdout]).toEqual([0, pkgs, fstab]);
+  }, 600_000);
+
+  it("base_setup waits while another process holds the dpkg lock for 20 s, then succeeds", async () => {
+    const script = (await registeredScripts())["phoenix-lxc-2002-setup-base"]!;
+    const g = await boot("dpkg lock", undefined);
+    // An fcntl write lock on dpkg's frontend lock, as apt itself takes it (cloud-init's first-boot upgrade).
+    const hold = "perl -e 'use Fcntl; open(my $f, \">>\", \"/var/lib/dpkg/lock-frontend\") or die; my $l = pack(\"s s x4 q q i x4\", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die \"lock: $!\"; print \"ready\\n\"; $|=1; sleep 20; print \"released\\n\"'";
+    await g.background(hold);
+    const r = await step(g, `base_setup under a 20 s dpkg lock (timeout ${DPKG_LOCK_TIMEOUT_S} s)`, "root", script);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/Waiting for cache lock: Could not get lock \/var\/lib\/dpkg\/lock-frontend\. It is held by process \d+ \(perl\)/);
+  }, 600_000);
+
+  it("base_setup waits for a cloud-init that reports running, then done", async () => {
+    const script = (await registeredScripts())["phoenix-vm-1002-setup-base"]!;
+    const g = await boot("cloud-init", VM_USER);
+    // A stand-in cloud-init: `status --wait` keeps running for 8 s (first boot), then reports done.
+    await g.exec("cat > /usr/local/bin/cloud-init && chmod 755 /usr/local/bin/cloud-init", [
+      "#!/bin/sh",
+      'echo "$(date +%s) $*" >> /var/log/fake-cloud-init.log',
+      'if [ "$1 $2" = "status --wait" ]; then echo "status: running"; sleep 8; echo "status: done"; fi',
+      'echo "$(date +%s) done" >> /var/log/fake-cloud-init.log',
+      "",
+    ].join("\n"));
+    const r = await step(g, "base_setup with cloud-init still running for 8 s", VM_USER, script);
+    expect(r.code).toBe(0);
+    const log = (await g.exec("cat /var/log/fake-cloud-init.log")).stdout.trim().split("\n");
+    expect(log.map((l) => l.replace(/^\d+ /, ""))).toEqual(["status --wait", "done"]);
+    const doneAt = Number(log[1]!.split(" ")[0]);
+    // apt's first run (update) started only after cloud-init was done: its history is written when dpkg runs.
+    const aptStart = (await g.exec("stat -c %Y /var/lib/apt/lists/lock")).stdout.trim();
+    expect(Number(aptStart)).toBeGreaterThanOrEqual(doneAt);
+  }, 600_000);
+
+  it("docker from Debian's docker.io ends with an active engine that answers over SSH", async () => {
+    const scripts = await registeredScripts((v) => (v["phoenix:guest_setup"] = { docker_source: "debian" }));
+    const g = await boot("docker_source debian", undefined);
+    expect((await step(g, "base_setup (LXC)", "root", scripts["phoenix-lxc-2002-setup-base"]!)).code).toBe(0);
+    const r = await step(g, "docker from docker.io", "root", scripts["phoenix-lxc-2002-setup-docker"]!);
+    expect([r.code, r.stderr.match(/^docker: .*/m)?.[0] ?? null]).toEqual([0, null]);
+    expect(r.stdout.trim().split("\n").pop()).toMatch(/^docker \d+\.\d+\.\d+/);
+    expect((await g.ssh(keys, "root", "systemctl is-active docker")).stdout.trim()).toBe("active");
+    const info = await g.ssh(keys, "root", "docker info --format '{{.ServerVersion}} {{.Driver}}'");
+    expect([info.code, info.stdout.trim()]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+ vfs$/)]);
+  }, 900_000);
+
+  it("docker from Docker's repository stops at the key, naming the step and the unreachable host, and leaves no repository", async () => {
+    const scripts = await registeredScripts();
+    const script = scripts["phoenix-vm-1002-setup-docker"]!;
+    expect(script).toContain(`echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list`);
+    expect(script).toContain("gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg");
+    const g = await boot("docker_source docker", VM_USER);
+    const r = await step(g, "docker from download.docker.com (unreachable here)", VM_USER, script);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^docker: fetching Docker's apt key from https:\/\/download\.docker\.com\/linux\/debian\/gpg failed \(curl exit (6|7|28)\): download\.docker\.com is not reachable from this guest; set docker_source: debian to install the distribution's docker\.io$/);
+    expect((await g.exec("ls /etc/apt/sources.list.d/")).stdout).not.toContain("docker.list");
+  }, 600_000);
+
+  it("NFS volumes: fstab entry and mount point are made once; the mount itself fails in a container guest", async () => {
+    const script = (await registeredScripts(withVolume))["phoenix-vm-1001-setup-base"]!;
+    const g = await boot("nfs volume", VM_USER);
+    const entry = "10.77.0.250:/quickOS/vm-persistent-data/1001 /persistent-storage nfs defaults,_netdev 0 0";
+    for (const run of ["first", "second"]) {
+      const r = await step(g, `base_setup with an NFS volume, ${run} run`, VM_USER, script);
+      // A container has no kernel NFS client: mount fails (on a VM it mounts the Proxmox host's export).
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/mount/);
+      expect((await g.exec("grep -c persistent-storage /etc/fstab; grep persistent-storage /etc/fstab")).stdout).toBe(`1\n${entry}\n`);
+      expect((await g.exec("test -d /persistent-storage && echo dir")).stdout).toBe("dir\n");
+    }
+  }, 600_000);
+
+  it("every script the program generates passes shellcheck", async () => {
+    const variants: ((v: Values) => void)[] = [() => undefined, withVolume, (v) => (v["phoenix:guest_setup"] = { docker_source: "debian" })];
+    const scripts = new Set<string>();
+    for (const m of variants) for (const s of Object.values(await registeredScripts(m))) scripts.add(s);
+    expect(scripts.size).toBeGreaterThanOrEqual(5);
+    for (const s of scripts) {
+      expect(() => execFileSync("shellcheck", ["-s", "sh", "-"], { input: s, stdio: ["pipe", "pipe", "pipe"] })).not.toThrow();
+    }
+  }, 120_000);
+});
