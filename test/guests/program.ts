@@ -9,13 +9,23 @@ import { EXAMPLE_STACKS, PROJECT_DIR, rawConfig, validValues } from "../helpers/
 
 type Values = Record<string, unknown>;
 
-export async function registeredScripts(mutate: (v: Values) => void = () => undefined): Promise<Record<string, string>> {
+/** The registered commands' scripts by resource name; asking for one the program does not register throws. */
+export class Scripts {
+  constructor(readonly all: Readonly<Record<string, string>>) {}
+  get(name: string): string {
+    const s = this.all[name];
+    if (s === undefined) throw new Error(`the program registers no command ${name} (it has ${Object.keys(this.all).join(", ")})`);
+    return s;
+  }
+}
+
+export async function registeredScripts(mutate: (v: Values) => void = () => undefined): Promise<Scripts> {
   const v = validValues();
   mutate(v);
   const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
-  return Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, String(x.inputs["create"])]));
+  return new Scripts(Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, String(x.inputs["create"])])));
 }
 
 /** The VMs of {@link validValues}: 1001 (primary) and 1002 (agent), with the cloud-init user `phoenix_user`. */
