@@ -8,14 +8,15 @@
 #   scripts/guest-engine.sh stop    stop the engine this script started (by its pid file), nothing else
 #
 # Needs root (apt, dockerd). Settings: PHOENIX_GUEST_ENGINE_DIR (default /var/tmp/phoenix-guest-engine),
-# PHOENIX_GUEST_CACHE (default /var/cache/phoenix-guests).
+# PHOENIX_GUEST_CACHE (default /var/cache/phoenix-guests), PHOENIX_GUEST_SUBNET (default 10.77.0.0/24; its
+# addresses exist only on this machine, on the engine's bridge).
 set -euo pipefail
 
 STATE_DIR="${PHOENIX_GUEST_ENGINE_DIR:-/var/tmp/phoenix-guest-engine}"
 CACHE_DIR="${PHOENIX_GUEST_CACHE:-/var/cache/phoenix-guests}"
 SOCK="$STATE_DIR/docker.sock"
 NETWORK=phoenix-guests
-SUBNET=10.77.0.0/24
+SUBNET="${PHOENIX_GUEST_SUBNET:-10.77.0.0/24}"
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 PACKAGES=openssh-server,systemd,systemd-sysv,dbus,iproute2,ca-certificates,curl,gnupg,sudo,procps
@@ -130,6 +131,8 @@ stop_engine() {
   if kill -0 "$pid" 2>/dev/null; then
     # Guests first, so that the engine stops promptly.
     docker_ ps -aq --filter label=phoenix.guest | xargs -r docker -H "unix://$SOCK" rm -f >/dev/null 2>&1 || true
+    # The network's bridge would outlive the engine and clash with the next engine's.
+    docker_ network rm "$NETWORK" >/dev/null 2>&1 || true
     kill "$pid"
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     log "engine (pid $pid) stopped"
