@@ -140,7 +140,7 @@ export function main(argv: readonly string[], projectDir: string, out: (s: strin
   const d = describeSite(result.site, args.stack);
   const withCompose = {
     ...d,
-    guests: d.guests.map((g, i) => ({ ...g, setup: guestSetupSteps(result.site, result.site.guests[i]!) })),
+    guests: d.guests.map((g, i) => ({ ...g, setup: guestSetupSteps(result.site, result.site.guests[i]!, { revealSecrets: false }).map((x) => ({ name: x.name, script: x.script })) })),
     stacks: d.stacks.map((s, i) => {
       const dep = result.site.deployments[i]!;
       return { ...s, urn: stackUrn(args.stack, SITE_NAME, dep.stack, dep.guest), compose: rendered.composes[i]! };

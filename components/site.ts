@@ -97,7 +97,7 @@ export class Site extends pulumi.ComponentResource {
         user = "root";
       }
       if (cfg.features.length > 0 && sshPrivateKey) {
-        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, steps: guestSetupSteps(c, g), guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
+        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, steps: guestSetupSteps(c, g, { revealSecrets: true }), guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
       }
     }
 

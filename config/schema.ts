@@ -176,9 +176,41 @@ function dockerSource() {
   return z.enum(DOCKER_SOURCES, { error: `must be ${DOCKER_SOURCES.join(" or ")} (Docker's apt repository, or the distribution's docker.io)` });
 }
 
+/** A path inside the project folder: relative, no `..` segment. */
+function projectPath() {
+  return z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
+      message: "must be a path relative to the project folder, without '..'",
+    });
+}
+
+/** `setup_scripts[]`: application scripts run on the guest after its features, in order. */
+function setupScripts() {
+  return z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "must be a script name (lower-case letters, digits, '-', '_')"),
+        source: projectPath(),
+        env: z
+          .record(
+            z.string().regex(VARIABLE_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
+            z.union([z.string(), z.number(), z.boolean(), z.strictObject({ secret: z.string().regex(CONFIG_KEY, "must be a config key such as app_token") })], {
+              error: "must be a string, number or boolean, or {secret: <config key>}",
+            }),
+          )
+          .default({}),
+      }),
+    )
+    .default([])
+    .refine((l) => new Set(l.map((x) => x.name)).size === l.length, { message: "must not name a script twice" });
+}
+
 function guestCommon() {
   return {
     ...placement(),
+    setup_scripts: setupScripts(),
     docker_source: dockerSource().optional(),
     adopt: z.boolean().default(false),
     tags: z

@@ -58,6 +58,17 @@ export interface Guest {
   readonly hasDocker: boolean;
   readonly portainerRole?: "primary" | "agent";
   readonly config: VmConfig | LxcConfig;
+  /** `setup_scripts` with their files read and their env resolved (secrets as secrets). */
+  readonly setupScripts: readonly SetupScriptDefinition[];
+}
+
+/** An application script of a guest, read from the project. */
+export interface SetupScriptDefinition {
+  readonly name: string;
+  /** The path relative to the project folder. */
+  readonly source: string;
+  readonly content: string;
+  readonly env: readonly DeploymentVariable[];
 }
 
 /** A stack manifest with its compose file read. */
@@ -262,13 +273,8 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
       for (const v of env.variables) if ("secret" in v) referencedSecrets.add(secretConfigKey(v.secret));
     }
   }
-  for (const k of Object.keys(raw.values)) {
-    if (!k.startsWith(`${PROJECT}:`)) continue;
-    const short = k.slice(PROJECT.length + 1);
-    if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k) && brokenStacks.size === 0) {
-      problems.push({ path: k, message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests)` });
-    }
-  }
+  // Unknown keys are reported here, once the guests' setup scripts have named their secrets too.
+  const unknownKeysAt = problems.length;
 
   const proxmox = raw.values[key("proxmox")] === undefined
     ? (problems.push({ path: key("proxmox"), message: "is required (endpoint, node_name, datastore, and api_token or username and password)" }), undefined)
@@ -290,6 +296,20 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     ...vms.map(({ item, index }) => toGuest("vm", item.vmid, item, `${key("vms")}[${index}]`)),
     ...lxcs.map(({ item, index }) => toGuest("lxc", item.ctid, item, `${key("lxcs")}[${index}]`)),
   ];
+
+  for (const g of guests) {
+    for (const sc of g.config.setup_scripts) for (const v of Object.values(sc.env)) if (typeof v === "object") referencedSecrets.add(secretConfigKey(v.secret));
+  }
+  const unknownKeys: Problem[] = [];
+  for (const k of Object.keys(raw.values)) {
+    if (!k.startsWith(`${PROJECT}:`)) continue;
+    const short = k.slice(PROJECT.length + 1);
+    if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k) && brokenStacks.size === 0) {
+      unknownKeys.push({ path: k, message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests and setup scripts)` });
+    }
+  }
+  problems.splice(unknownKeysAt, 0, ...unknownKeys);
+  for (const g of guests) readSetupScripts(g, raw, opts.projectDir, problems);
 
   const allGuestsParsed = vms.length === listLength(raw.values[key("vms")]) && lxcs.length === listLength(raw.values[key("lxcs")]);
   checkGuests(guests, allGuestsParsed, problems);
@@ -393,6 +413,7 @@ function toGuest(kind: "vm" | "lxc", id: number, c: VmConfig | LxcConfig, p: str
     hasDocker: c.features.includes("docker"),
     ...(c.portainer_role !== undefined ? { portainerRole: c.portainer_role } : {}),
     config: c,
+    setupScripts: [],
   };
 }
 
@@ -434,6 +455,35 @@ function checkGuests(guests: readonly Guest[], allParsed: boolean, problems: Pro
   } else if (primaries.length === 0 && agents.length > 0 && allParsed) {
     problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
   }
+}
+
+/** Reads a guest's setup scripts from the project and resolves their env; problems name the key. */
+function readSetupScripts(g: Guest, raw: RawConfig, projectDir: string, problems: Problem[]): void {
+  const out = g.setupScripts as SetupScriptDefinition[];
+  g.config.setup_scripts.forEach((sc, i) => {
+    const where = `${g.path}.setup_scripts[${i}]`;
+    const file = path.join(projectDir, sc.source);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      problems.push({ path: `${where}.source`, message: `file ${sc.source} does not exist in the project` });
+      return;
+    }
+    if (g.config.features.length === 0) {
+      problems.push({ path: `${where}`, message: "setup scripts run over SSH after the features: give this guest base_setup or docker" });
+      return;
+    }
+    const env: DeploymentVariable[] = [];
+    for (const [name, v] of Object.entries(sc.env)) {
+      if (typeof v !== "object") {
+        env.push({ name, value: String(v) });
+        continue;
+      }
+      const configKey = secretConfigKey(v.secret);
+      const r = readSecretKey(raw, configKey);
+      if (r.secret) env.push({ name, secret: r.secret, configKey });
+      else problems.push({ path: `${where}.env.${name}`, message: `${r.problem}; set it with pulumi config set --secret ${configKey.slice(PROJECT.length + 1)} <value>` });
+    }
+    out.push({ name: sc.name, source: sc.source, content: fs.readFileSync(file, "utf8"), env });
+  });
 }
 
 /** What Proxmox itself would refuse, or do wrong, for a guest: storage, OS type, root-only operations, PCIe. */

@@ -15,7 +15,7 @@ export interface GuestSetupArgs {
   readonly user: string;
   /** The private key of `phoenix:guest_ssh`; a secret. */
   readonly privateKey: pulumi.Input<string>;
-  /** The steps to run, in order (`setupSteps`): `base_setup`, then `docker`. */
+  /** The steps to run, in order (`setupSteps`): `base_setup`, `docker`, the application scripts, `health`. */
   readonly steps: readonly SetupStep[];
   /** The guest resource's id. */
   readonly guestId: pulumi.Input<string>;
@@ -40,8 +40,9 @@ export class GuestSetup extends pulumi.ComponentResource {
     const replaceWith = args.guest ? { replaceWith: [args.guest] } : {};
     for (const step of args.steps) {
       // Resource names stay as they were: `-base` and `-docker`.
-      const suffix = step.name === "base_setup" ? "base" : step.name;
-      last = new command.remote.Command(`${name}-${suffix}`, { connection, create: step.script, triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
+      const suffix = step.name === "base_setup" ? "base" : step.name.replace(/^script:/, "script-");
+      const create = step.secret ? pulumi.secret(step.script) : step.script;
+      last = new command.remote.Command(`${name}-${suffix}`, { connection, create, triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
     }
     if (args.steps.some((s) => s.name === "docker")) {
       // The host is derived from the install step's output: unknown while the guest is still to be

@@ -3,6 +3,8 @@
  * single-quoted. Each script is idempotent: run twice, it changes nothing the second time.
  */
 
+import * as crypto from "node:crypto";
+
 /** An NFS volume to mount and keep in fstab. */
 export interface NfsVolume {
   readonly server: string;
@@ -106,22 +108,88 @@ export function dockerScript(source: "docker" | "debian" = "docker"): string {
   ].join("\n") + "\n";
 }
 
+/** An application script's variable: its value, and whether it is a secret (kept out of failure messages). */
+export interface ScriptEnv {
+  readonly name: string;
+  readonly value: string;
+  readonly secret: boolean;
+}
+
+/** How many lines of a failed script's stderr its failure message shows. */
+export const STDERR_TAIL_LINES = 20;
+
+/**
+ * An application script (`setup_scripts`, the seeds' "Run Application Script"), run as the SSH user with its
+ * env. Its stderr is kept; on failure the step fails with the script's name, exit code and the last lines
+ * of its stderr, with every secret value replaced by `[secret]`. A script with a `#!` line runs with that
+ * interpreter, any other with sh.
+ */
+export function applicationScript(name: string, content: string, env: readonly ScriptEnv[]): string {
+  const tag = `PHOENIX_SCRIPT_${crypto.createHash("sha256").update(content).digest("hex").slice(0, 16)}`;
+  const secrets = env.filter((e) => e.secret).map((e) => e.name);
+  return [
+    "set -u",
+    ...env.map((e) => `export ${e.name}=${q(e.value)}`),
+    'dir=$(mktemp -d); trap \'rm -rf "$dir"\' EXIT',
+    `cat > "$dir/script" <<'${tag}'`,
+    content.endsWith("\n") ? content.slice(0, -1) : content,
+    tag,
+    'chmod 700 "$dir/script"',
+    "rc=0",
+    'if head -n 1 "$dir/script" | grep -q "^#!"; then "$dir/script" 2>"$dir/stderr" || rc=$?; else sh "$dir/script" 2>"$dir/stderr" || rc=$?; fi',
+    `if [ "$rc" -ne 0 ]; then`,
+    `  echo ${q(`setup script ${name} failed with exit code`)} "$rc; the last lines of its stderr:" >&2`,
+    `  tail -n ${STDERR_TAIL_LINES} "$dir/stderr" | awk -v names=${q(secrets.join(" "))} 'BEGIN { n = split(names, v, " ") } { line = $0; for (i = 1; i <= n; i++) { s = ENVIRON[v[i]]; if (s == "") continue; out = ""; while ((p = index(line, s)) > 0) { out = out substr(line, 1, p - 1) "[secret]"; line = substr(line, p + length(s)) } line = out line } print line }' >&2`,
+    '  exit "$rc"',
+    "fi",
+    'cat "$dir/stderr" >&2',
+    `echo ${q(`setup script ${name} done`)}`,
+  ].join("\n") + "\n";
+}
+
+/**
+ * The health checks after a guest's setup (the seeds' "Health Checks"): SSH answers (this runs over it),
+ * systemd has finished starting (`running`, or `degraded` with the failed units named), and Docker is active
+ * when the guest has the feature. A failed check names the guest and the check.
+ */
+export function healthScript(guest: string, docker: boolean): string {
+  const g = q(guest);
+  return [
+    "set -u",
+    `fail() { echo "health of "${g}": $1" >&2; exit 1; }`,
+    "state=$(timeout 120 systemctl is-system-running --wait 2>/dev/null || true)",
+    'case "$state" in',
+    "  running) ;;",
+    `  degraded) echo "health of "${g}": systemd is degraded; failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\\n' ' ')" >&2 ;;`,
+    '  *) fail "systemd is ${state:-not answering} (not running or degraded after 120 s)" ;;',
+    "esac",
+    ...(docker ? ['systemctl is-active --quiet docker || fail "docker is $(systemctl is-active docker), not active"'] : []),
+    `echo "health of "${g}": ok ($state)"`,
+  ].join("\n") + "\n";
+}
+
 /** One step of a guest's setup: a feature's script, run over SSH. */
 export interface SetupStep {
-  /** `base_setup` or `docker`. */
+  /** `base_setup`, `docker`, `script:<name>` or `health`. */
   readonly name: string;
   readonly script: string;
+  /** True when the script holds a secret value (an application script's secret env). */
+  readonly secret: boolean;
 }
 
 /** A guest's setup steps, in order: what GuestSetup runs and `plan` prints. */
-export function setupSteps(
-  kind: "vm" | "lxc",
-  features: readonly string[],
-  volumes: readonly NfsVolume[],
-  dockerSource: "docker" | "debian",
-): SetupStep[] {
+export function setupSteps(g: {
+  readonly name: string;
+  readonly kind: "vm" | "lxc";
+  readonly features: readonly string[];
+  readonly volumes: readonly NfsVolume[];
+  readonly dockerSource: "docker" | "debian";
+  readonly scripts: readonly { readonly name: string; readonly content: string; readonly env: readonly ScriptEnv[] }[];
+}): SetupStep[] {
   const steps: SetupStep[] = [];
-  if (features.includes("base_setup")) steps.push({ name: "base_setup", script: baseSetupScript(kind, volumes) });
-  if (features.includes("docker")) steps.push({ name: "docker", script: dockerScript(dockerSource) });
+  if (g.features.includes("base_setup")) steps.push({ name: "base_setup", script: baseSetupScript(g.kind, g.volumes), secret: false });
+  if (g.features.includes("docker")) steps.push({ name: "docker", script: dockerScript(g.dockerSource), secret: false });
+  for (const s of g.scripts) steps.push({ name: `script:${s.name}`, script: applicationScript(s.name, s.content, s.env), secret: s.env.some((e) => e.secret) });
+  if (steps.length > 0) steps.push({ name: "health", script: healthScript(g.name, g.features.includes("docker")), secret: false });
   return steps;
 }

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main, parseArgs } from "../../cli/plan";
-import { baseSetupScript, dockerScript } from "../../components/guest/scripts";
+import { baseSetupScript, dockerScript, healthScript } from "../../components/guest/scripts";
 import { PROJECT_DIR } from "../helpers/site";
 
 function run(argv: string[], projectDir = PROJECT_DIR) {
@@ -115,7 +115,11 @@ describe("plan", () => {
     ]);
     expect(d.portainer.server).toEqual({ guest: "dev-portainer", image: "portainer/portainer-ce:2.27.9", ports: [9443, 9000] });
     // The exact scripts GuestSetup sends: dev installs Debian's docker.io (phoenix:guest_setup.docker_source).
-    expect(d.guests[1].setup).toEqual([{ name: "base_setup", script: baseSetupScript("lxc", []) }, { name: "docker", script: dockerScript("debian") }]);
+    expect(d.guests[1].setup).toEqual([
+      { name: "base_setup", script: baseSetupScript("lxc", []) },
+      { name: "docker", script: dockerScript("debian") },
+      { name: "health", script: healthScript("dev-apps", true) },
+    ]);
     expect([d.guests[0].docker_source, d.guests[0].setup[1].script]).toEqual(["debian", dockerScript("debian")]);
     expect(d.environments).toEqual([{ name: "dev-apps", guest: "dev-apps", type: "agent", url: "tcp://10.0.0.202:9001" }]);
     expect(d.stacks.map((s: { name: string; environment: string; guest: string }) => [s.name, s.environment, s.guest])).toEqual([

@@ -3,6 +3,7 @@
 // inputs (clone source, sizes, IPs, agent URLs, stack env per environment, rendered compose with Traefik
 // labels), secrets marked secret, and the dependency edges that order a `pulumi up`.
 // Does not prove: what Proxmox, Docker or Portainer do with these inputs (nothing real runs here).
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -11,7 +12,7 @@ import { decryptStackFile, toRuntimeConfig } from "../../config/sources";
 import { validateSite, type SiteConfig } from "../../config/validate";
 import { isSecret } from "../harness/engine";
 import { recordResources, valueOf, type Recorded } from "../helpers/program";
-import { EXAMPLE_STACKS, PROJECT_DIR, rawConfig, validValues } from "../helpers/site";
+import { EXAMPLE_STACKS, PROJECT_DIR, SECRET_KEYS, rawConfig, validValues } from "../helpers/site";
 
 type Inputs = Record<string, unknown>;
 
@@ -52,12 +53,14 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["phoenix:guest:Setup", "phoenix-vm-1001-setup", "phoenix"],
       ["command:remote:Command", "phoenix-vm-1001-setup-base", "phoenix-vm-1001-setup"],
       ["command:remote:Command", "phoenix-vm-1001-setup-docker", "phoenix-vm-1001-setup"],
+      ["command:remote:Command", "phoenix-vm-1001-setup-health", "phoenix-vm-1001-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1001-setup-docker-provider", "phoenix-vm-1001-setup"],
       ["phoenix:proxmox:Vm", "phoenix-vm-1002", "phoenix"],
       ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002", "phoenix-vm-1002"],
       ["phoenix:guest:Setup", "phoenix-vm-1002-setup", "phoenix"],
       ["command:remote:Command", "phoenix-vm-1002-setup-base", "phoenix-vm-1002-setup"],
       ["command:remote:Command", "phoenix-vm-1002-setup-docker", "phoenix-vm-1002-setup"],
+      ["command:remote:Command", "phoenix-vm-1002-setup-health", "phoenix-vm-1002-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1002-setup-docker-provider", "phoenix-vm-1002-setup"],
       ["random:index/randomPassword:RandomPassword", "phoenix-agent-secret", "phoenix"],
       ["phoenix:portainer:Server", "phoenix-portainer", "phoenix"],
@@ -186,10 +189,12 @@ describe("Site for Pulumi.dev.yaml", () => {
       "VmLegacy:phoenix-vm-2001",
       "Command:phoenix-vm-2001-setup-base",
       "Command:phoenix-vm-2001-setup-docker",
+      "Command:phoenix-vm-2001-setup-health",
       "docker:phoenix-vm-2001-setup-docker-provider",
       "ContainerLegacy:phoenix-lxc-2002",
       "Command:phoenix-lxc-2002-setup-base",
       "Command:phoenix-lxc-2002-setup-docker",
+      "Command:phoenix-lxc-2002-setup-health",
       "docker:phoenix-lxc-2002-setup-docker-provider",
       "RandomPassword:phoenix-agent-secret",
       "RemoteImage:phoenix-portainer-image",
@@ -274,5 +279,31 @@ describe("Site with the same stack in two environments on two guests", () => {
       ["phoenix-stack-thinkheads_ai_app-vm-1002", ["Environment:phoenix-agent-vm-1002-environment"], "production"],
       ["phoenix-stack-thinkheads_ai_app-lxc-2002", ["Environment:phoenix-agent-lxc-2002-environment"], "testing"],
     ]);
+  });
+});
+
+describe("Site with application scripts", () => {
+  it("runs them after the features and before the health checks, secret when their env holds a secret", async () => {
+    const v = validValues();
+    ((v["phoenix:vms"] as Inputs[])[0]!)["setup_scripts"] = [
+      { name: "write-marker", source: "test/fixtures/setup/write-marker.sh", env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } } },
+      { name: "plain", source: "test/fixtures/setup/fails.sh" },
+    ];
+    v["phoenix:app_token"] = "token-value-123";
+    const r = validateSite(rawConfig(v, [...SECRET_KEYS, "phoenix:app_token"]), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
+    const commands = rs.filter((x) => x.type === "command:remote:Command" && x.parent === "phoenix-vm-1001-setup");
+    expect(commands.map((c) => [c.name, c.dependsOn])).toEqual([
+      ["phoenix-vm-1001-setup-base", []],
+      ["phoenix-vm-1001-setup-docker", ["Command:phoenix-vm-1001-setup-base"]],
+      ["phoenix-vm-1001-setup-script-write-marker", ["Command:phoenix-vm-1001-setup-docker"]],
+      ["phoenix-vm-1001-setup-script-plain", ["Command:phoenix-vm-1001-setup-script-write-marker"]],
+      ["phoenix-vm-1001-setup-health", ["Command:phoenix-vm-1001-setup-script-plain"]],
+    ]);
+    const secretOne = commands[2]!.inputs["create"];
+    expect([isSecret(secretOne), unwrap(secretOne)]).toEqual([true, expect.stringContaining("export APP_TOKEN='token-value-123'")]);
+    expect(unwrap(secretOne)).toContain(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/setup/write-marker.sh"), "utf8").trimEnd());
+    expect(isSecret(commands[3]!.inputs["create"])).toBe(false);
   });
 });

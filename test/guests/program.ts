@@ -5,7 +5,7 @@
 import { Site } from "../../components/site";
 import { validateSite } from "../../config/validate";
 import { recordResources } from "../helpers/program";
-import { EXAMPLE_STACKS, PROJECT_DIR, rawConfig, validValues } from "../helpers/site";
+import { EXAMPLE_STACKS, PROJECT_DIR, SECRET_KEYS, rawConfig, validValues } from "../helpers/site";
 
 type Values = Record<string, unknown>;
 
@@ -19,10 +19,10 @@ export class Scripts {
   }
 }
 
-export async function registeredScripts(mutate: (v: Values) => void = () => undefined): Promise<Scripts> {
+export async function registeredScripts(mutate: (v: Values) => void = () => undefined, extraSecretKeys: readonly string[] = []): Promise<Scripts> {
   const v = validValues();
   mutate(v);
-  const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+  const r = validateSite(rawConfig(v, [...SECRET_KEYS, ...extraSecretKeys]), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
   return new Scripts(Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, String(x.inputs["create"])])));

@@ -5,7 +5,9 @@
 // Debian's docker.io ends with an active engine that answers; from Docker's repository it stops at the key
 // with a message naming the step and the unreachable host (download.docker.com is not reachable from our
 // machines), leaving no repository behind; NFS volumes get their fstab entry and mount point, while the
-// mount itself fails (a container has no NFS client). Every generated script passes shellcheck.
+// mount itself fails (a container has no NFS client); application scripts run with their env and a failing
+// one is reported by name, exit code and stderr tail with its secret masked; the health checks pass, name
+// degraded units and fail naming the guest and the check. Every generated script passes shellcheck.
 // Does not prove: Proxmox's cloud-init or a VM's kernel (these guests are containers), nor @pulumi/command's
 // own SSH client (the system's ssh sends the same text as one remote command).
 import { execFileSync } from "node:child_process";
@@ -134,6 +136,40 @@ describe("the program's setup scripts on real guests", () => {
       expect((await g.exec("grep -c persistent-storage /etc/fstab; grep persistent-storage /etc/fstab")).stdout).toBe(`1\n${entry}\n`);
       expect((await g.exec("test -d /persistent-storage && echo dir")).stdout).toBe("dir\n");
     }
+  }, 600_000);
+
+  it("application scripts run with their env; a failing one names itself, its exit code and its stderr, without the secret", async () => {
+    const token = "token-value-123";
+    const scripts = await registeredScripts((v) => {
+      ((v["phoenix:vms"] as Values[])[1]!)["setup_scripts"] = [
+        { name: "write-marker", source: "test/fixtures/setup/write-marker.sh", env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } } },
+        { name: "deploy", source: "test/fixtures/setup/fails.sh", env: { APP_TOKEN: { secret: "app_token" } } },
+      ];
+      v["phoenix:app_token"] = token;
+    }, ["phoenix:app_token"]);
+    const g = await boot("setup scripts", VM_USER);
+    const ok = await step(g, "setup script write-marker", VM_USER, scripts.get("phoenix-vm-1002-setup-script-write-marker"));
+    expect([ok.code, ok.stdout]).toEqual([0, "write-marker ran\nsetup script write-marker done\n"]);
+    expect((await g.exec("cat /tmp/phoenix-setup-scripts.log")).stdout).toBe(`${VM_USER} hi token-length=${token.length}\n`);
+    const bad = await step(g, "setup script deploy (fails)", VM_USER, scripts.get("phoenix-vm-1002-setup-script-deploy"));
+    expect([bad.code, bad.stderr]).toEqual([3, "setup script deploy failed with exit code 3; the last lines of its stderr:\nstarting with token [secret]\nsomething went wrong\n"]);
+  }, 600_000);
+
+  it("health checks pass on a set-up guest, name degraded units, and fail naming the guest and the check", async () => {
+    const scripts = await registeredScripts();
+    const g = await boot("health", VM_USER);
+    expect((await step(g, "base_setup before health", VM_USER, scripts.get("phoenix-vm-1002-setup-base"))).code).toBe(0);
+    // Dr-Phoenix has the docker feature, and Docker is not installed yet.
+    const health = scripts.get("phoenix-vm-1002-setup-health");
+    const noDocker = await step(g, "health without docker", VM_USER, health);
+    expect([noDocker.code, noDocker.stderr.trim().split("\n").pop()]).toEqual([1, "health of Dr-Phoenix: docker is inactive, not active"]);
+    const noDockerScript = (await registeredScripts((v) => (((v["phoenix:vms"] as Values[])[1]!)["features"] = ["base_setup"]))).get("phoenix-vm-1002-setup-health");
+    await g.exec("systemctl reset-failed; true");
+    const ok = await step(g, "health (no docker feature)", VM_USER, noDockerScript);
+    expect([ok.code, ok.stdout]).toEqual([0, expect.stringMatching(/^health of Dr-Phoenix: ok \((running|degraded)\)\n$/)]);
+    await g.exec("systemd-run --unit=phoenix-broken --property=Type=oneshot /bin/false; true");
+    const degraded = await step(g, "health with a failed unit", VM_USER, noDockerScript);
+    expect([degraded.code, degraded.stderr]).toEqual([0, expect.stringMatching(/^health of Dr-Phoenix: systemd is degraded; failed units: .*phoenix-broken\.service/)]);
   }, 600_000);
 
   it("every script the program generates passes shellcheck", async () => {
