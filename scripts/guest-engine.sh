@@ -69,8 +69,9 @@ start_engine() {
     return
   fi
   local started=$SECONDS
+  # No default bridge (docker0): guests use their own network, and two engines must not both claim docker0.
   setsid /usr/sbin/dockerd --data-root "$STATE_DIR/root" --exec-root "$STATE_DIR/exec" -H "unix://$SOCK" \
-    --pidfile "$STATE_DIR/pid" --storage-driver vfs >"$STATE_DIR/dockerd.log" 2>&1 < /dev/null &
+    --pidfile "$STATE_DIR/pid" --storage-driver vfs --bridge none >"$STATE_DIR/dockerd.log" 2>&1 < /dev/null &
   for _ in $(seq 1 60); do
     if docker_ info >/dev/null 2>&1; then
       log "engine up in $((SECONDS - started)) s (pid $(cat "$STATE_DIR/pid"), socket $SOCK)"
@@ -107,7 +108,7 @@ build_image() {
   local base="phoenix-guest-rootfs:$ROOTFS_HASH"
   docker_ image inspect "$base" >/dev/null 2>&1 || docker_ import "$tarball" "$base" >/dev/null
   local c
-  c=$(docker_ create "$base" /bin/sh -c "$CUSTOMISE")
+  c=$(docker_ create --network none "$base" /bin/sh -c "$CUSTOMISE")
   docker_ start -a "$c" >/dev/null
   docker_ commit -c 'CMD ["/sbin/init"]' "$c" "$IMAGE" >/dev/null
   docker_ rm "$c" >/dev/null

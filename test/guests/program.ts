@@ -4,6 +4,7 @@
  */
 import { Site } from "../../components/site";
 import { validateSite } from "../../config/validate";
+import { isSecret } from "../harness/engine";
 import { recordResources } from "../helpers/program";
 import { EXAMPLE_STACKS, PROJECT_DIR, SECRET_KEYS, rawConfig, validValues } from "../helpers/site";
 
@@ -25,7 +26,9 @@ export async function registeredScripts(mutate: (v: Values) => void = () => unde
   const r = validateSite(rawConfig(v, [...SECRET_KEYS, ...extraSecretKeys]), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
-  return new Scripts(Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, String(x.inputs["create"])])));
+  // A script with a secret env is a secret input: unwrap it, as the engine hands it to the provider.
+  const text = (v: unknown) => String(isSecret(v) ? v.value : v);
+  return new Scripts(Object.fromEntries(rs.filter((x) => x.type === "command:remote:Command").map((x) => [x.name, text(x.inputs["create"])])));
 }
 
 /** The VMs of {@link validValues}: 1001 (primary) and 1002 (agent), with the cloud-init user `phoenix_user`. */

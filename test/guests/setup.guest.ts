@@ -163,7 +163,11 @@ describe("the program's setup scripts on real guests", () => {
     const health = scripts.get("phoenix-vm-1002-setup-health");
     const noDocker = await step(g, "health without docker", VM_USER, health);
     expect([noDocker.code, noDocker.stderr.trim().split("\n").pop()]).toEqual([1, "health of Dr-Phoenix: docker is inactive, not active"]);
-    const noDockerScript = (await registeredScripts((v) => (((v["phoenix:vms"] as Values[])[1]!)["features"] = ["base_setup"]))).get("phoenix-vm-1002-setup-health");
+    const noDockerScript = (await registeredScripts((v) => {
+      const dr = (v["phoenix:vms"] as Values[])[1]!;
+      Object.assign(dr, { features: ["base_setup"], docker_stacks: [] });
+      delete dr["portainer_role"];
+    })).get("phoenix-vm-1002-setup-health");
     await g.exec("systemctl reset-failed; true");
     const ok = await step(g, "health (no docker feature)", VM_USER, noDockerScript);
     expect([ok.code, ok.stdout]).toEqual([0, expect.stringMatching(/^health of Dr-Phoenix: ok \((running|degraded)\)\n$/)]);
