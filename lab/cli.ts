@@ -13,6 +13,7 @@ import { startFakePortainer, type FakePortainer } from "../test/fakes/portainer/
 import { decryptStackFile, readStackFile, toRuntimeConfig } from "../config/sources";
 import type { RawConfig } from "../config/validate";
 import { destroy, refresh, runProgram, type Action, type Step } from "./engine";
+import { guestEngine, RealGuests } from "./guests";
 import { DynamicProviderHost, secret } from "./host";
 import { DEFAULT_INVENTORY, loadInventory } from "./proxmox/inventory";
 import { ProxmoxSimulation } from "./proxmox/simulator";
@@ -29,11 +30,13 @@ export interface LabArgs {
   readonly stackFile?: string;
   /** The simulated Proxmox host's inventory (default lab/hosts/zfs-single-node.json). */
   readonly proxmoxHost?: string;
+  /** `real`: guests boot as real Debian 12 systems in the guest engine and their setup runs over SSH. */
+  readonly guests: "simulated" | "real";
   readonly json: boolean;
   readonly reset: boolean;
 }
 
-const USAGE = "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] [--json] [--reset]";
+const USAGE = "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] [--guests simulated|real] [--json] [--reset]";
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
   const [command, ...rest] = argv;
@@ -43,6 +46,7 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
   let stateFile: string | undefined;
   let stackFile: string | undefined;
   let proxmoxHost: string | undefined;
+  let guests: "simulated" | "real" = "simulated";
   let json = false;
   let reset = false;
   for (let i = 0; i < rest.length; i++) {
@@ -52,13 +56,18 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
     else if (a === "--state") stateFile = rest[++i];
     else if (a === "--stack-file") stackFile = rest[++i];
     else if (a === "--proxmox-host") proxmoxHost = rest[++i];
+    else if (a === "--guests") {
+      const g = rest[++i];
+      if (g !== "simulated" && g !== "real") return { error: `--guests must be simulated or real\n${USAGE}` };
+      guests = g;
+    }
     else if (a === "--json") json = true;
     else if (a === "--reset") reset = true;
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
   if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl)) return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
-  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), json, reset };
+  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), guests, json, reset };
 }
 
 /** The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` -> `PHOENIX_SECRET_PROXMOX_API_TOKEN`. */
@@ -173,6 +182,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   try {
     if (!fs.existsSync(stackFile)) throw new Error(`${path.relative(io.projectDir, stackFile)} does not exist`);
     const proxmox = new ProxmoxSimulation(loadInventory(args.proxmoxHost ? path.resolve(args.proxmoxHost) : DEFAULT_INVENTORY));
+    const guests = args.guests === "real" ? new RealGuests(await guestEngine(), args.stack) : undefined;
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
       throw new Error(`these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or ${missing.join(", ")}`);
@@ -200,12 +210,13 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {
-      await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, proxmox, ...(simulated ? { simulated } : {}) });
+      await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, proxmox, ...(guests ? { guests } : {}), ...(simulated ? { simulated } : {}) });
     } else if (args.command === "refresh") {
       await refresh({ state, stateFile, host, onStep });
       if (steps.some((s) => s.action === "drift" || s.action === "gone")) exitCode = 2;
     } else {
       await destroy({ state, stateFile, host, onStep, proxmox });
+      await guests?.removeAll();
     }
     if (args.command === "destroy") {
       removeState(stateFile);
@@ -216,6 +227,12 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       }
     } else if (args.command !== "preview") {
       saveState(stateFile, state);
+    }
+    if (guests && !args.json) {
+      for (const l of guests.log) io.out(`guests: ${l}`);
+      if (args.command === "up") {
+        for (const w of await guests.where()) io.out(`guests: ${w.container}: ${w.configured} is ${w.address} here; ssh <user>@${w.address} with the stack's phoenix:guest_ssh private key`);
+      }
     }
     report(args, io, steps, portainerUrl, exitCode, Date.now() - started);
     return exitCode;

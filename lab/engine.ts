@@ -9,7 +9,8 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { DynamicProviderHost} from "./host";
 import { isSecret, secret, stripSecrets } from "./host";
-import type { ProxmoxSimulation } from "./proxmox/simulator";
+import type { RealGuests } from "./guests";
+import { COMMAND_TYPE, CT_TYPE, VM_TYPE, type ProxmoxSimulation } from "./proxmox/simulator";
 import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
 
 export type Action = "create" | "update" | "replace" | "delete" | "same" | "read" | "drift" | "gone";
@@ -43,6 +44,8 @@ export interface EngineOptions {
   readonly simulated?: Readonly<Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>>;
   /** The simulated Proxmox host: checks and plans Proxmox guests and the SSH commands that set them up. */
   readonly proxmox?: ProxmoxSimulation;
+  /** With `--guests real`: guests boot as real systems and the SSH commands run on them. */
+  readonly guests?: RealGuests;
 }
 
 const DYNAMIC = "pulumi-nodejs:dynamic/";
@@ -150,13 +153,19 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           });
           if (out) {
             if (out.action === "replace") replaced.add(urn);
+            if (!preview && o.guests && (a.type === VM_TYPE || a.type === CT_TYPE)) {
+              const kind = a.type === VM_TYPE ? "vm" : "lxc";
+              const ip = String((((out.inputs["initialization"] as Record<string, unknown> | undefined)?.["ipConfigs"] as { ipv4?: { address?: string } }[] | undefined)?.[0]?.ipv4?.address ?? "")).split("/")[0]!;
+              if (out.action !== "same" || !(await o.guests.address(ip))) await o.guests.boot(kind, out.inputs);
+            }
             const notes = out.notes.length > 0 ? { notes: out.notes } : {};
             record({ urn, type: a.type, name: a.name, action: out.action, ...(out.changes ? { changes: out.changes } : {}), ...notes, durationMs: Date.now() - started });
             if (out.action !== "same") put({ urn, type: a.type, name: a.name, dynamic: false, id: out.id, inputs: out.inputs, outputs: out.outputs, dependencies: reg?.dependencies ?? [] });
             return { id: out.id, state: out.outputs };
           }
           if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
-            const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack) };
+            const real = !preview && o.guests && a.type === COMMAND_TYPE ? await o.guests.command(a.name, inputs) : undefined;
+            const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(real ?? {}) };
             replaced.add(urn);
             record({ urn, type: a.type, name: a.name, action: "replace", changes: ["replaceWith"], durationMs: Date.now() - started });
             put({ urn, type: a.type, name: a.name, dynamic: false, id: old.id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
@@ -165,7 +174,9 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         }
         if (!a.type.startsWith(DYNAMIC) || simulate) {
           const same = old !== undefined && stable(old.inputs) === stable(inputs);
-          const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}) };
+          // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
+          const real = !same && !preview && o.guests && a.type === COMMAND_TYPE ? await o.guests.command(a.name, inputs) : undefined;
+          const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}), ...(real ?? {}) };
           const id = old?.id ?? `${a.name}-lab`;
           record({ urn, type: a.type, name: a.name, action: !old ? "create" : same ? "same" : "update", ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}), durationMs: Date.now() - started });
           if (!same) put({ urn, type: a.type, name: a.name, dynamic: false, id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
@@ -245,6 +256,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   for (const r of [...pendingDeletes, ...dependantsFirst(gone)]) {
     const started = Date.now();
     if (gone.includes(r)) o.proxmox?.remove(r);
+    if (gone.includes(r) && !preview && o.guests && (r.type === VM_TYPE || r.type === CT_TYPE)) await o.guests.remove(r.inputs);
     if (!preview) {
       if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
       if (gone.includes(r)) {

@@ -90,7 +90,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       initialization: {
         datastoreId: "local-zfs", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
         ipConfigs: [{ ipv4: { address: "10.0.0.101/24", gateway: "10.0.0.1" } }],
-        userAccount: { username: "phoenix_user", keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExamplePublicKeyReplaceMe phoenix@prod"] },
+        userAccount: { username: "phoenix_user", keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"] },
       },
       agent: { enabled: false }, stopOnDestroy: true, onBoot: true, startup: { order: 1 }, started: true,
     });
@@ -219,7 +219,7 @@ describe("Site for Pulumi.dev.yaml", () => {
       initialization: {
         hostname: "dev-apps", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
         ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }],
-        userAccount: { keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPhoenixExamplePublicKeyReplaceMe phoenix@dev"] },
+        userAccount: { keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"] },
       },
       features: { nesting: true, keyctl: true }, unprivileged: true, startOnBoot: true, startup: { order: 2 }, started: true,
     });

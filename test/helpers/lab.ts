@@ -44,11 +44,17 @@ export class LabDriver {
     });
   }
 
-  run<R>(args: readonly string[], env: Record<string, string>): Promise<{ code: number; report: R }> {
+  run<R>(args: readonly string[], env: Record<string, string>): Promise<{ code: number; report: R; out: string[] }> {
     return new Promise((resolve) => {
       this.answers.push((line) => {
         const { code, out } = JSON.parse(line) as { code: number; out: string[] };
-        resolve({ code, report: JSON.parse(out.at(-1) ?? "{}") as R });
+        let report: R;
+        try {
+          report = JSON.parse(out.at(-1) ?? "{}") as R;
+        } catch {
+          report = {} as R;
+        }
+        resolve({ code, report, out });
       });
       this.child.stdin.write(JSON.stringify({ args, env }) + "\n");
     });
