@@ -12,8 +12,10 @@ import { dependantsFirst, emptyState, loadState, saveState, type LabResource } f
 
 describe("lab arguments", () => {
   it.each([
-    [["up", "--stack", "dev"], { command: "up", stack: "dev", json: false, reset: false }],
-    [["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"], { command: "refresh", stack: "prod", json: true, reset: false, portainerUrl: "https://p:9443", stateFile: "s.json" }],
+    [["up", "--stack", "dev"], { command: "up", stack: "dev", guests: "simulated", json: false, reset: false }],
+    [["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"], { command: "refresh", stack: "prod", guests: "simulated", json: true, reset: false, portainerUrl: "https://p:9443", stateFile: "s.json" }],
+    [["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"], { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, reset: false }],
+    [["up", "--stack", "dev", "--guests", "docker"], { error: expect.stringMatching(/^--guests must be simulated or real\n/) }],
     [["deploy", "--stack", "dev"], { error: expect.stringMatching(/^the first argument must be up, preview, refresh or destroy\n/) }],
     [["up"], { error: expect.stringMatching(/^--stack <name> is required\n/) }],
     [["up", "--stack", "dev", "--portainer-url", "portainer:9443"], { error: expect.stringMatching(/^--portainer-url must be an http or https URL\n/) }],
@@ -27,6 +29,7 @@ describe("lab arguments", () => {
 
   it("formats a step for people", () => {
     expect(formatStep({ urn: "u", type: "pulumi-nodejs:dynamic/portainer:Stack", name: "s", action: "update", changes: ["env", "running"], durationMs: 12 })).toBe("~  update  Stack s [env, running] (12 ms)");
+    expect(formatStep({ urn: "u", type: "proxmoxve:index/vmLegacy:VmLegacy", name: "v", action: "update", changes: ["cpu"], notes: ["reboots the guest: cpu"], durationMs: 1 })).toBe("~  update  VmLegacy v [cpu] (1 ms) — reboots the guest: cpu");
   });
 });
 
