@@ -46,6 +46,11 @@ export function stackUrn(pulumiStack: string, siteName: string, stack: string, g
   return `urn:pulumi:${pulumiStack}::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::${stackResourceName(siteName, stack, guest)}`;
 }
 
+/** The user phoenix logs in as over SSH: the cloud-init user on a VM, root on an LXC. */
+function sshUser(g: Guest): string {
+  return g.kind === "vm" ? (g.config as VmConfig).user_config.username : "root";
+}
+
 export class Site extends pulumi.ComponentResource {
   /** Guest name to IPv4 address. */
   readonly guestIps: Record<string, string>;
@@ -137,6 +142,7 @@ export class Site extends pulumi.ComponentResource {
         const setup = setups.get(g)!;
         const agent = new PortainerAgent(`${name}-agent-${guestKey(g)}`, {
           dockerProvider: setup.dockerProvider!, version: p.version, port: p.agent_port, agentSecret, guestName: g.name, ip: g.ip, connection: server.connection, dependsOn: [setup],
+          ssh: { host: g.ip, user: sshUser(g), privateKey: sshPrivateKey! },
         }, { parent: this });
         environments.set(g, agent.environment);
       } else if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0) {

@@ -109,6 +109,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   // parent chain (Site$DockerStack$Stack). Map the mock's URNs to the engine's.
   const fullUrn = new Map<string, string>();
   const preview = o.mode === "preview";
+  // A command that checks a Docker resource (the agent's port) cannot run for real: Docker stays simulated.
+  const onSimulatedDocker = (deps: readonly string[]) => deps.some((d) => /::docker:index\//.test(d) || /\$docker:index\//.test(d));
 
   const record = (s: Step) => {
     steps.push(s);
@@ -164,7 +166,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
             return { id: out.id, state: out.outputs };
           }
           if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
-            const real = !preview && o.guests && a.type === COMMAND_TYPE ? await o.guests.command(a.name, inputs) : undefined;
+            const real = !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? []) ? await o.guests.command(a.name, inputs) : undefined;
             const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(real ?? {}) };
             replaced.add(urn);
             record({ urn, type: a.type, name: a.name, action: "replace", changes: ["replaceWith"], durationMs: Date.now() - started });
@@ -175,7 +177,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         if (!a.type.startsWith(DYNAMIC) || simulate) {
           const same = old !== undefined && stable(old.inputs) === stable(inputs);
           // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
-          const real = !same && !preview && o.guests && a.type === COMMAND_TYPE ? await o.guests.command(a.name, inputs) : undefined;
+          const real = !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? []) ? await o.guests.command(a.name, inputs) : undefined;
           const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}), ...(real ?? {}) };
           const id = old?.id ?? `${a.name}-lab`;
           record({ urn, type: a.type, name: a.name, action: !old ? "create" : same ? "same" : "update", ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}), durationMs: Date.now() - started });

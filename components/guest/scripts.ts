@@ -168,6 +168,23 @@ export function healthScript(guest: string, docker: boolean): string {
   ].join("\n") + "\n";
 }
 
+/** How long the agent's health check waits for the agent to answer on its port. */
+export const AGENT_WAIT_S = 120;
+
+/** The health check after the Portainer agent starts: its port answers on the guest, within {@link AGENT_WAIT_S}. */
+export function agentHealthScript(guest: string, port: number): string {
+  const g = q(guest);
+  return [
+    "set -u",
+    `i=0; while [ "$i" -lt ${AGENT_WAIT_S / 2} ]; do`,
+    `  if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo "health of "${g}": the Portainer agent answers on ${port}"; exit 0; fi`,
+    "  i=$((i + 1)); sleep 2",
+    "done",
+    `echo "health of "${g}": the Portainer agent does not answer on port ${port} after ${AGENT_WAIT_S} s (docker ps -a shows its container)" >&2`,
+    "exit 1",
+  ].join("\n") + "\n";
+}
+
 /** One step of a guest's setup: a feature's script, run over SSH. */
 export interface SetupStep {
   /** `base_setup`, `docker`, `script:<name>` or `health`. */

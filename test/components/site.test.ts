@@ -72,6 +72,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["phoenix:portainer:Agent", "phoenix-agent-vm-1002", "phoenix"],
       ["docker:index/remoteImage:RemoteImage", "phoenix-agent-vm-1002-image", "phoenix-agent-vm-1002"],
       ["docker:index/container:Container", "phoenix-agent-vm-1002", "phoenix-agent-vm-1002"],
+      ["command:remote:Command", "phoenix-agent-vm-1002-health", "phoenix-agent-vm-1002"],
       ["pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment", "phoenix-agent-vm-1002"],
       ["phoenix:portainer:DockerStack", "phoenix-stack-qdrant_service-vm-1002", "phoenix"],
       ["pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002", "phoenix-stack-qdrant_service-vm-1002"],
@@ -154,7 +155,8 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(deps("pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin")).toEqual(["Container:phoenix-portainer"]);
     expect(deps("pulumi-nodejs:dynamic/portainer:ApiKey", "phoenix-portainer-api-key")).toEqual(["Admin:phoenix-portainer-admin"]);
     expect(deps("docker:index/container:Container", "phoenix-agent-vm-1002")).toEqual(["Setup:phoenix-vm-1002-setup"]);
-    expect(deps("pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment")).toEqual(["Container:phoenix-agent-vm-1002"]);
+    expect(deps("pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment")).toEqual(["Container:phoenix-agent-vm-1002", "Command:phoenix-agent-vm-1002-health"]);
+    expect(deps("command:remote:Command", "phoenix-agent-vm-1002-health")).toEqual(["Container:phoenix-agent-vm-1002"]);
     expect(deps("pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002")).toEqual(["Environment:phoenix-agent-vm-1002-environment"]);
     expect(deps("command:remote:Command", "phoenix-vm-1001-setup-docker")).toEqual(["Command:phoenix-vm-1001-setup-base"]);
   });
@@ -204,6 +206,7 @@ describe("Site for Pulumi.dev.yaml", () => {
       "ApiKey:phoenix-portainer-api-key",
       "RemoteImage:phoenix-agent-lxc-2002-image",
       "Container:phoenix-agent-lxc-2002",
+      "Command:phoenix-agent-lxc-2002-health",
       "Environment:phoenix-agent-lxc-2002-environment",
       "Stack:phoenix-stack-qdrant_service-lxc-2002",
       "Stack:phoenix-stack-thinkheads_ai_app-lxc-2002",

@@ -176,6 +176,17 @@ describe("the program's setup scripts on real guests", () => {
     expect([degraded.code, degraded.stderr]).toEqual([0, expect.stringMatching(/^health of Dr-Phoenix: systemd is degraded; failed units: .*phoenix-broken\.service/)]);
   }, 600_000);
 
+  it("the agent's health check waits until the agent's port answers", async () => {
+    const script = (await registeredScripts()).get("phoenix-agent-vm-1002-health");
+    const g = await boot("agent health", VM_USER);
+    // A stand-in agent that starts listening on 9001 after 5 s (the real one is an image we cannot pull here).
+    const listen = "perl -MIO::Socket::INET -e 'print \"ready\\n\"; $|=1; sleep 5; my $s = IO::Socket::INET->new(LocalPort => 9001, Listen => 5, ReuseAddr => 1) or die $!; while (my $c = $s->accept) { close $c }'";
+    await g.background(listen);
+    const r = await step(g, "agent health (port opens after 5 s)", VM_USER, script);
+    expect([r.code, r.stdout]).toEqual([0, "health of Dr-Phoenix: the Portainer agent answers on 9001\n"]);
+    expect(r.ms).toBeGreaterThanOrEqual(4000);
+  }, 600_000);
+
   it("every script the program generates passes shellcheck", async () => {
     const variants: ((v: Values) => void)[] = [lxcBase, withVolume, (v) => (v["phoenix:guest_setup"] = { docker_source: "debian" })];
     const scripts = new Set<string>();
