@@ -1,7 +1,8 @@
 // Proves: `npm run lab -- up --stack dev --guests real` (the example dev site, docker_source: debian) boots its
 // VM and LXC as real Debian 12 systems, runs every setup command over SSH with the configured keys (the
 // cloud-init user on the VM, root on the LXC), ends with Docker active on both and their health steps
-// passed, and prints where each guest is; a second up runs nothing; destroy removes the guests and the
+// passed, and prints where each guest is; a second up runs nothing; an application script added runs, and
+// runs again when it changes, and nothing else runs; destroy removes the guests and the
 // lab's network. Docker and Portainer resources stay simulated (no image can be pulled here), and Portainer
 // is the built-in fake. Does not prove: anything about Proxmox, whose guests these containers stand in for.
 import { execFileSync } from "node:child_process";
@@ -9,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LabDriver } from "../helpers/lab";
+import { PROJECT_DIR } from "../helpers/site";
 import { engine, type Engine } from "./harness";
 
 let e: Engine;
@@ -53,8 +55,24 @@ describe("npm run lab -- up --guests real", () => {
     expect([again.code, again.out.at(-1)]).toEqual([0, expect.stringMatching(/^up dev: 23 same;/)]);
     expect(again.out.filter((l) => /: ssh \S+@/.test(l))).toEqual([]);
 
+    // An application script added runs once after the features; changed, it runs again; the others do not.
+    const withScript = (greeting: string) => {
+      const file = path.join(dir, `Pulumi.dev-${greeting}.yaml`);
+      const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace(
+        "      portainer_role: agent\n",
+        `      portainer_role: agent\n      setup_scripts:\n        - { name: marker, source: test/fixtures/setup/write-marker.sh, env: { GREETING: ${greeting}, APP_TOKEN: x } }\n`,
+      );
+      fs.writeFileSync(file, text);
+      return file;
+    };
+    for (const greeting of ["hi", "hello"]) {
+      const r = await lab(["up", "--stack-file", withScript(greeting)]);
+      expect([r.code, r.out.filter((l) => /: ssh \S+@/.test(l)).map((l) => l.split(":")[1]!.trim())]).toEqual([0, ["phoenix-lxc-2002-setup-script-marker"]]);
+    }
+    expect(docker("exec", "phoenix-lab-dev-2002", "cat", "/tmp/phoenix-setup-scripts.log")).toBe("root hi token-length=1\nroot hello token-length=1");
+
     const destroy = await lab(["destroy"]);
-    expect([destroy.code, destroy.out.at(-1)]).toEqual([0, expect.stringMatching(/^destroy dev: 23 delete;/)]);
+    expect([destroy.code, destroy.out.at(-1)]).toEqual([0, expect.stringMatching(/^destroy dev: 24 delete;/)]);
     expect(docker("ps", "-aq", "--filter", "label=phoenix.lab=dev")).toBe("");
     expect(docker("network", "ls", "-q", "--filter", "name=phoenix-lab-dev")).toBe("");
   }, 900_000);

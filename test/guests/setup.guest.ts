@@ -197,3 +197,31 @@ describe("the program's setup scripts on real guests", () => {
     }
   }, 120_000);
 });
+
+describe("setup that cannot reach its guest fails within its limits, with a clear message", () => {
+  // Through the lab's runner of the program's commands (lab/guests.ts), which keeps @pulumi/command's
+  // connection limits: dialErrorLimit dials, then the error. The program sets 30 dials of at most 10 s.
+  it("a wrong key, a guest whose SSH never comes up, and an address no guest has", async () => {
+    const { RealGuests } = await import("../../lab/guests");
+    const lab = new RealGuests({ dockerHost: e.dockerHost, image: e.image }, `limits${process.pid}`);
+    const other = new KeyPair();
+    try {
+      const vm = { vmId: 3001, name: "limits", initialization: { ipConfigs: [{ ipv4: { address: "10.0.0.231/24" } }], userAccount: { username: VM_USER, keys: [keys.publicKey] } } };
+      await lab.boot("vm", vm);
+      const connection = (privateKey: string, host = "10.0.0.231") => ({ connection: { host, user: VM_USER, privateKey, dialErrorLimit: 5 }, create: "true" });
+      for (let i = 0; i < 50 && !(await lab.command("probe", connection(keys.privateKey)).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 200));
+      await expect(lab.command("wrong key", connection(other.privateKey))).rejects.toThrow(`ssh: handshake failed: ${VM_USER}@10.0.0.231 refused the key (${VM_USER}@`);
+      await expect(lab.command("nowhere", connection(keys.privateKey, "10.0.0.232"))).rejects.toThrow("unable to connect to 10.0.0.232:22: no guest runs at that address in the lab");
+      // A guest that never finishes booting: sshd stopped for good.
+      execFileSync("docker", ["-H", e.dockerHost, "exec", `phoenix-lab-limits${process.pid}-3001`, "sh", "-c", "systemctl mask --now ssh.socket ssh.service >/dev/null 2>&1; true"]);
+      const started = Date.now();
+      await expect(lab.command("never up", connection(keys.privateKey))).rejects.toThrow(/^unable to connect to 10\.0\.0\.231:22 after 5 attempts: ssh: connect to host \S+ port 22: Connection refused$/);
+      const ms = Date.now() - started;
+      timings.push(`a guest whose SSH never comes up: failed after 5 dials in ${ms} ms`);
+      expect(ms).toBeLessThan(30_000);
+    } finally {
+      other.remove();
+      await lab.removeAll();
+    }
+  }, 300_000);
+});
