@@ -49,13 +49,13 @@ function absolutePath(what: string) {
   return z.string().regex(/^\/[^\0]*$/, `must be an absolute path (${what})`);
 }
 
-/** A path inside the stack folder: relative, no `..` segment. */
-function relativePath() {
+/** A path inside a folder (`the stack folder`, `the project folder`): relative, no `..` segment. */
+function relativePath(folder = "the stack folder") {
   return z
     .string()
     .min(1)
     .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
-      message: "must be a path relative to the stack folder, without '..'",
+      message: `must be a path relative to ${folder}, without '..'`,
     });
 }
 
@@ -176,23 +176,13 @@ function dockerSource() {
   return z.enum(DOCKER_SOURCES, { error: `must be ${DOCKER_SOURCES.join(" or ")} (Docker's apt repository, or the distribution's docker.io)` });
 }
 
-/** A path inside the project folder: relative, no `..` segment. */
-function projectPath() {
-  return z
-    .string()
-    .min(1)
-    .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes(".."), {
-      message: "must be a path relative to the project folder, without '..'",
-    });
-}
-
 /** `setup_scripts[]`: application scripts run on the guest after its features, in order. */
 function setupScripts() {
   return z
     .array(
       z.strictObject({
         name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "must be a script name (lower-case letters, digits, '-', '_')"),
-        source: projectPath(),
+        source: relativePath("the project folder"),
         env: z
           .record(
             z.string().regex(VARIABLE_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
