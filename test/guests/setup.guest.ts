@@ -11,6 +11,8 @@
 // Does not prove: Proxmox's cloud-init or a VM's kernel (these guests are containers), nor @pulumi/command's
 // own SSH client (the system's ssh sends the same text as one remote command).
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { DOCKER_APT_SOURCE, DPKG_LOCK_TIMEOUT_S } from "../../components/guest/scripts";
 import { bootGuest, engine, KeyPair, removeGuests, type Engine, type Guest } from "./harness";
 import { registeredScripts, VM_USER } from "./program";
@@ -95,7 +97,7 @@ describe("the program's setup scripts on real guests", () => {
     expect(Number(aptStart)).toBeGreaterThanOrEqual(doneAt);
   }, 600_000);
 
-  it("docker from Debian's docker.io ends with an active engine that answers over SSH", async () => {
+  it("docker from Debian's docker.io ends with an active engine that answers over ssh://", async () => {
     const scripts = await registeredScripts((v) => {
       lxcBase(v);
       v["phoenix:guest_setup"] = { docker_source: "debian" };
@@ -106,8 +108,13 @@ describe("the program's setup scripts on real guests", () => {
     expect([r.code, r.stderr.match(/^docker: .*/m)?.[0] ?? null]).toEqual([0, null]);
     expect(r.stdout.trim().split("\n").pop()).toMatch(/^docker \d+\.\d+\.\d+/);
     expect((await g.ssh(keys, "root", "systemctl is-active docker")).stdout.trim()).toBe("active");
-    const info = await g.ssh(keys, "root", "docker info --format '{{.ServerVersion}} {{.Driver}}'");
-    expect([info.code, info.stdout.trim()]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+\S* vfs$/)]);
+    // Over ssh://, as the Docker provider connects: the Docker CLI runs `ssh ... docker system dial-stdio`;
+    // an `ssh` first on PATH adds the key and host-key options, as the provider's sshOpts do.
+    const wrapper = path.join(keys.dir, "bin");
+    fs.mkdirSync(wrapper, { recursive: true });
+    fs.writeFileSync(path.join(wrapper, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -i ${keys.privateKeyFile} -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${keys.dir}/known_hosts "$@"\n`, { mode: 0o755 });
+    const info = execFileSync("docker", ["-H", `ssh://root@${g.ip}`, "info", "--format", "{{.ServerVersion}} {{.Driver}}"], { encoding: "utf8", env: { ...process.env, PATH: `${wrapper}:${process.env["PATH"]}`, DOCKER_HOST: "" } });
+    expect(info.trim()).toMatch(/^\d+\.\d+\.\d+\S* vfs$/);
   }, 900_000);
 
   it("docker from Docker's repository stops at the key, naming the step and the unreachable host, and leaves no repository", async () => {
