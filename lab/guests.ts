@@ -21,7 +21,8 @@ export interface GuestEngine {
 
 export const GUEST_ENGINE_DIR = process.env["PHOENIX_GUEST_ENGINE_DIR"] ?? "/var/tmp/phoenix-guest-engine";
 
-function run(cmd: string, args: readonly string[], input?: string, timeoutMs = 900_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a program to completion; never throws: the exit code (255 when it could not run), stdout, stderr. */
+export function run(cmd: string, args: readonly string[], input?: string, timeoutMs = 900_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 255) : 0;
@@ -39,6 +40,31 @@ export async function guestEngine(): Promise<GuestEngine> {
   const r = await run("docker", ["-H", e.dockerHost, "info", "--format", "{{.ServerVersion}}"]);
   if (r.code !== 0) throw new Error(`--guests real needs the guest engine, and ${e.dockerHost} does not answer: run scripts/guest-engine.sh start as root`);
   return e;
+}
+
+/**
+ * `docker run` options that make a container a guest (../shared/docker/ENGINE.md): systemd as PID 1 needs
+ * /run on tmpfs, the host's cgroups, two capabilities and unconfined profiles (`--privileged` fails here).
+ */
+export const GUEST_RUN_OPTIONS: readonly string[] = [
+  "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+  "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+  "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+];
+
+/**
+ * A shell command that makes the user Proxmox's cloud-init makes for a VM: a login with the public keys read
+ * from stdin and passwordless sudo. The password field is `*`, not `!`: sshd refuses key logins of a locked one.
+ */
+export function cloudInitUserCommand(user: string): string {
+  return [
+    `useradd -m -s /bin/bash -p '*' ${user}`,
+    `mkdir -p /home/${user}/.ssh`,
+    `cat > /home/${user}/.ssh/authorized_keys`,
+    `chown -R ${user}: /home/${user}/.ssh`,
+    `chmod 700 /home/${user}/.ssh`,
+    `echo '${user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${user}`,
+  ].join(" && ");
 }
 
 const at = (o: unknown, p: string): unknown => p.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
@@ -90,8 +116,7 @@ export class RealGuests {
     const configured = String(at(inputs, "initialization.ipConfigs.0.ipv4.address") ?? "").split("/")[0]!;
     const r = await this.docker([
       "run", "-d", "--name", name, "--hostname", hostname, "--label", `phoenix.lab=${this.stack}`, "--label", "phoenix.guest=lab", "--label", `phoenix.lab.address=${configured}`,
-      "--network", this.network, "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-      "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", this.engine.image, "/sbin/init",
+      "--network", this.network, ...GUEST_RUN_OPTIONS, this.engine.image, "/sbin/init",
     ]);
     if (r.code !== 0) throw new Error(`booting ${name}: ${r.stderr.trim()}`);
     const account = (stripSecrets(at(inputs, "initialization.userAccount")) ?? {}) as { username?: string; keys?: string[] };
@@ -99,7 +124,7 @@ export class RealGuests {
     const managed = kind === "vm" || !["unmanaged", undefined].includes(at(inputs, "operatingSystem.type") as string | undefined) || inputs["clone"] !== undefined;
     if (kind === "vm" && account.username) {
       const u = account.username;
-      await this.docker(["exec", "-i", name, "sh", "-c", `useradd -m -s /bin/bash -p '*' ${u} && mkdir -p /home/${u}/.ssh && cat > /home/${u}/.ssh/authorized_keys && chown -R ${u}: /home/${u}/.ssh && chmod 700 /home/${u}/.ssh && echo '${u} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${u}`], keys);
+      await this.docker(["exec", "-i", name, "sh", "-c", cloudInitUserCommand(u)], keys);
     } else if (kind === "lxc" && managed) {
       await this.docker(["exec", "-i", name, "sh", "-c", "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys"], keys);
     }

@@ -4,10 +4,11 @@
  * the engine's guest network (10.77.0.0/24, which exists only on this machine). Scripts reach them over real
  * SSH with the system's ssh client, as `@pulumi/command` sends them: the whole script as the remote command.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { GUEST_RUN_OPTIONS, cloudInitUserCommand, run } from "../../lab/guests";
 
 export interface Engine {
   readonly dockerHost: string;
@@ -30,16 +31,6 @@ export function engine(): Engine {
     throw new Error(`test:guests needs the guest engine, and ${e.dockerHost} does not answer (${(err as Error).message.split("\n")[0]}); run scripts/guest-engine.sh start`);
   }
   return e;
-}
-
-function run(cmd: string, args: readonly string[], input?: string, timeoutMs = 600_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 255) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
 }
 
 /** A key pair for the tests, made once per process. */
@@ -116,8 +107,7 @@ export async function bootGuest(e: Engine, keys: KeyPair, opts: { user?: string;
   const started = Date.now();
   const r = await run("docker", [
     "-H", e.dockerHost, "run", "-d", "--name", name, "--hostname", name, "--label", "phoenix.guest=test", "--network", e.network,
-    "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
-    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", e.image, "/sbin/init",
+    ...GUEST_RUN_OPTIONS, e.image, "/sbin/init",
   ]);
   if (r.code !== 0) throw new Error(`docker run failed: ${r.stderr}`);
   const ip = (await run("docker", ["-H", e.dockerHost, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name])).stdout.trim();
@@ -126,7 +116,7 @@ export async function bootGuest(e: Engine, keys: KeyPair, opts: { user?: string;
     await guest.exec("cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys", keys.publicKey + "\n");
     if (opts.user) {
       const u = opts.user;
-      await guest.exec(`useradd -m -s /bin/bash -p '*' ${u} && mkdir -p /home/${u}/.ssh && cat > /home/${u}/.ssh/authorized_keys && chown -R ${u}: /home/${u}/.ssh && chmod 700 /home/${u}/.ssh && echo '${u} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/${u}`, keys.publicKey + "\n");
+      await guest.exec(cloudInitUserCommand(u), keys.publicKey + "\n");
     }
     for (let i = 0; i < 100; i++) {
       if ((await guest.ssh(keys, "root", "true", { connectTimeoutS: 2 })).code === 0) break;
