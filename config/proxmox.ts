@@ -70,17 +70,27 @@ export function rootOnlyOperations(kind: "vm" | "lxc", c: VmConfig | LxcConfig):
   const out: RootOnly[] = [];
   const f = l.proxmox_features;
   if (!l.unprivileged && (f.nesting || f.keyctl)) {
-    out.push({ key: "proxmox_features", reason: "changing feature flags for privileged container is only allowed for root@pam" });
+    out.push({
+      key: "proxmox_features",
+      reason: "changing feature flags for privileged container is only allowed for root@pam",
+    });
   } else if (f.keyctl) {
-    out.push({ key: "proxmox_features.keyctl", reason: "changing feature flags (except nesting) is only allowed for root@pam" });
+    out.push({
+      key: "proxmox_features.keyctl",
+      reason: "changing feature flags (except nesting) is only allowed for root@pam",
+    });
   }
-  if (l.mount_points.length > 0) out.push({ key: "mount_points", reason: "mount point type bind is only allowed for root@pam" });
-  if (l.devices.length > 0) out.push({ key: "devices", reason: "configuring device passthrough is only allowed for root@pam" });
+  if (l.mount_points.length > 0)
+    out.push({ key: "mount_points", reason: "mount point type bind is only allowed for root@pam" });
+  if (l.devices.length > 0)
+    out.push({ key: "devices", reason: "configuring device passthrough is only allowed for root@pam" });
   return out;
 }
 
 /** How the Proxmox provider signs in: a password (as that user) when one is set, else the API token. */
-export function authOf(p: ProxmoxConfig): { readonly kind: "password"; readonly user: string } | { readonly kind: "token"; readonly user: string } {
+export function authOf(
+  p: ProxmoxConfig,
+): { readonly kind: "password"; readonly user: string } | { readonly kind: "token"; readonly user: string } {
   if (p.password !== undefined && p.username !== undefined) return { kind: "password", user: p.username };
   return { kind: "token", user: tokenUser(p) };
 }

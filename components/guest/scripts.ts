@@ -48,7 +48,13 @@ const WAIT_FOR_CLOUD_INIT = [
 
 /** `base_setup`: packages, the QEMU guest agent (VMs), NFS volumes mounted and kept in fstab. */
 export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[]): string {
-  const packages = ["ca-certificates", "curl", "gnupg", ...(kind === "vm" ? ["qemu-guest-agent"] : []), ...(volumes.length > 0 ? ["nfs-common"] : [])];
+  const packages = [
+    "ca-certificates",
+    "curl",
+    "gnupg",
+    ...(kind === "vm" ? ["qemu-guest-agent"] : []),
+    ...(volumes.length > 0 ? ["nfs-common"] : []),
+  ];
   const lines = [...PRELUDE, ...WAIT_FOR_CLOUD_INIT, "$APT update", `$APT install -y ${packages.join(" ")}`];
   // The agent's unit is bound to the virtio port Proxmox adds only with `agent: true`: without it, starting
   // the unit waits for the device and fails. Enabled, it starts whenever the port appears (after a reboot).
@@ -72,7 +78,8 @@ export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[
 }
 
 /** Docker's apt repository line, as the docker script writes it (the shell fills in the architecture and release). */
-export const DOCKER_APT_SOURCE = 'deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable';
+export const DOCKER_APT_SOURCE =
+  "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable";
 
 /**
  * `docker`: Docker Engine, enabled, the SSH user in the docker group. From Docker's apt repository
@@ -81,31 +88,37 @@ export const DOCKER_APT_SOURCE = 'deb [arch=$(dpkg --print-architecture) signed-
  * fetched leaves no repository behind (apt would refuse to update with an unsigned source).
  */
 export function dockerScript(source: "docker" | "debian" = "docker"): string {
-  const install = source === "debian"
-    ? ["  $APT update || fail \"apt-get update failed (exit $?)\"", "  $APT install -y docker.io docker-compose || fail \"installing docker.io and docker-compose failed (exit $?)\""]
-    : [
-        "  # shellcheck source=/dev/null",
-        "  . /etc/os-release",
-        "  $SUDO install -m 0755 -d /etc/apt/keyrings",
-        "  key=$(mktemp)",
-        '  curl -fsSL --max-time 60 "https://download.docker.com/linux/${ID}/gpg" -o "$key" \\',
-        '    || fail "fetching Docker\'s apt key from https://download.docker.com/linux/${ID}/gpg failed (curl exit $?): download.docker.com is not reachable from this guest; set docker_source: debian to install the distribution\'s docker.io"',
-        '  $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg < "$key" || fail "Docker\'s apt key is not a valid key (gpg exit $?)"',
-        '  rm -f "$key"',
-        `  echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null`,
-        "  $APT update || fail \"apt-get update with Docker's repository failed (exit $?)\"",
-        "  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin || fail \"installing docker-ce failed (exit $?)\"",
-      ];
-  return [
-    ...PRELUDE,
-    'fail() { echo "docker: $1" >&2; exit 1; }',
-    "if ! command -v docker >/dev/null 2>&1; then",
-    ...install,
-    "fi",
-    '$SUDO systemctl enable --now docker || fail "starting the docker service failed (exit $?)"',
-    '[ "$(id -u)" -eq 0 ] || $SUDO usermod -aG docker "$(id -un)"',
-    "$SUDO docker version --format 'docker {{.Server.Version}}'",
-  ].join("\n") + "\n";
+  const install =
+    source === "debian"
+      ? [
+          '  $APT update || fail "apt-get update failed (exit $?)"',
+          '  $APT install -y docker.io docker-compose || fail "installing docker.io and docker-compose failed (exit $?)"',
+        ]
+      : [
+          "  # shellcheck source=/dev/null",
+          "  . /etc/os-release",
+          "  $SUDO install -m 0755 -d /etc/apt/keyrings",
+          "  key=$(mktemp)",
+          '  curl -fsSL --max-time 60 "https://download.docker.com/linux/${ID}/gpg" -o "$key" \\',
+          "    || fail \"fetching Docker's apt key from https://download.docker.com/linux/${ID}/gpg failed (curl exit $?): download.docker.com is not reachable from this guest; set docker_source: debian to install the distribution's docker.io\"",
+          '  $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg < "$key" || fail "Docker\'s apt key is not a valid key (gpg exit $?)"',
+          '  rm -f "$key"',
+          `  echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null`,
+          '  $APT update || fail "apt-get update with Docker\'s repository failed (exit $?)"',
+          '  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin || fail "installing docker-ce failed (exit $?)"',
+        ];
+  return (
+    [
+      ...PRELUDE,
+      'fail() { echo "docker: $1" >&2; exit 1; }',
+      "if ! command -v docker >/dev/null 2>&1; then",
+      ...install,
+      "fi",
+      '$SUDO systemctl enable --now docker || fail "starting the docker service failed (exit $?)"',
+      '[ "$(id -u)" -eq 0 ] || $SUDO usermod -aG docker "$(id -un)"',
+      "$SUDO docker version --format 'docker {{.Server.Version}}'",
+    ].join("\n") + "\n"
+  );
 }
 
 /** An application script's variable: its value, and whether it is a secret (kept out of failure messages). */
@@ -127,24 +140,26 @@ export const STDERR_TAIL_LINES = 20;
 export function applicationScript(name: string, content: string, env: readonly ScriptEnv[]): string {
   const tag = `PHOENIX_SCRIPT_${crypto.createHash("sha256").update(content).digest("hex").slice(0, 16)}`;
   const secrets = env.filter((e) => e.secret).map((e) => e.name);
-  return [
-    "set -u",
-    ...env.map((e) => `export ${e.name}=${q(e.value)}`),
-    'dir=$(mktemp -d); trap \'rm -rf "$dir"\' EXIT',
-    `cat > "$dir/script" <<'${tag}'`,
-    content.endsWith("\n") ? content.slice(0, -1) : content,
-    tag,
-    'chmod 700 "$dir/script"',
-    "rc=0",
-    'if head -n 1 "$dir/script" | grep -q "^#!"; then "$dir/script" 2>"$dir/stderr" || rc=$?; else sh "$dir/script" 2>"$dir/stderr" || rc=$?; fi',
-    `if [ "$rc" -ne 0 ]; then`,
-    `  echo ${q(`setup script ${name} failed with exit code`)} "$rc; the last lines of its stderr:" >&2`,
-    `  tail -n ${STDERR_TAIL_LINES} "$dir/stderr" | awk -v names=${q(secrets.join(" "))} 'BEGIN { n = split(names, v, " ") } { line = $0; for (i = 1; i <= n; i++) { s = ENVIRON[v[i]]; if (s == "") continue; out = ""; while ((p = index(line, s)) > 0) { out = out substr(line, 1, p - 1) "[secret]"; line = substr(line, p + length(s)) } line = out line } print line }' >&2`,
-    '  exit "$rc"',
-    "fi",
-    'cat "$dir/stderr" >&2',
-    `echo ${q(`setup script ${name} done`)}`,
-  ].join("\n") + "\n";
+  return (
+    [
+      "set -u",
+      ...env.map((e) => `export ${e.name}=${q(e.value)}`),
+      "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
+      `cat > "$dir/script" <<'${tag}'`,
+      content.endsWith("\n") ? content.slice(0, -1) : content,
+      tag,
+      'chmod 700 "$dir/script"',
+      "rc=0",
+      'if head -n 1 "$dir/script" | grep -q "^#!"; then "$dir/script" 2>"$dir/stderr" || rc=$?; else sh "$dir/script" 2>"$dir/stderr" || rc=$?; fi',
+      `if [ "$rc" -ne 0 ]; then`,
+      `  echo ${q(`setup script ${name} failed with exit code`)} "$rc; the last lines of its stderr:" >&2`,
+      `  tail -n ${STDERR_TAIL_LINES} "$dir/stderr" | awk -v names=${q(secrets.join(" "))} 'BEGIN { n = split(names, v, " ") } { line = $0; for (i = 1; i <= n; i++) { s = ENVIRON[v[i]]; if (s == "") continue; out = ""; while ((p = index(line, s)) > 0) { out = out substr(line, 1, p - 1) "[secret]"; line = substr(line, p + length(s)) } line = out line } print line }' >&2`,
+      '  exit "$rc"',
+      "fi",
+      'cat "$dir/stderr" >&2',
+      `echo ${q(`setup script ${name} done`)}`,
+    ].join("\n") + "\n"
+  );
 }
 
 /**
@@ -154,18 +169,22 @@ export function applicationScript(name: string, content: string, env: readonly S
  */
 export function healthScript(guest: string, docker: boolean): string {
   const g = q(guest);
-  return [
-    "set -u",
-    `fail() { echo "health of "${g}": $1" >&2; exit 1; }`,
-    "state=$(timeout 120 systemctl is-system-running --wait 2>/dev/null || true)",
-    'case "$state" in',
-    "  running) ;;",
-    `  degraded) echo "health of "${g}": systemd is degraded; failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\\n' ' ')" >&2 ;;`,
-    '  *) fail "systemd is ${state:-not answering} (not running or degraded after 120 s)" ;;',
-    "esac",
-    ...(docker ? ['systemctl is-active --quiet docker || fail "docker is $(systemctl is-active docker), not active"'] : []),
-    `echo "health of "${g}": ok ($state)"`,
-  ].join("\n") + "\n";
+  return (
+    [
+      "set -u",
+      `fail() { echo "health of "${g}": $1" >&2; exit 1; }`,
+      "state=$(timeout 120 systemctl is-system-running --wait 2>/dev/null || true)",
+      'case "$state" in',
+      "  running) ;;",
+      `  degraded) echo "health of "${g}": systemd is degraded; failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\\n' ' ')" >&2 ;;`,
+      '  *) fail "systemd is ${state:-not answering} (not running or degraded after 120 s)" ;;',
+      "esac",
+      ...(docker
+        ? ['systemctl is-active --quiet docker || fail "docker is $(systemctl is-active docker), not active"']
+        : []),
+      `echo "health of "${g}": ok ($state)"`,
+    ].join("\n") + "\n"
+  );
 }
 
 /** How long the agent's health check waits for the agent to answer on its port. */
@@ -174,15 +193,17 @@ export const AGENT_WAIT_S = 120;
 /** The health check after the Portainer agent starts: its port answers on the guest, within {@link AGENT_WAIT_S}. */
 export function agentHealthScript(guest: string, port: number): string {
   const g = q(guest);
-  return [
-    "set -u",
-    `i=0; while [ "$i" -lt ${AGENT_WAIT_S / 2} ]; do`,
-    `  if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo "health of "${g}": the Portainer agent answers on ${port}"; exit 0; fi`,
-    "  i=$((i + 1)); sleep 2",
-    "done",
-    `echo "health of "${g}": the Portainer agent does not answer on port ${port} after ${AGENT_WAIT_S} s (docker ps -a shows its container)" >&2`,
-    "exit 1",
-  ].join("\n") + "\n";
+  return (
+    [
+      "set -u",
+      `i=0; while [ "$i" -lt ${AGENT_WAIT_S / 2} ]; do`,
+      `  if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo "health of "${g}": the Portainer agent answers on ${port}"; exit 0; fi`,
+      "  i=$((i + 1)); sleep 2",
+      "done",
+      `echo "health of "${g}": the Portainer agent does not answer on port ${port} after ${AGENT_WAIT_S} s (docker ps -a shows its container)" >&2`,
+      "exit 1",
+    ].join("\n") + "\n"
+  );
 }
 
 /** One step of a guest's setup: a feature's script, run over SSH. */
@@ -204,9 +225,17 @@ export function setupSteps(g: {
   readonly scripts: readonly { readonly name: string; readonly content: string; readonly env: readonly ScriptEnv[] }[];
 }): SetupStep[] {
   const steps: SetupStep[] = [];
-  if (g.features.includes("base_setup")) steps.push({ name: "base_setup", script: baseSetupScript(g.kind, g.volumes), secret: false });
-  if (g.features.includes("docker")) steps.push({ name: "docker", script: dockerScript(g.dockerSource), secret: false });
-  for (const s of g.scripts) steps.push({ name: `script:${s.name}`, script: applicationScript(s.name, s.content, s.env), secret: s.env.some((e) => e.secret) });
-  if (steps.length > 0) steps.push({ name: "health", script: healthScript(g.name, g.features.includes("docker")), secret: false });
+  if (g.features.includes("base_setup"))
+    steps.push({ name: "base_setup", script: baseSetupScript(g.kind, g.volumes), secret: false });
+  if (g.features.includes("docker"))
+    steps.push({ name: "docker", script: dockerScript(g.dockerSource), secret: false });
+  for (const s of g.scripts)
+    steps.push({
+      name: `script:${s.name}`,
+      script: applicationScript(s.name, s.content, s.env),
+      secret: s.env.some((e) => e.secret),
+    });
+  if (steps.length > 0)
+    steps.push({ name: "health", script: healthScript(g.name, g.features.includes("docker")), secret: false });
   return steps;
 }

@@ -11,7 +11,14 @@ import { setupSteps, type SetupStep } from "./scripts";
 
 export function guestSetupSteps(site: SiteConfig, g: Guest, opts: { revealSecrets: boolean }): SetupStep[] {
   const nfsServer = new URL(site.proxmox.endpoint).hostname;
-  const volumes = g.kind === "vm" ? (g.config as VmConfig).volumes.map((v) => ({ server: v.server ?? nfsServer, path: v.path, mountPoint: v.mount_point })) : [];
+  const volumes =
+    g.kind === "vm"
+      ? (g.config as VmConfig).volumes.map((v) => ({
+          server: v.server ?? nfsServer,
+          path: v.path,
+          mountPoint: v.mount_point,
+        }))
+      : [];
   return setupSteps({
     name: g.name,
     kind: g.kind,
@@ -21,7 +28,11 @@ export function guestSetupSteps(site: SiteConfig, g: Guest, opts: { revealSecret
     scripts: g.setupScripts.map((s) => ({
       name: s.name,
       content: s.content,
-      env: s.env.map((e) => ("value" in e ? { name: e.name, value: e.value, secret: false } : { name: e.name, value: opts.revealSecrets ? e.secret.reveal() : SECRET_MASK, secret: true })),
+      env: s.env.map((e) =>
+        "value" in e
+          ? { name: e.name, value: e.value, secret: false }
+          : { name: e.name, value: opts.revealSecrets ? e.secret.reveal() : SECRET_MASK, secret: true },
+      ),
     })),
   });
 }

@@ -54,7 +54,11 @@ export function vmArgs(site: SiteConfig, g: Guest): ProxmoxVmArgs {
     cloneFromVmId: v.clone_from_vmid,
     ...(cloneNode !== undefined ? { cloneNode } : {}),
     cpuType: v.cpu_type,
-    extraDisks: v.disks.map((d) => ({ interface: d.interface, sizeGb: d.size_gb, datastore: d.datastore ?? base.datastore })),
+    extraDisks: v.disks.map((d) => ({
+      interface: d.interface,
+      sizeGb: d.size_gb,
+      datastore: d.datastore ?? base.datastore,
+    })),
     username: v.user_config.username,
     agent: v.agent,
     ...(v.machine !== undefined ? { machine: v.machine } : {}),
@@ -69,7 +73,9 @@ export function lxcArgs(site: SiteConfig, g: Guest): ProxmoxLxcArgs {
     ...base,
     ctId: l.ctid,
     ...(l.template !== undefined ? { template: { fileId: l.template, osType: lxcOsType(l)! } } : {}),
-    ...(l.clone_from_ctid !== undefined ? { clone: { ctId: l.clone_from_ctid, ...(cloneNode !== undefined ? { node: cloneNode } : {}) } } : {}),
+    ...(l.clone_from_ctid !== undefined
+      ? { clone: { ctId: l.clone_from_ctid, ...(cloneNode !== undefined ? { node: cloneNode } : {}) } }
+      : {}),
     unprivileged: l.unprivileged,
     nesting: l.proxmox_features.nesting,
     keyctl: l.proxmox_features.keyctl,

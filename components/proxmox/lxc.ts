@@ -48,9 +48,16 @@ export interface ProxmoxLxcArgs {
 
 /** The inputs of the `ContainerLegacy`: a pure function of the arguments. */
 export function lxcInputs(args: ProxmoxLxcArgs): proxmox.ContainerLegacyArgs {
-  const startup = args.bootOrder !== undefined || args.upDelay !== undefined || args.downDelay !== undefined
-    ? { startup: { ...(args.bootOrder !== undefined ? { order: args.bootOrder } : {}), ...(args.upDelay !== undefined ? { upDelay: args.upDelay } : {}), ...(args.downDelay !== undefined ? { downDelay: args.downDelay } : {}) } }
-    : {};
+  const startup =
+    args.bootOrder !== undefined || args.upDelay !== undefined || args.downDelay !== undefined
+      ? {
+          startup: {
+            ...(args.bootOrder !== undefined ? { order: args.bootOrder } : {}),
+            ...(args.upDelay !== undefined ? { upDelay: args.upDelay } : {}),
+            ...(args.downDelay !== undefined ? { downDelay: args.downDelay } : {}),
+          },
+        }
+      : {};
   // Only the flags that are on: nesting alone is what an API token may set on an unprivileged container.
   const features = { ...(args.nesting ? { nesting: true } : {}), ...(args.keyctl ? { keyctl: true } : {}) };
   return {
@@ -60,21 +67,52 @@ export function lxcInputs(args: ProxmoxLxcArgs): proxmox.ContainerLegacyArgs {
     tags: [...args.tags],
     protection: args.protection,
     ...(args.template ? { operatingSystem: { templateFileId: args.template.fileId, type: args.template.osType } } : {}),
-    ...(args.clone ? { clone: { vmId: args.clone.ctId, datastoreId: args.datastore, ...(args.clone.node !== undefined ? { nodeName: args.clone.node } : {}) } } : {}),
+    ...(args.clone
+      ? {
+          clone: {
+            vmId: args.clone.ctId,
+            datastoreId: args.datastore,
+            ...(args.clone.node !== undefined ? { nodeName: args.clone.node } : {}),
+          },
+        }
+      : {}),
     cpu: { cores: args.cores },
     memory: { dedicated: args.memoryMb },
     // Declared for clones too: the provider reads the root filesystem's datastore back, and a different one replaces.
     disk: { datastoreId: args.datastore, size: args.diskSizeGb },
-    networkInterfaces: [{ name: "eth0", bridge: args.bridge, ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}), ...(args.mtu !== undefined ? { mtu: args.mtu } : {}) }],
+    networkInterfaces: [
+      {
+        name: "eth0",
+        bridge: args.bridge,
+        ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}),
+        ...(args.mtu !== undefined ? { mtu: args.mtu } : {}),
+      },
+    ],
     initialization: {
       hostname: args.name,
-      ...(args.dns !== undefined ? { dns: { ...(args.dns.servers ? { servers: [...args.dns.servers] } : {}), ...(args.dns.domain ? { domain: args.dns.domain } : {}) } } : {}),
+      ...(args.dns !== undefined
+        ? {
+            dns: {
+              ...(args.dns.servers ? { servers: [...args.dns.servers] } : {}),
+              ...(args.dns.domain ? { domain: args.dns.domain } : {}),
+            },
+          }
+        : {}),
       ipConfigs: [{ ipv4: { address: args.ip, gateway: args.gateway } }],
       ...(args.template && args.sshKeys.length > 0 ? { userAccount: { keys: [...args.sshKeys] } } : {}),
     },
     ...(Object.keys(features).length > 0 ? { features } : {}),
-    ...(args.mountPoints.length > 0 ? { mountPoints: args.mountPoints.map((m) => ({ volume: m.hostPath, path: m.path, readOnly: m.readOnly })) } : {}),
-    ...(args.devices.length > 0 ? { devicePassthroughs: args.devices.map((d) => ({ path: d.path, ...(d.mode !== undefined ? { mode: d.mode } : {}) })) } : {}),
+    ...(args.mountPoints.length > 0
+      ? { mountPoints: args.mountPoints.map((m) => ({ volume: m.hostPath, path: m.path, readOnly: m.readOnly })) }
+      : {}),
+    ...(args.devices.length > 0
+      ? {
+          devicePassthroughs: args.devices.map((d) => ({
+            path: d.path,
+            ...(d.mode !== undefined ? { mode: d.mode } : {}),
+          })),
+        }
+      : {}),
     unprivileged: args.unprivileged,
     startOnBoot: args.startAtBoot,
     ...startup,
@@ -84,7 +122,11 @@ export function lxcInputs(args: ProxmoxLxcArgs): proxmox.ContainerLegacyArgs {
 
 /** The resource options: delete before replace (fixed CTID), root's keys compared never (they force a replacement). */
 export function lxcOptions(args: Pick<ProxmoxLxcArgs, "nodeName" | "ctId" | "adopt">): pulumi.CustomResourceOptions {
-  return { deleteBeforeReplace: true, ignoreChanges: ["initialization.userAccount"], ...(args.adopt ? { import: `${args.nodeName}/${args.ctId}` } : {}) };
+  return {
+    deleteBeforeReplace: true,
+    ignoreChanges: ["initialization.userAccount"],
+    ...(args.adopt ? { import: `${args.nodeName}/${args.ctId}` } : {}),
+  };
 }
 
 export class ProxmoxLxc extends pulumi.ComponentResource {

@@ -56,9 +56,16 @@ export const AGENT_TIMEOUT = "5m";
 
 /** The inputs of the `VmLegacy`: a pure function of the arguments, so tests can pin them. */
 export function vmInputs(args: ProxmoxVmArgs): proxmox.VmLegacyArgs {
-  const startup = args.bootOrder !== undefined || args.upDelay !== undefined || args.downDelay !== undefined
-    ? { startup: { ...(args.bootOrder !== undefined ? { order: args.bootOrder } : {}), ...(args.upDelay !== undefined ? { upDelay: args.upDelay } : {}), ...(args.downDelay !== undefined ? { downDelay: args.downDelay } : {}) } }
-    : {};
+  const startup =
+    args.bootOrder !== undefined || args.upDelay !== undefined || args.downDelay !== undefined
+      ? {
+          startup: {
+            ...(args.bootOrder !== undefined ? { order: args.bootOrder } : {}),
+            ...(args.upDelay !== undefined ? { upDelay: args.upDelay } : {}),
+            ...(args.downDelay !== undefined ? { downDelay: args.downDelay } : {}),
+          },
+        }
+      : {};
   return {
     nodeName: args.nodeName,
     vmId: args.vmId,
@@ -66,24 +73,52 @@ export function vmInputs(args: ProxmoxVmArgs): proxmox.VmLegacyArgs {
     ...(args.description !== undefined ? { description: args.description } : {}),
     tags: [...args.tags],
     protection: args.protection,
-    clone: { vmId: args.cloneFromVmId, full: true, datastoreId: args.datastore, ...(args.cloneNode !== undefined ? { nodeName: args.cloneNode } : {}) },
+    clone: {
+      vmId: args.cloneFromVmId,
+      full: true,
+      datastoreId: args.datastore,
+      ...(args.cloneNode !== undefined ? { nodeName: args.cloneNode } : {}),
+    },
     cpu: { cores: args.cores, type: args.cpuType },
     memory: { dedicated: args.memoryMb, floating: args.memoryMb },
     disks: [
       { interface: "scsi0", datastoreId: args.datastore, size: args.diskSizeGb, discard: "on" },
-      ...args.extraDisks.map((d) => ({ interface: d.interface, datastoreId: d.datastore, size: d.sizeGb, discard: "on" })),
+      ...args.extraDisks.map((d) => ({
+        interface: d.interface,
+        datastoreId: d.datastore,
+        size: d.sizeGb,
+        discard: "on",
+      })),
     ],
-    networkDevices: [{ bridge: args.bridge, model: "virtio", ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}), ...(args.mtu !== undefined ? { mtu: args.mtu } : {}) }],
+    networkDevices: [
+      {
+        bridge: args.bridge,
+        model: "virtio",
+        ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}),
+        ...(args.mtu !== undefined ? { mtu: args.mtu } : {}),
+      },
+    ],
     initialization: {
       datastoreId: args.datastore,
-      ...(args.dns !== undefined ? { dns: { ...(args.dns.servers ? { servers: [...args.dns.servers] } : {}), ...(args.dns.domain ? { domain: args.dns.domain } : {}) } } : {}),
+      ...(args.dns !== undefined
+        ? {
+            dns: {
+              ...(args.dns.servers ? { servers: [...args.dns.servers] } : {}),
+              ...(args.dns.domain ? { domain: args.dns.domain } : {}),
+            },
+          }
+        : {}),
       ipConfigs: [{ ipv4: { address: args.ip, gateway: args.gateway } }],
       userAccount: { username: args.username, keys: [...args.sshKeys] },
     },
     // Without an agent the provider would wait for it on create and every refresh; it then stops the VM hard.
-    ...(args.agent ? { agent: { enabled: true, timeout: AGENT_TIMEOUT } } : { agent: { enabled: false }, stopOnDestroy: true }),
+    ...(args.agent
+      ? { agent: { enabled: true, timeout: AGENT_TIMEOUT } }
+      : { agent: { enabled: false }, stopOnDestroy: true }),
     ...(args.machine !== undefined ? { machine: args.machine } : {}),
-    ...(args.gpus.length > 0 ? { hostpcis: args.gpus.map((g, i) => ({ device: `hostpci${i}`, mapping: g.mapping, pcie: g.pcie })) } : {}),
+    ...(args.gpus.length > 0
+      ? { hostpcis: args.gpus.map((g, i) => ({ device: `hostpci${i}`, mapping: g.mapping, pcie: g.pcie })) }
+      : {}),
     onBoot: args.startAtBoot,
     ...startup,
     started: true,

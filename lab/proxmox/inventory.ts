@@ -11,7 +11,11 @@ import { z } from "zod";
 export const CONTENT_TYPES = ["images", "rootdir", "iso", "vztmpl", "snippets", "backup", "import"] as const;
 
 function inventorySchema() {
-  const disk = z.strictObject({ interface: z.string().min(1), datastore: z.string().min(1), size_gb: z.number().positive() });
+  const disk = z.strictObject({
+    interface: z.string().min(1),
+    datastore: z.string().min(1),
+    size_gb: z.number().positive(),
+  });
   const guest = z.strictObject({
     kind: z.enum(["vm", "lxc"]),
     id: z.number().int().min(100),
@@ -64,7 +68,9 @@ export function loadInventory(file: string): Inventory {
   try {
     json = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`--proxmox-host ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON: ${(e as Error).message}`}`);
+    throw new Error(
+      `--proxmox-host ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON: ${(e as Error).message}`}`,
+    );
   }
   const r = inventorySchema().safeParse(json);
   if (!r.success) {

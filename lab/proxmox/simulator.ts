@@ -57,16 +57,78 @@ export interface Outcome {
 }
 
 /** Paths whose change replaces the guest (CONTRACT.md sections 2 and 3, ForceNew). */
-const VM_REPLACES = ["vmId", "nodeName", "clone", "initialization.userDataFileId", "initialization.vendorDataFileId", "initialization.networkDataFileId", "initialization.metaDataFileId", "initialization.type", "tpmState.version", "efiDisk.type"];
-const CT_REPLACES = ["vmId", "nodeName", "clone", "disk.datastoreId", "mountPoints", "operatingSystem", "poolId", "template", "unprivileged", "initialization.userAccount"];
+const VM_REPLACES = [
+  "vmId",
+  "nodeName",
+  "clone",
+  "initialization.userDataFileId",
+  "initialization.vendorDataFileId",
+  "initialization.networkDataFileId",
+  "initialization.metaDataFileId",
+  "initialization.type",
+  "tpmState.version",
+  "efiDisk.type",
+];
+const CT_REPLACES = [
+  "vmId",
+  "nodeName",
+  "clone",
+  "disk.datastoreId",
+  "mountPoints",
+  "operatingSystem",
+  "poolId",
+  "template",
+  "unprivileged",
+  "initialization.userAccount",
+];
 /** Paths whose change reboots a running guest (B `vmUpdate`, `containerUpdate`). */
-const VM_REBOOTS = ["cpu", "memory", "initialization", "agent", "bios", "machine", "vga", "scsiHardware", "hostpcis", "usbs", "serialDevices", "operatingSystem", "acpi", "watchdog", "efiDisk"];
-const CT_REBOOTS = ["memory", "initialization.hostname", "initialization.dns", "initialization.ipConfigs", "networkInterfaces", "devicePassthroughs", "entrypoint", "environmentVariables", "console", "idmaps"];
-const MANAGED_OS = ["alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos", "opensuse", "ubuntu"];
+const VM_REBOOTS = [
+  "cpu",
+  "memory",
+  "initialization",
+  "agent",
+  "bios",
+  "machine",
+  "vga",
+  "scsiHardware",
+  "hostpcis",
+  "usbs",
+  "serialDevices",
+  "operatingSystem",
+  "acpi",
+  "watchdog",
+  "efiDisk",
+];
+const CT_REBOOTS = [
+  "memory",
+  "initialization.hostname",
+  "initialization.dns",
+  "initialization.ipConfigs",
+  "networkInterfaces",
+  "devicePassthroughs",
+  "entrypoint",
+  "environmentVariables",
+  "console",
+  "idmaps",
+];
+const MANAGED_OS = [
+  "alpine",
+  "archlinux",
+  "centos",
+  "debian",
+  "devuan",
+  "fedora",
+  "gentoo",
+  "nixos",
+  "opensuse",
+  "ubuntu",
+];
 
 /** A Proxmox or provider failure, with the message bpg would surface. */
 export function proxmoxError(what: string, reason: string, status = 500): Error {
-  return new Error(`${what}: received an HTTP ${status} response - Reason: ${status === 403 ? `Permission check failed (${reason})` : reason}`);
+  return new Error(
+    `${what}: received an HTTP ${status} response - Reason: ${status === 403 ? `Permission check failed (${reason})` : reason}`,
+  );
 }
 
 /** A value at a dotted path (`initialization.userAccount`). */
@@ -87,7 +149,11 @@ function setAt(o: Obj, p: string, value: unknown): void {
 
 function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Obj)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Obj)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v ?? null);
 }
 
@@ -95,8 +161,12 @@ function stable(v: unknown): string {
 export function changedPaths(a: unknown, b: unknown, prefix = ""): string[] {
   const obj = (v: unknown) => v !== null && typeof v === "object" && !isSecret(v);
   if (obj(a) && obj(b) && Array.isArray(a) === Array.isArray(b)) {
-    const keys = Array.isArray(a) ? [...Array(Math.max(a.length, (b as unknown[]).length)).keys()].map(String) : [...new Set([...Object.keys(a as Obj), ...Object.keys(b as Obj)])];
-    return keys.flatMap((k) => changedPaths((a as Obj)[k], (b as Obj)[k], Array.isArray(a) ? `${prefix}[${k}]` : prefix ? `${prefix}.${k}` : k));
+    const keys = Array.isArray(a)
+      ? [...Array(Math.max(a.length, (b as unknown[]).length)).keys()].map(String)
+      : [...new Set([...Object.keys(a as Obj), ...Object.keys(b as Obj)])];
+    return keys.flatMap((k) =>
+      changedPaths((a as Obj)[k], (b as Obj)[k], Array.isArray(a) ? `${prefix}[${k}]` : prefix ? `${prefix}.${k}` : k),
+    );
   }
   return stable(stripSecrets(a)) === stable(stripSecrets(b)) ? [] : [prefix];
 }
@@ -121,7 +191,12 @@ interface HostGuest {
 
 function fromInventory(node: string, g: InventoryGuest): HostGuest {
   return {
-    kind: g.kind, id: g.id, node, template: g.template, agent: g.agent, cloudInit: g.cloud_init,
+    kind: g.kind,
+    id: g.id,
+    node,
+    template: g.template,
+    agent: g.agent,
+    cloudInit: g.cloud_init,
     ...(g.os_type !== undefined ? { osType: g.os_type } : {}),
     disks: g.disks.map((d) => ({ interface: d.interface, sizeGb: d.size_gb })),
   };
@@ -131,13 +206,24 @@ function fromState(r: LabResource): HostGuest | undefined {
   const i = r.inputs;
   if (typeof i["vmId"] !== "number" || typeof i["nodeName"] !== "string") return undefined;
   const kind = r.type === VM_TYPE ? "vm" : "lxc";
-  const disks = kind === "vm"
-    ? ((i["disks"] as Obj[] | undefined) ?? []).map((d) => ({ interface: String(d["interface"]), sizeGb: Number(d["size"] ?? 8) }))
-    : [{ interface: "rootfs", sizeGb: Number(at(i, "disk.size") ?? 4) }];
+  const disks =
+    kind === "vm"
+      ? ((i["disks"] as Obj[] | undefined) ?? []).map((d) => ({
+          interface: String(d["interface"]),
+          sizeGb: Number(d["size"] ?? 8),
+        }))
+      : [{ interface: "rootfs", sizeGb: Number(at(i, "disk.size") ?? 4) }];
   const osType = at(i, "operatingSystem.type");
   return {
-    kind, id: i["vmId"] as number, node: i["nodeName"] as string, template: false,
-    agent: at(i, "agent.enabled") === true, cloudInit: true, ...(typeof osType === "string" ? { osType } : {}), disks, urn: r.urn,
+    kind,
+    id: i["vmId"] as number,
+    node: i["nodeName"] as string,
+    template: false,
+    agent: at(i, "agent.enabled") === true,
+    cloudInit: true,
+    ...(typeof osType === "string" ? { osType } : {}),
+    disks,
+    urn: r.urn,
   };
 }
 
@@ -166,7 +252,10 @@ export class ProxmoxSimulation {
   /** Every guest on the host, but the one registered under `exceptUrn`. */
   private guests(state: LabState, exceptUrn?: string): HostGuest[] {
     const fromHost = this.inventory.nodes.flatMap((n) => n.guests.map((g) => fromInventory(n.name, g)));
-    const made = state.resources.filter((r) => (r.type === VM_TYPE || r.type === CT_TYPE) && r.urn !== exceptUrn).map(fromState).filter((g): g is HostGuest => g !== undefined);
+    const made = state.resources
+      .filter((r) => (r.type === VM_TYPE || r.type === CT_TYPE) && r.urn !== exceptUrn)
+      .map(fromState)
+      .filter((g): g is HostGuest => g !== undefined);
     return [...made, ...fromHost.filter((h) => !made.some((m) => m.id === h.id))];
   }
 
@@ -180,14 +269,17 @@ export class ProxmoxSimulation {
       const plain = stripSecrets(inputs) as Obj;
       // bpg prefers a token: with one set, every call is the token's, whatever else is given.
       if (plain["apiToken"]) this.auth = { kind: "token", user: String(plain["apiToken"]).split("!")[0] ?? "" };
-      else if (plain["username"] && plain["password"]) this.auth = { kind: "password", user: String(plain["username"]) };
+      else if (plain["username"] && plain["password"])
+        this.auth = { kind: "password", user: String(plain["username"]) };
       return undefined;
     }
     if (r.type === COMMAND_TYPE) {
       const host = String(at(stripSecrets(inputs), "connection.host") ?? "");
       const a = this.addresses.get(host);
       if (a && !a.reachable) {
-        throw new Error(`unable to connect to ${host}:22 after 30 attempts (dialErrorLimit): dial tcp ${host}:22: connect: no route to host — ${a.guest} ${a.reason}`);
+        throw new Error(
+          `unable to connect to ${host}:22 after 30 attempts (dialErrorLimit): dial tcp ${host}:22: connect: no route to host — ${a.guest} ${a.reason}`,
+        );
       }
       return undefined;
     }
@@ -216,13 +308,25 @@ export class ProxmoxSimulation {
     if (replaces.length > 0 || r.options.replacedWith) {
       const what = `${kind === "vm" ? "VM" : "CT"} ${id}`;
       if (!r.options.deleteBeforeReplace) {
-        throw proxmoxError(`error creating ${what} (a replacement creates before it deletes: [${replaces.join(", ")}])`, `unable to create ${kind === "vm" ? "VM" : "CT"} ${id}: config file already exists`);
+        throw proxmoxError(
+          `error creating ${what} (a replacement creates before it deletes: [${replaces.join(", ")}])`,
+          `unable to create ${kind === "vm" ? "VM" : "CT"} ${id}: config file already exists`,
+        );
       }
-      notes.push(`replaces the ${kind === "vm" ? "VM" : "container"} (delete first): ${[...new Set(replaces)].join(", ")}`, ...this.create(kind, inputs, r, true));
+      notes.push(
+        `replaces the ${kind === "vm" ? "VM" : "container"} (delete first): ${[...new Set(replaces)].join(", ")}`,
+        ...this.create(kind, inputs, r, true),
+      );
       return { action: "replace", changes: [...new Set(replaces)], notes, id, inputs, outputs };
     }
     notes.push(...this.update(kind, r.old.inputs, inputs, changes));
-    const reboots = [...new Set(changes.filter((c) => (kind === "vm" ? VM_REBOOTS : CT_REBOOTS).some((p) => under(c, p))).map((c) => c.split(/[.[]/)[0]!))];
+    const reboots = [
+      ...new Set(
+        changes
+          .filter((c) => (kind === "vm" ? VM_REBOOTS : CT_REBOOTS).some((p) => under(c, p)))
+          .map((c) => c.split(/[.[]/)[0]!),
+      ),
+    ];
     if (reboots.length > 0) notes.push(`reboots the guest: ${reboots.join(", ")}`);
     this.noteAddress(kind, inputs, r.state, r.urn);
     return { action: "update", changes: top, notes, id, inputs, outputs };
@@ -233,14 +337,23 @@ export class ProxmoxSimulation {
     if (r.type !== VM_TYPE && r.type !== CT_TYPE) return;
     if (r.inputs["protection"] === true) {
       const what = r.type === VM_TYPE ? "VM" : "CT";
-      throw proxmoxError(`error deleting ${what} ${String(r.inputs["vmId"])}`, `can't remove ${what} ${String(r.inputs["vmId"])} - protection mode enabled`);
+      throw proxmoxError(
+        `error deleting ${what} ${String(r.inputs["vmId"])}`,
+        `can't remove ${what} ${String(r.inputs["vmId"])} - protection mode enabled`,
+      );
     }
   }
 
   private storage(node: InventoryNode, id: string, content: "images" | "rootdir", what: string): void {
     const s = node.storages.find((x) => x.id === id);
     if (!s) throw proxmoxError(what, `storage '${id}' does not exist`);
-    if (!s.content.includes(content)) throw proxmoxError(what, content === "images" ? `storage '${id}' does not support vm images` : `storage '${id}' does not support container directories`);
+    if (!s.content.includes(content))
+      throw proxmoxError(
+        what,
+        content === "images"
+          ? `storage '${id}' does not support vm images`
+          : `storage '${id}' does not support container directories`,
+      );
   }
 
   private bridge(node: InventoryNode, bridge: unknown, what: string): void {
@@ -264,14 +377,26 @@ export class ProxmoxSimulation {
     const others = this.guests(r.state, replacing ? r.urn : undefined);
     const existing = others.find((g) => g.id === id);
     if (r.options.importId) {
-      if (r.options.importId !== `${nodeName}/${id}`) throw new Error(`import id ${r.options.importId} is not in the provider's form <node>/<vmid> (${nodeName}/${id})`);
-      if (!existing || existing.kind !== kind || existing.node !== nodeName) throw new Error(`importing ${r.options.importId}: ${label} ${id} does not exist on node '${nodeName}'`);
-      notes.push(`adopts the existing ${label} ${id} (import ${r.options.importId}); differing inputs are updated on the next up`);
+      if (r.options.importId !== `${nodeName}/${id}`)
+        throw new Error(
+          `import id ${r.options.importId} is not in the provider's form <node>/<vmid> (${nodeName}/${id})`,
+        );
+      if (!existing || existing.kind !== kind || existing.node !== nodeName)
+        throw new Error(`importing ${r.options.importId}: ${label} ${id} does not exist on node '${nodeName}'`);
+      notes.push(
+        `adopts the existing ${label} ${id} (import ${r.options.importId}); differing inputs are updated on the next up`,
+      );
       this.noteAddress(kind, i, r.state, r.urn);
       return notes;
     }
-    if (existing) throw proxmoxError(`error creating ${label} ${id}`, `unable to create ${label} ${id}: config file already exists (${existing.urn ? "made by this stack" : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`})`);
-    return kind === "vm" ? [...notes, ...this.createVm(i, node, others)] : [...notes, ...this.createCt(i, node, others, r)];
+    if (existing)
+      throw proxmoxError(
+        `error creating ${label} ${id}`,
+        `unable to create ${label} ${id}: config file already exists (${existing.urn ? "made by this stack" : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`})`,
+      );
+    return kind === "vm"
+      ? [...notes, ...this.createVm(i, node, others)]
+      : [...notes, ...this.createCt(i, node, others, r)];
   }
 
   private createVm(i: Obj, node: InventoryNode, others: HostGuest[]): string[] {
@@ -284,14 +409,20 @@ export class ProxmoxSimulation {
     const srcNode = typeof clone["nodeName"] === "string" ? clone["nodeName"] : node.name;
     if (!this.node(srcNode)) throw proxmoxError(what, `no such cluster node '${srcNode}'`);
     const src = others.find((g) => g.id === srcId && g.kind === "vm" && g.node === srcNode);
-    if (!src) throw proxmoxError(what, `Configuration file 'nodes/${srcNode}/qemu-server/${srcId}.conf' does not exist`);
+    if (!src)
+      throw proxmoxError(what, `Configuration file 'nodes/${srcNode}/qemu-server/${srcId}.conf' does not exist`);
     if (clone["datastoreId"] !== undefined) this.storage(node, String(clone["datastoreId"]), "images", what);
     const cpu = i["cpu"] as Obj | undefined;
     if (cpu && cpu["type"] === undefined) notes.push("the cpu block resets the template's CPU type to qemu64");
     const memory = i["memory"] as Obj | undefined;
     if (memory && memory["floating"] === undefined) notes.push("the memory block turns ballooning off (floating 0)");
     if (i["initialization"] !== undefined) {
-      this.storage(node, String(at(i, "initialization.datastoreId") ?? "local-lvm"), "images", `error creating the cloud-init drive of VM ${id}`);
+      this.storage(
+        node,
+        String(at(i, "initialization.datastoreId") ?? "local-lvm"),
+        "images",
+        `error creating the cloud-init drive of VM ${id}`,
+      );
     }
     for (const d of (i["disks"] as Obj[] | undefined) ?? []) {
       const iface = String(d["interface"]);
@@ -299,20 +430,32 @@ export class ProxmoxSimulation {
       const size = Number(d["size"] ?? 8);
       const cur = src.disks.find((x) => x.interface === iface);
       if (!cur) notes.push(`${iface} is a new blank disk (the template has no ${iface})`);
-      else if (size < cur.sizeGb) throw new Error(`disk resize fails requests size (${size}G) is lower than current size (${cur.sizeGb}G)`);
+      else if (size < cur.sizeGb)
+        throw new Error(`disk resize fails requests size (${size}G) is lower than current size (${cur.sizeGb}G)`);
     }
-    for (const n of (i["networkDevices"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], `error starting VM ${id}`);
+    for (const n of (i["networkDevices"] as Obj[] | undefined) ?? [])
+      this.bridge(node, n["bridge"], `error starting VM ${id}`);
     const q35 = String(i["machine"] ?? "").includes("q35");
     for (const h of (i["hostpcis"] as Obj[] | undefined) ?? []) {
-      if (h["id"] !== undefined) this.permission("only root can set 'hostpci' with a raw PCI id", `error creating VM ${id}`);
-      if (h["mapping"] !== undefined && !node.pci_mappings.includes(String(h["mapping"]))) throw proxmoxError(`error creating VM ${id}`, `PCI mapping '${String(h["mapping"])}' does not exist`);
+      if (h["id"] !== undefined)
+        this.permission("only root can set 'hostpci' with a raw PCI id", `error creating VM ${id}`);
+      if (h["mapping"] !== undefined && !node.pci_mappings.includes(String(h["mapping"])))
+        throw proxmoxError(`error creating VM ${id}`, `PCI mapping '${String(h["mapping"])}' does not exist`);
       if (h["pcie"] === true && !q35) throw proxmoxError(`error starting VM ${id}`, "q35 machine model is not enabled");
     }
     const agent = at(i, "agent.enabled") === true;
-    if (agent && !src.agent) notes.push(`waits ${String(at(i, "agent.timeout") ?? "15m")} for the QEMU guest agent on create and on every refresh: the template does not run it`);
-    if (!agent && i["stopOnDestroy"] !== true) notes.push("without the agent, the provider stops this VM hard when it must shut it down");
+    if (agent && !src.agent)
+      notes.push(
+        `waits ${String(at(i, "agent.timeout") ?? "15m")} for the QEMU guest agent on create and on every refresh: the template does not run it`,
+      );
+    if (!agent && i["stopOnDestroy"] !== true)
+      notes.push("without the agent, the provider stops this VM hard when it must shut it down");
     if (!src.cloudInit || i["initialization"] === undefined) {
-      this.addresses.set(String(at(i, "initialization.ipConfigs.0.ipv4.address") ?? "").split("/")[0]!, { guest: `VM ${id}`, reachable: false, reason: "has no cloud-init network configuration" });
+      this.addresses.set(String(at(i, "initialization.ipConfigs.0.ipv4.address") ?? "").split("/")[0]!, {
+        guest: `VM ${id}`,
+        reachable: false,
+        reason: "has no cloud-init network configuration",
+      });
     } else this.noteAddress("vm", i);
     return notes;
   }
@@ -326,10 +469,19 @@ export class ProxmoxSimulation {
       const srcId = Number(clone["vmId"]);
       const srcNode = typeof clone["nodeName"] === "string" ? clone["nodeName"] : node.name;
       const src = others.find((g) => g.id === srcId && g.kind === "lxc" && g.node === srcNode);
-      if (!src) throw proxmoxError(`error cloning CT ${id}`, `Configuration file 'nodes/${srcNode}/lxc/${srcId}.conf' does not exist`);
-      if (clone["datastoreId"] !== undefined) this.storage(node, String(clone["datastoreId"]), "rootdir", `error cloning CT ${id}`);
+      if (!src)
+        throw proxmoxError(
+          `error cloning CT ${id}`,
+          `Configuration file 'nodes/${srcNode}/lxc/${srcId}.conf' does not exist`,
+        );
+      if (clone["datastoreId"] !== undefined)
+        this.storage(node, String(clone["datastoreId"]), "rootdir", `error cloning CT ${id}`);
       if (at(i, "initialization.userAccount") !== undefined) {
-        throw proxmoxError(`error updating CT ${id} after cloning`, "Parameter verification failed. (ssh-public-keys: property is not defined in schema and the schema does not allow additional properties)", 400);
+        throw proxmoxError(
+          `error updating CT ${id} after cloning`,
+          "Parameter verification failed. (ssh-public-keys: property is not defined in schema and the schema does not allow additional properties)",
+          400,
+        );
       }
     } else {
       const tmpl = String(at(i, "operatingSystem.templateFileId") ?? "");
@@ -342,13 +494,18 @@ export class ProxmoxSimulation {
     }
     const f = (i["features"] as Obj | undefined) ?? {};
     const on = Object.keys(f).filter((k) => f[k] !== undefined);
-    if (on.length > 0 && i["unprivileged"] !== true) this.permission("changing feature flags for privileged container is only allowed for root@pam", what);
-    if (on.some((k) => k !== "nesting")) this.permission("changing feature flags (except nesting) is only allowed for root@pam", what);
+    if (on.length > 0 && i["unprivileged"] !== true)
+      this.permission("changing feature flags for privileged container is only allowed for root@pam", what);
+    if (on.some((k) => k !== "nesting"))
+      this.permission("changing feature flags (except nesting) is only allowed for root@pam", what);
     for (const m of (i["mountPoints"] as Obj[] | undefined) ?? []) {
-      if (String(m["volume"]).startsWith("/")) this.permission("mount point type bind is only allowed for root@pam", what);
+      if (String(m["volume"]).startsWith("/"))
+        this.permission("mount point type bind is only allowed for root@pam", what);
     }
-    if (((i["devicePassthroughs"] as Obj[] | undefined) ?? []).length > 0) this.permission("configuring device passthrough is only allowed for root@pam", what);
-    for (const n of (i["networkInterfaces"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], `error starting CT ${id}`);
+    if (((i["devicePassthroughs"] as Obj[] | undefined) ?? []).length > 0)
+      this.permission("configuring device passthrough is only allowed for root@pam", what);
+    for (const n of (i["networkInterfaces"] as Obj[] | undefined) ?? [])
+      this.bridge(node, n["bridge"], `error starting CT ${id}`);
     if (f["nesting"] !== true) notes.push("systemd newer than 241 may hang without nesting (Proxmox warns at start)");
     this.noteAddress("lxc", i, r.state, r.urn);
     return notes;
@@ -363,20 +520,29 @@ export class ProxmoxSimulation {
       const oldDisks = (old["disks"] as Obj[] | undefined) ?? [];
       for (const d of (i["disks"] as Obj[] | undefined) ?? []) {
         const before = oldDisks.find((x) => x["interface"] === d["interface"]);
-        if (before && Number(d["size"] ?? 8) < Number(before["size"] ?? 8)) throw new Error(`disk resize fails requests size (${Number(d["size"] ?? 8)}G) is lower than current size (${Number(before["size"] ?? 8)}G)`);
-        if (changes.some((c) => c.startsWith("disks"))) this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", what);
+        if (before && Number(d["size"] ?? 8) < Number(before["size"] ?? 8))
+          throw new Error(
+            `disk resize fails requests size (${Number(d["size"] ?? 8)}G) is lower than current size (${Number(before["size"] ?? 8)}G)`,
+          );
+        if (changes.some((c) => c.startsWith("disks")))
+          this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", what);
       }
-      if (changes.some((c) => under(c, "networkDevices"))) for (const n of (i["networkDevices"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], what);
+      if (changes.some((c) => under(c, "networkDevices")))
+        for (const n of (i["networkDevices"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], what);
       return [];
     }
     if (changes.some((c) => under(c, "features"))) {
       const f = (i["features"] as Obj | undefined) ?? {};
       const before = (old["features"] as Obj | undefined) ?? {};
-      if (i["unprivileged"] !== true) this.permission("changing feature flags for privileged container is only allowed for root@pam", what);
-      if ([...new Set([...Object.keys(f), ...Object.keys(before)])].some((k) => k !== "nesting" && f[k] !== before[k])) this.permission("changing feature flags (except nesting) is only allowed for root@pam", what);
+      if (i["unprivileged"] !== true)
+        this.permission("changing feature flags for privileged container is only allowed for root@pam", what);
+      if ([...new Set([...Object.keys(f), ...Object.keys(before)])].some((k) => k !== "nesting" && f[k] !== before[k]))
+        this.permission("changing feature flags (except nesting) is only allowed for root@pam", what);
     }
-    if (changes.some((c) => under(c, "devicePassthroughs"))) this.permission("configuring device passthrough is only allowed for root@pam", what);
-    if (changes.some((c) => under(c, "networkInterfaces"))) for (const n of (i["networkInterfaces"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], what);
+    if (changes.some((c) => under(c, "devicePassthroughs")))
+      this.permission("configuring device passthrough is only allowed for root@pam", what);
+    if (changes.some((c) => under(c, "networkInterfaces")))
+      for (const n of (i["networkInterfaces"] as Obj[] | undefined) ?? []) this.bridge(node, n["bridge"], what);
     return [];
   }
 
@@ -386,7 +552,11 @@ export class ProxmoxSimulation {
     if (!ip || ip === UNKNOWN) return;
     const id = Number(i["vmId"]);
     if (kind === "vm") {
-      this.addresses.set(ip, { guest: `VM ${id}`, reachable: i["initialization"] !== undefined, reason: "has no cloud-init network configuration" });
+      this.addresses.set(ip, {
+        guest: `VM ${id}`,
+        reachable: i["initialization"] !== undefined,
+        reason: "has no cloud-init network configuration",
+      });
       return;
     }
     let os = at(i, "operatingSystem.type") as string | undefined;
@@ -395,6 +565,15 @@ export class ProxmoxSimulation {
       os = src?.osType ?? "debian";
     }
     const managed = MANAGED_OS.includes(os ?? "unmanaged");
-    this.addresses.set(ip, managed ? { guest: `CT ${id}`, reachable: true } : { guest: `CT ${id}`, reachable: false, reason: `has OS type ${os ?? "unmanaged (none given)"}: Proxmox configured no address, hostname or SSH key` });
+    this.addresses.set(
+      ip,
+      managed
+        ? { guest: `CT ${id}`, reachable: true }
+        : {
+            guest: `CT ${id}`,
+            reachable: false,
+            reason: `has OS type ${os ?? "unmanaged (none given)"}: Proxmox configured no address, hostname or SSH key`,
+          },
+    );
   }
 }

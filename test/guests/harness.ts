@@ -21,14 +21,20 @@ export const ENGINE_DIR = process.env["PHOENIX_GUEST_ENGINE_DIR"] ?? "/var/tmp/p
 
 /** The engine scripts/guest-engine.sh started, or an error saying why there is none. */
 export function engine(): Engine {
-  if (process.getuid?.() !== 0) throw new Error("test:guests needs root (the guest engine runs as root); run it as root after scripts/guest-engine.sh start");
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "test:guests needs root (the guest engine runs as root); run it as root after scripts/guest-engine.sh start",
+    );
   const file = path.join(ENGINE_DIR, "env.json");
-  if (!fs.existsSync(file)) throw new Error(`test:guests needs the guest engine: ${file} is missing; run scripts/guest-engine.sh start first`);
+  if (!fs.existsSync(file))
+    throw new Error(`test:guests needs the guest engine: ${file} is missing; run scripts/guest-engine.sh start first`);
   const e = JSON.parse(fs.readFileSync(file, "utf8")) as Engine;
   try {
     execFileSync("docker", ["-H", e.dockerHost, "info", "--format", "{{.ServerVersion}}"], { stdio: "pipe" });
   } catch (err) {
-    throw new Error(`test:guests needs the guest engine, and ${e.dockerHost} does not answer (${(err as Error).message.split("\n")[0]}); run scripts/guest-engine.sh start`);
+    throw new Error(
+      `test:guests needs the guest engine, and ${e.dockerHost} does not answer (${(err as Error).message.split("\n")[0]}); run scripts/guest-engine.sh start`,
+    );
   }
   return e;
 }
@@ -60,15 +66,42 @@ export interface SshResult {
 
 /** A booted guest. */
 export class Guest {
-  constructor(readonly engine: Engine, readonly name: string, readonly ip: string, readonly bootMs: number) {}
+  constructor(
+    readonly engine: Engine,
+    readonly name: string,
+    readonly ip: string,
+    readonly bootMs: number,
+  ) {}
 
   /** Runs `script` as the remote command of one SSH session, as `@pulumi/command` does. */
-  async ssh(keys: KeyPair, user: string, script: string, opts: { connectTimeoutS?: number; timeoutMs?: number; host?: string } = {}): Promise<SshResult> {
+  async ssh(
+    keys: KeyPair,
+    user: string,
+    script: string,
+    opts: { connectTimeoutS?: number; timeoutMs?: number; host?: string } = {},
+  ): Promise<SshResult> {
     const started = Date.now();
-    const r = await run("ssh", [
-      "-i", keys.privateKeyFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-      "-o", `ConnectTimeout=${opts.connectTimeoutS ?? 10}`, `${user}@${opts.host ?? this.ip}`, script,
-    ], undefined, opts.timeoutMs);
+    const r = await run(
+      "ssh",
+      [
+        "-i",
+        keys.privateKeyFile,
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        `ConnectTimeout=${opts.connectTimeoutS ?? 10}`,
+        `${user}@${opts.host ?? this.ip}`,
+        script,
+      ],
+      undefined,
+      opts.timeoutMs,
+    );
     return { ...r, ms: Date.now() - started };
   }
 
@@ -80,7 +113,9 @@ export class Guest {
   /** Starts a command in the guest in the background; resolves once it printed `ready`. */
   background(command: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn("docker", ["-H", this.engine.dockerHost, "exec", this.name, "sh", "-c", command], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("docker", ["-H", this.engine.dockerHost, "exec", this.name, "sh", "-c", command], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
@@ -102,15 +137,41 @@ let counter = 0;
  * Boots a fresh guest: root accepts `keys`; with `user`, a cloud-init-like user with the same key and
  * passwordless sudo (as Proxmox's cloud-init makes for a VM). Resolves once SSH answers.
  */
-export async function bootGuest(e: Engine, keys: KeyPair, opts: { user?: string; authorize?: boolean } = {}): Promise<Guest> {
+export async function bootGuest(
+  e: Engine,
+  keys: KeyPair,
+  opts: { user?: string; authorize?: boolean } = {},
+): Promise<Guest> {
   const name = `phoenix-guest-${process.pid}-${++counter}`;
   const started = Date.now();
   const r = await run("docker", [
-    "-H", e.dockerHost, "run", "-d", "--name", name, "--hostname", name, "--label", "phoenix.guest=test", "--network", e.network,
-    ...GUEST_RUN_OPTIONS, e.image, "/sbin/init",
+    "-H",
+    e.dockerHost,
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--hostname",
+    name,
+    "--label",
+    "phoenix.guest=test",
+    "--network",
+    e.network,
+    ...GUEST_RUN_OPTIONS,
+    e.image,
+    "/sbin/init",
   ]);
   if (r.code !== 0) throw new Error(`docker run failed: ${r.stderr}`);
-  const ip = (await run("docker", ["-H", e.dockerHost, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name])).stdout.trim();
+  const ip = (
+    await run("docker", [
+      "-H",
+      e.dockerHost,
+      "inspect",
+      "-f",
+      "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+      name,
+    ])
+  ).stdout.trim();
   const guest = new Guest(e, name, ip, 0);
   if (opts.authorize !== false) {
     await guest.exec("cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys", keys.publicKey + "\n");
@@ -128,6 +189,19 @@ export async function bootGuest(e: Engine, keys: KeyPair, opts: { user?: string;
 
 /** Every guest this process booted, removed (for afterAll). */
 export async function removeGuests(e: Engine): Promise<void> {
-  const ids = (await run("docker", ["-H", e.dockerHost, "ps", "-aq", "--filter", "label=phoenix.guest=test", "--filter", `name=phoenix-guest-${process.pid}-`])).stdout.split("\n").filter(Boolean);
+  const ids = (
+    await run("docker", [
+      "-H",
+      e.dockerHost,
+      "ps",
+      "-aq",
+      "--filter",
+      "label=phoenix.guest=test",
+      "--filter",
+      `name=phoenix-guest-${process.pid}-`,
+    ])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
   if (ids.length > 0) await run("docker", ["-H", e.dockerHost, "rm", "-f", ...ids]);
 }

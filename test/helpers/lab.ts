@@ -14,8 +14,10 @@ export function labSecretEnv(stack: string): Record<string, string> {
   const plain = decryptStackFile(file, "phoenix-example").values;
   const env: Record<string, string> = {};
   const walk = (enc: unknown, dec: unknown, key: string, at: string[]): void => {
-    if (enc && typeof enc === "object" && typeof (enc as Record<string, unknown>)["secure"] === "string") env[secretEnvVar(key, at)] = dec as string;
-    else if (enc && typeof enc === "object") for (const [k, v] of Object.entries(enc)) walk(v, (dec as Record<string, unknown>)[k], key, [...at, k]);
+    if (enc && typeof enc === "object" && typeof (enc as Record<string, unknown>)["secure"] === "string")
+      env[secretEnvVar(key, at)] = dec as string;
+    else if (enc && typeof enc === "object")
+      for (const [k, v] of Object.entries(enc)) walk(v, (dec as Record<string, unknown>)[k], key, [...at, k]);
   };
   for (const [k, v] of Object.entries(readStackFile(file).values)) walk(v, plain[k], k, []);
   return env;
@@ -31,7 +33,11 @@ export class LabDriver {
   private readonly answers: ((line: string) => void)[] = [];
 
   constructor() {
-    this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")], { cwd: PROJECT_DIR });
+    this.child = spawn(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "test/lab/driver.ts")],
+      { cwd: PROJECT_DIR },
+    );
     let buf = "";
     this.child.stdout.on("data", (d: Buffer) => {
       buf += d.toString();

@@ -11,7 +11,11 @@ import { startFakePortainer, type FakePortainer } from "../fakes/portainer/serve
 import { LabDriver, labSecretEnv } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/site";
 
-interface Report { steps: { type: string; name: string; action: string; changes?: string[]; notes?: string[] }[]; summary: Record<string, number>; error?: string }
+interface Report {
+  steps: { type: string; name: string; action: string; changes?: string[]; notes?: string[] }[];
+  summary: Record<string, number>;
+  error?: string;
+}
 
 let driver: LabDriver;
 let dir: string;
@@ -34,7 +38,13 @@ afterAll(async () => {
 
 /** One lab command; `site` picks the fake Portainer and the state file. */
 function lab(site: string, args: string[]): Promise<{ code: number; report: Report }> {
-  const full = [...args, "--json", "--portainer-url", fakes[site]!.url, ...(args.includes("--state") ? [] : ["--state", path.join(dir, `${site}.json`)])];
+  const full = [
+    ...args,
+    "--json",
+    "--portainer-url",
+    fakes[site]!.url,
+    ...(args.includes("--state") ? [] : ["--state", path.join(dir, `${site}.json`)]),
+  ];
   return driver.run<Report>(full, secrets[site]!);
 }
 
@@ -48,27 +58,51 @@ function variant(stack: string, name: string, edit: (text: string) => string): s
   return file;
 }
 
-const guestSteps = (r: Report) => r.steps.filter((s) => s.type.startsWith("proxmoxve:index")).map((s) => [s.action, s.name, s.changes ?? [], s.notes ?? []]);
+const guestSteps = (r: Report) =>
+  r.steps
+    .filter((s) => s.type.startsWith("proxmoxve:index"))
+    .map((s) => [s.action, s.name, s.changes ?? [], s.notes ?? []]);
 
 describe("the lab's Proxmox, end to end", () => {
   // dev on the default ZFS node is lab.e2e.ts's first up.
   it("brings prod up on the default ZFS node", async () => {
     const up = await lab("prod", ["up", "--stack", "prod"]);
     expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 22 }]);
-    expect(guestSteps(up.report)).toEqual([["create", "phoenix-vm-1001", [], []], ["create", "phoenix-vm-1002", [], []]]);
+    expect(guestSteps(up.report)).toEqual([
+      ["create", "phoenix-vm-1001", [], []],
+      ["create", "phoenix-vm-1002", [], []],
+    ]);
   }, 60_000);
 
   it("fails a shrunk disk with the provider's message, changing nothing", async () => {
-    const shrunk = variant("prod", "prod-shrunk", (t) => t.replace("      disk_size_gb: 64\n", "      disk_size_gb: 48\n"));
+    const shrunk = variant("prod", "prod-shrunk", (t) =>
+      t.replace("      disk_size_gb: 64\n", "      disk_size_gb: 48\n"),
+    );
     const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", shrunk]);
-    expect([r.code, r.report.error]).toEqual([1, "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: disk resize fails requests size (48G) is lower than current size (64G)"]);
+    expect([r.code, r.report.error]).toEqual([
+      1,
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: disk resize fails requests size (48G) is lower than current size (64G)",
+    ]);
   }, 60_000);
 
   it("previews a CPU change as an update that reboots (after the failed runs changed nothing), and replaces a moved template delete-first with the setup again", async () => {
-    const cpu = variant("prod", "prod-cpu", (t) => t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"));
+    const cpu = variant("prod", "prod-cpu", (t) =>
+      t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"),
+    );
     const p = await lab("prod", ["preview", "--stack", "prod", "--stack-file", cpu]);
-    expect([p.code, guestSteps(p.report)]).toEqual([0, [["same", "phoenix-vm-1001", [], []], ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]]]]);
-    const renamedTemplate = variant("prod", "prod-template", (t) => t.replace("    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n", "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n"));
+    expect([p.code, guestSteps(p.report)]).toEqual([
+      0,
+      [
+        ["same", "phoenix-vm-1001", [], []],
+        ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
+      ],
+    ]);
+    const renamedTemplate = variant("prod", "prod-template", (t) =>
+      t.replace(
+        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+      ),
+    );
     const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", renamedTemplate]);
     expect(r.code).toBe(0);
     expect(r.report.steps.filter((s) => s.action === "replace").map((s) => [s.name, s.changes])).toEqual([
@@ -77,7 +111,9 @@ describe("the lab's Proxmox, end to end", () => {
       ["phoenix-vm-1002-setup-docker", ["replaceWith"]],
       ["phoenix-vm-1002-setup-health", ["replaceWith"]],
     ]);
-    expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual(["replaces the VM (delete first): clone.vmId"]);
+    expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual([
+      "replaces the VM (delete first): clone.vmId",
+    ]);
   }, 90_000);
 
   it("fails dev on an LVM-thin node naming the missing storage, and brings a local-lvm variant up", async () => {
@@ -87,15 +123,30 @@ describe("the lab's Proxmox, end to end", () => {
       "proxmoxve:index/containerLegacy:ContainerLegacy phoenix-lxc-2002: error creating CT 2002: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
       "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: error cloning VM 2001: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
     ]);
-    const onLvm = variant("dev", "dev-lvm", (t) => t.replace("    datastore: local-zfs\n", "    datastore: local-lvm\n"));
+    const onLvm = variant("dev", "dev-lvm", (t) =>
+      t.replace("    datastore: local-zfs\n", "    datastore: local-lvm\n"),
+    );
     const up = await lab("lvm", ["up", "--stack", "dev", "--stack-file", onLvm, "--proxmox-host", LVM]);
     // The failed run had already made the agent secret and the provider.
     expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 21, same: 2 }]);
   }, 60_000);
 
   it("fails the adoption of a guest that does not exist", async () => {
-    const adopt = variant("dev", "dev-adopt", (t) => t.replace("    - vmid: 2001\n", "    - vmid: 2001\n      adopt: true\n"));
-    const r = await lab("lvm", ["preview", "--stack", "dev", "--stack-file", adopt, "--state", path.join(dir, "fresh.json")]);
-    expect([r.code, r.report.error]).toEqual([1, "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: importing phoenix/2001: VM 2001 does not exist on node 'phoenix'"]);
+    const adopt = variant("dev", "dev-adopt", (t) =>
+      t.replace("    - vmid: 2001\n", "    - vmid: 2001\n      adopt: true\n"),
+    );
+    const r = await lab("lvm", [
+      "preview",
+      "--stack",
+      "dev",
+      "--stack-file",
+      adopt,
+      "--state",
+      path.join(dir, "fresh.json"),
+    ]);
+    expect([r.code, r.report.error]).toEqual([
+      1,
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: importing phoenix/2001: VM 2001 does not exist on node 'phoenix'",
+    ]);
   }, 60_000);
 });

@@ -9,7 +9,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CLOUD_INIT_TIMEOUT_S, DPKG_LOCK_TIMEOUT_S, applicationScript, baseSetupScript, dockerScript } from "../../../components/guest/scripts";
+import {
+  CLOUD_INIT_TIMEOUT_S,
+  DPKG_LOCK_TIMEOUT_S,
+  applicationScript,
+  baseSetupScript,
+  dockerScript,
+} from "../../../components/guest/scripts";
 
 /** Runs `script` with stubs: `cloud-init` exits `cloudInit` (or is absent), apt-get and systemctl record their arguments. */
 function run(script: string, cloudInit: number | "absent") {
@@ -17,15 +23,20 @@ function run(script: string, cloudInit: number | "absent") {
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin);
   const log = path.join(dir, "log");
-  const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  for (const c of ["apt-get", "systemctl", "sudo", "mountpoint", "mount", "usermod"]) stub(c, `echo "${c} $*" >> ${log}`);
+  const stub = (name: string, body: string) =>
+    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  for (const c of ["apt-get", "systemctl", "sudo", "mountpoint", "mount", "usermod"])
+    stub(c, `echo "${c} $*" >> ${log}`);
   // `sudo -n cmd args`: run the command itself.
   stub("sudo", `shift; "$@"`);
   stub("id", `[ "$1" = "-u" ] && echo 1000 || echo phoenix_user`);
   // `timeout N cmd`: the stub cloud-init exits 124 itself for the "still running" case.
   stub("timeout", `shift; "$@"`);
   if (cloudInit !== "absent") stub("cloud-init", `echo "cloud-init $*" >> ${log}; exit ${cloudInit}`);
-  const r = spawnSync("/bin/sh", ["-c", script], { env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir }, encoding: "utf8" });
+  const r = spawnSync("/bin/sh", ["-c", script], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir },
+    encoding: "utf8",
+  });
   const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
   fs.rmSync(dir, { recursive: true, force: true });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls };
@@ -48,12 +59,19 @@ describe("base_setup", () => {
   it("goes on after cloud-init's recoverable errors (2) and errors (1), the latter with a warning", () => {
     expect(run(vmScript, 2)).toMatchObject({ code: 0, stderr: "" });
     const r = run(vmScript, 1);
-    expect([r.code, r.stderr]).toEqual([0, "base_setup: cloud-init reported errors (cloud-init status exit 1); continuing, see /var/log/cloud-init.log\n"]);
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      "base_setup: cloud-init reported errors (cloud-init status exit 1); continuing, see /var/log/cloud-init.log\n",
+    ]);
   });
 
   it("stops, before apt, when cloud-init is still running at the timeout", () => {
     const r = run(vmScript, 124);
-    expect([r.code, r.stderr, r.calls]).toEqual([1, `base_setup: cloud-init has not finished after ${CLOUD_INIT_TIMEOUT_S} s; see cloud-init status --long\n`, ["cloud-init status --wait"]]);
+    expect([r.code, r.stderr, r.calls]).toEqual([
+      1,
+      `base_setup: cloud-init has not finished after ${CLOUD_INIT_TIMEOUT_S} s; see cloud-init status --long\n`,
+      ["cloud-init status --wait"],
+    ]);
   });
 
   it("skips the wait where there is no cloud-init (an LXC)", () => {
@@ -68,7 +86,10 @@ describe("base_setup", () => {
 });
 
 describe("application scripts", () => {
-  const env = [{ name: "GREETING", value: "it's me", secret: false }, { name: "APP_TOKEN", value: "s3cr3t-value", secret: true }];
+  const env = [
+    { name: "GREETING", value: "it's me", secret: false },
+    { name: "APP_TOKEN", value: "s3cr3t-value", secret: true },
+  ];
 
   it("run with their env and pass their output through", () => {
     const content = '#!/bin/sh\necho "hello $GREETING"\necho "note" >&2\n';
@@ -77,12 +98,16 @@ describe("application scripts", () => {
   });
 
   it("fail with the script's name, exit code and the tail of its stderr, secrets replaced", () => {
-    const content = 'echo "using s3cr3t-value here" >&2\nfor i in $(seq 1 30); do echo "line $i" >&2; done\necho "again s3cr3t-value and s3cr3t-value" >&2\nexit 3\n';
+    const content =
+      'echo "using s3cr3t-value here" >&2\nfor i in $(seq 1 30); do echo "line $i" >&2; done\necho "again s3cr3t-value and s3cr3t-value" >&2\nexit 3\n';
     const r = run(applicationScript("deploy", content, env), "absent");
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split("\n");
     expect(lines[0]).toBe("setup script deploy failed with exit code 3; the last lines of its stderr:");
-    expect(lines.slice(1)).toEqual([...Array.from({ length: 19 }, (_, i) => `line ${i + 12}`), "again [secret] and [secret]"]);
+    expect(lines.slice(1)).toEqual([
+      ...Array.from({ length: 19 }, (_, i) => `line ${i + 12}`),
+      "again [secret] and [secret]",
+    ]);
     expect(r.stderr).not.toContain("s3cr3t-value");
   });
 
