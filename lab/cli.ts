@@ -34,9 +34,13 @@ export interface LabArgs {
   readonly guests: "simulated" | "real";
   readonly json: boolean;
   readonly reset: boolean;
+  /** `up --refresh` / `preview --refresh`: read the live site first, as `pulumi up --refresh` does. */
+  readonly refresh: boolean;
 }
 
-const USAGE = "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] [--guests simulated|real] [--json] [--reset]";
+const USAGE =
+  "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--refresh] [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] " +
+  "[--guests simulated|real] [--json] [--reset]";
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
   const [command, ...rest] = argv;
@@ -49,6 +53,7 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
   let guests: "simulated" | "real" = "simulated";
   let json = false;
   let reset = false;
+  let refresh = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === "--stack") stack = rest[++i];
@@ -63,11 +68,12 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
     }
     else if (a === "--json") json = true;
     else if (a === "--reset") reset = true;
+    else if (a === "--refresh" && (command === "up" || command === "preview")) refresh = true;
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
   if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl)) return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
-  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), guests, json, reset };
+  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), guests, json, reset, refresh };
 }
 
 /** The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` -> `PHOENIX_SECRET_PROXMOX_API_TOKEN`. */
@@ -175,6 +181,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   const hostStarting = DynamicProviderHost.start(io.projectDir);
   hostStarting.catch(() => undefined);
   const steps: Step[] = [];
+  const logs: string[] = [];
   const onStep = (s: Step) => {
     steps.push(s);
     if (!args.json) io.out(formatStep(s));
@@ -199,6 +206,13 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     }
     const config = toRuntimeConfig(raw);
     host = await hostStarting;
+    // What providers log (waits, adoptions, revoked keys) is shown as it happens, as the CLI shows it.
+    host.onLog((line) => {
+      const m = /^(\w+): \[runtime\] (.*)$/.exec(line);
+      const logLine = m ? `${m[1]}: ${m[2]}` : line;
+      logs.push(logLine);
+      if (!args.json) io.out(`   ${logLine}`);
+    });
     await host.configure(config.config);
     const apiKey = io.env["PHOENIX_PORTAINER_API_KEY"];
     const simulated = apiKey && !builtinFake
@@ -210,6 +224,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {
+      if (args.refresh) await refresh({ state, stateFile, host, onStep, save: args.command === "up" });
       await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, proxmox, ...(guests ? { guests } : {}), ...(simulated ? { simulated } : {}) });
     } else if (args.command === "refresh") {
       await refresh({ state, stateFile, host, onStep });
@@ -234,11 +249,11 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
         for (const w of await guests.where()) io.out(`guests: ${w.container}: ${w.configured} is ${w.address} here; ssh <user>@${w.address} with the stack's phoenix:guest_ssh private key`);
       }
     }
-    report(args, io, steps, portainerUrl, exitCode, Date.now() - started);
+    report(args, io, steps, logs, portainerUrl, exitCode, Date.now() - started);
     return exitCode;
   } catch (e) {
     const message = (e as Error).message ?? String(e);
-    if (args.json) io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, exitCode: 1 }));
+    if (args.json) io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, logs, exitCode: 1 }));
     else io.err(`lab: ${message}`);
     return 1;
   } finally {
@@ -247,10 +262,10 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   }
 }
 
-function report(args: LabArgs, io: LabIo, steps: readonly Step[], portainerUrl: string, exitCode: number, ms: number): void {
+function report(args: LabArgs, io: LabIo, steps: readonly Step[], logs: readonly string[], portainerUrl: string, exitCode: number, ms: number): void {
   const summary = summarize(steps);
   if (args.json) {
-    io.out(JSON.stringify({ command: args.command, stack: args.stack, portainerUrl, steps, summary, exitCode, durationMs: ms }));
+    io.out(JSON.stringify({ command: args.command, stack: args.stack, portainerUrl, steps, summary, logs, exitCode, durationMs: ms }));
     return;
   }
   const parts = Object.entries(summary).map(([k, v]) => `${v} ${k}`);

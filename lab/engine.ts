@@ -74,6 +74,11 @@ export function simulatedOutputs(type: string, name: string, inputs: Record<stri
       return { imageId: `sha256:${h(stable(inputs["name"]))}`, repoDigest: `${String(inputs["name"])}@sha256:${h("digest")}` };
     case "command:remote:Command":
       return { stdout: "done (simulated by the lab)", stderr: "" };
+    case "time:index/static:Static": {
+      // The time it was created (or replaced by its triggers): now, as the time provider records it.
+      const now = new Date();
+      return { unix: Math.floor(now.getTime() / 1000), rfc3339: now.toISOString().replace(/\.\d+Z$/, "Z") };
+    }
     default:
       return {};
   }
@@ -179,7 +184,9 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
           const real = !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? []) ? await o.guests.command(a.name, inputs) : undefined;
           const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}), ...(real ?? {}) };
-          const id = old?.id ?? `${a.name}-lab`;
+          // A Docker container changed in any way is replaced, with a new id (kreuzwerker/docker).
+          const replacedContainer = !same && a.type === "docker:index/container:Container";
+          const id = replacedContainer ? `${a.name}-${crypto.createHash("sha256").update(stable(inputs)).digest("hex").slice(0, 12)}` : (old?.id ?? `${a.name}-lab`);
           record({ urn, type: a.type, name: a.name, action: !old ? "create" : same ? "same" : "update", ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}), durationMs: Date.now() - started });
           if (!same) put({ urn, type: a.type, name: a.name, dynamic: false, id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
           return { id, state: outputs };
@@ -304,7 +311,7 @@ export const REFRESH_PARALLELISM = 8;
  * Reads every dynamic resource in state, several at once; returns the drift found, in state order, and
  * updates the state with what is live.
  */
-export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep">): Promise<Step[]> {
+export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep"> & { save?: boolean }): Promise<Step[]> {
   const dynamic = o.state.resources.filter((r) => r.dynamic);
   const results = await mapLimit(dynamic, REFRESH_PARALLELISM, async (r) => {
     const started = Date.now();
@@ -326,7 +333,7 @@ export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "ho
     }
     o.onStep(x.step);
   }
-  saveState(o.stateFile, o.state);
+  if (o.save !== false) saveState(o.stateFile, o.state);
   return results.map((x) => x.step);
 }
 

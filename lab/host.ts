@@ -53,9 +53,15 @@ export class DynamicProviderHost {
     private readonly client: { close(): void } & Record<string, (req: unknown, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>,
     /** Everything the host printed on stdout after its port (provider logs). */
     readonly stdout: string[],
-    /** Everything the host printed on stderr (stack traces of failed calls). */
+    /** Everything the host printed on stderr (the echo of failed calls). */
     readonly stderr: string[],
+    private readonly listeners: ((line: string) => void)[],
   ) {}
+
+  /** Calls `f` with each line providers log from now on (`info: [runtime] ...`, as `pulumi.log` prints them). */
+  onLog(f: (line: string) => void): void {
+    this.listeners.push(f);
+  }
 
   /** Spawns the host in `projectDir` (serialized providers resolve their requires from there). */
   static async start(projectDir: string, project = "phoenix"): Promise<DynamicProviderHost> {
@@ -66,20 +72,28 @@ export class DynamicProviderHost {
     });
     const stdout: string[] = [];
     const stderr: string[] = [];
+    const listeners: ((line: string) => void)[] = [];
+    let port: string | undefined;
     child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
-    const port = await new Promise<string>((resolve, reject) => {
+    const address = await new Promise<string>((resolve, reject) => {
       let buf = "";
       child.stdout!.on("data", (d: Buffer) => {
         buf += d.toString();
         const lines = buf.split("\n");
         buf = lines.pop() ?? "";
-        for (const l of lines) stdout.push(l);
-        if (stdout.length > 0) resolve(stdout.shift()!.trim());
+        for (const l of lines) {
+          if (port === undefined) port = l.trim();
+          else {
+            stdout.push(l);
+            listeners.forEach((f) => f(l));
+          }
+        }
+        if (port !== undefined) resolve(port);
       });
       child.on("exit", (code) => reject(new Error(`dynamic-provider host exited with ${code}`)));
     });
-    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    return new DynamicProviderHost(child, client, stdout, stderr);
+    const client = new provrpc.ResourceProviderClient(`127.0.0.1:${address}`, grpc.credentials.createInsecure());
+    return new DynamicProviderHost(child, client, stdout, stderr, listeners);
   }
 
   private rpc<T>(method: string, req: unknown): Promise<T> {
@@ -87,8 +101,9 @@ export class DynamicProviderHost {
     return new Promise((resolve, reject) =>
       this.client[method]!(req, (e, r) => {
         if (!e) return resolve(r as T);
-        // The host prints the stack of a failed call on stderr; keep it with the error for diagnosis.
-        const printed = this.stderr.slice(before).join("").trim();
+        // The host echoes a failed call on stderr as `${e}: ${e.stack}` (phoenix's providers make that
+        // `phoenix: <message>`). Keep anything else it printed, without stack frames.
+        const printed = hostStderr(this.stderr.slice(before).join(""), e.details);
         reject(Object.assign(new Error(`${e.details}${printed ? `\n[host stderr] ${printed.slice(0, 2000)}` : ""}`), { code: e.code }));
       }),
     );
@@ -178,6 +193,17 @@ export class DynamicProviderHost {
     this.child.kill();
     await exited;
   }
+}
+
+/** What the host printed on stderr for a failed call, less the echo of its message and any stack frames. */
+export function hostStderr(printed: string, message: string): string {
+  return printed
+    .split(`phoenix: ${message}`)
+    .join("")
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !/^\s+at /.test(l))
+    .join("\n")
+    .trim();
 }
 
 function struct(v: Props): Struct {

@@ -5,6 +5,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { PortainerAdmin } from "../../providers/portainer/admin";
 import { PortainerApiKey } from "../../providers/portainer/apiKey";
 import type { ConnectionArgs } from "../../providers/portainer/dynamic";
@@ -64,8 +65,22 @@ export class PortainerServer extends pulumi.ComponentResource {
       { ...onGuest, dependsOn: args.dependsOn },
     );
     const tls = { ...(args.caCert !== undefined ? { caCert: args.caCert } : {}), insecureSkipVerify: args.insecureSkipVerify === true };
+    // When the container was (re)started: replaced with it, so the admin's long wait applies only then.
+    const started = new time.Static(`${name}-started`, { triggers: { container: this.container.id } }, { parent: this });
     // PortainerAdmin waits for the API to answer before it does anything.
-    this.admin = new PortainerAdmin(`${name}-admin`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, ...(args.setupToken !== undefined ? { setupToken: args.setupToken } : {}), waitSeconds: 300 }, { parent: this, dependsOn: [this.container] });
+    this.admin = new PortainerAdmin(
+      `${name}-admin`,
+      {
+        url: args.url,
+        ...tls,
+        username: args.adminUsername,
+        password: args.adminPassword,
+        ...(args.setupToken !== undefined ? { setupToken: args.setupToken } : {}),
+        waitSeconds: 300,
+        startedAt: started.unix,
+      },
+      { parent: this, dependsOn: [this.container] },
+    );
     this.apiKey = new PortainerApiKey(`${name}-api-key`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" }, { parent: this, dependsOn: [this.admin] });
     this.connection = pulumi.secret(this.apiKey.apiKey.apply((apiKey) => ({ url: args.url, apiKey, ...tls })));
     this.registerOutputs({ url: this.url, connection: this.connection });

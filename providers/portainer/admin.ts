@@ -1,8 +1,9 @@
 /**
- * `PortainerAdmin`: ensures Portainer's first administrator exists. It waits for the API to answer,
- * creates the administrator when none exists (sending the setup token Portainer 2.43+ requires, when
- * given), and otherwise verifies that the configured credentials log in. Delete leaves the
- * administrator in place (the API cannot remove the only admin) and says so.
+ * `PortainerAdmin`: ensures Portainer's first administrator exists. It waits for the API to answer (long
+ * only when the container was just started, see {@link waitBudget}), creates the administrator when none
+ * exists (sending the setup token Portainer 2.43+ requires, when given), and otherwise verifies that the
+ * configured credentials log in. Delete leaves the administrator in place (the API cannot remove the only
+ * admin) and says so.
  * Token: `pulumi-nodejs:dynamic/portainer:Admin`.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,8 @@ export interface PortainerAdminInputs extends LoginInputs {
   readonly setupToken?: string;
   /** How long to wait for the API to answer after the container started. */
   readonly waitSeconds: number;
+  /** When the Portainer container was (re)started, in Unix seconds: the long wait applies only just after. */
+  readonly startedAt?: number;
 }
 
 export interface PortainerAdminOutputs extends PortainerAdminInputs {
@@ -35,6 +38,8 @@ export interface PortainerAdminArgs {
   readonly setupToken?: pulumi.Input<string>;
   /** Defaults to 300. */
   readonly waitSeconds?: pulumi.Input<number>;
+  /** When the container was (re)started, in Unix seconds (a `time.Static` triggered by the container's id). */
+  readonly startedAt?: pulumi.Input<number>;
 }
 
 function inputsSchema() {
@@ -46,22 +51,55 @@ function inputsSchema() {
     password: z.string().min(12, "must be at least 12 characters (Portainer's minimum)"),
     setupToken: z.string().optional(),
     waitSeconds: z.number().int().min(0).default(300),
+    startedAt: z.number().int().positive().optional(),
   });
 }
 
-/** Waits until Portainer answers; the container may still be starting. */
-async function adminExistsWhenUp(inputs: PortainerAdminInputs): Promise<boolean> {
-  const users = usersApi(connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {}));
-  const deadline = Date.now() + inputs.waitSeconds * 1000;
+/** How long a server that is not starting may take to answer: a refused connection fails within 30 s. */
+export const QUICK_WAIT_SECONDS = 20;
+
+/**
+ * How long to wait for Portainer to answer: what is left of `waitSeconds` when its container started less
+ * than `waitSeconds` ago (this run created or restarted it), otherwise at most {@link QUICK_WAIT_SECONDS}.
+ */
+export function waitBudget(waitSeconds: number, startedAt: number | undefined, nowSeconds: number): { seconds: number; starting: boolean } {
+  const since = startedAt === undefined ? Infinity : nowSeconds - startedAt;
+  if (since >= 0 && since < waitSeconds) return { seconds: Math.ceil(waitSeconds - since), starting: true };
+  return { seconds: Math.min(waitSeconds, QUICK_WAIT_SECONDS), starting: false };
+}
+
+/** How often the wait says what it waits for. */
+const PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Waits until the server answers as Portainer (its status route, the identity check), then tells whether
+ * an administrator exists. Connection failures, timeouts and 5xx answers are waited out within the
+ * budget, with a line every 10 s; a server that is not Portainer fails at once.
+ */
+async function adminExistsWhenUp(inputs: PortainerAdminInputs, t = connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {})): Promise<boolean> {
+  const started = Date.now();
+  const budget = waitBudget(inputs.waitSeconds, inputs.startedAt, Math.floor(started / 1000));
+  const deadline = started + budget.seconds * 1000;
+  let lastNote = started;
   for (;;) {
     try {
-      return await users.adminExists();
+      await t.version();
+      return await usersApi(t).adminExists();
     } catch (e) {
       if (isPortainerError(e) && e.status === 303) {
         throw new Error(`Portainer at ${inputs.url} disabled itself because no administrator was created within 5 minutes of its start (AdminInitTimeout); restart the Portainer container, then run pulumi up again`);
       }
-      if (!isRetryable(e) || Date.now() >= deadline) throw new Error(`Portainer at ${inputs.url} did not answer within ${inputs.waitSeconds} s: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 2000));
+      const waited = Math.floor((Date.now() - started) / 1000);
+      if (!isRetryable(e) || Date.now() >= deadline) {
+        if (!isRetryable(e)) throw e;
+        throw new Error(`Portainer at ${inputs.url} did not answer within ${waited} s: ${(e as Error).message}`);
+      }
+      if (Date.now() - lastNote >= PROGRESS_EVERY_MS) {
+        lastNote = Date.now();
+        const reason = isPortainerError(e) ? (e.serverMessage ?? e.kind).split(":")[0] : "no answer";
+        await note(`Waiting for Portainer at ${inputs.url} to answer (${reason}): ${waited} s of ${budget.seconds} s`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
 }
@@ -84,14 +122,15 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
   },
 
   async diff(_id, olds, news) {
-    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["username", "password", "caCert", "insecureSkipVerify"], replace: ["url"] });
+    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["username", "password", "caCert", "insecureSkipVerify", "startedAt"], replace: ["url"] });
   },
 
   async create(inputs) {
-    if (!(await adminExistsWhenUp(inputs))) {
+    const t = connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {});
+    if (!(await adminExistsWhenUp(inputs, t))) {
       let user;
       try {
-        user = await usersApi(connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {})).initAdmin(inputs.username, inputs.password);
+        user = await usersApi(t).initAdmin(inputs.username, inputs.password);
       } catch (e) {
         if (isPortainerError(e) && e.status === 403 && /setup token/i.test(e.serverMessage ?? "")) {
           throw new Error(`Portainer at ${inputs.url} requires its one-time setup token to create the administrator (Portainer 2.43+ prints it in its logs); pass it as setupToken`);
@@ -110,11 +149,13 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
 
   async read(id, state) {
     const props = stateOf(state, `Portainer administrator ${id}`);
-    const inputs: PortainerAdminInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, setupToken: props.setupToken, waitSeconds: props.waitSeconds };
+    const inputs: PortainerAdminInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, setupToken: props.setupToken, waitSeconds: props.waitSeconds, startedAt: props.startedAt };
     return (await adminExistsWhenUp({ ...props, waitSeconds: 0 })) ? readResult(id, props, inputs) : {};
   },
 
   async update(_id, olds, news) {
+    // A restarted container (a new startedAt) may still be starting.
+    await adminExistsWhenUp(news);
     const userId = await verify(news);
     return { outs: { ...news, userId, created: olds.created } };
   },

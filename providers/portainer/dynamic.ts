@@ -147,14 +147,36 @@ export function plain<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
-/** Wraps a provider so every result it hands the host is plain JSON. */
+/**
+ * The error a provider hands the host: the message alone. The host prints `${e}: ${e.stack}` on stderr for
+ * a failed check, diff, read or delete, which the CLI shows; a stack trace is not for users. A JavaScript
+ * error that is not ours (a TypeError, say) says it is an internal error, so it can be reported.
+ */
+export function userFacing(e: unknown): Error {
+  const internal = e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError;
+  const text = e instanceof Error ? e.message : String(e);
+  const message = internal ? `internal error in phoenix's provider (please report it): ${e.name}: ${text}` : text;
+  const out = new Error(message);
+  Object.defineProperty(out, "stack", { value: message });
+  out.toString = () => "phoenix";
+  return out;
+}
+
+/** Wraps a provider so every result it hands the host is plain JSON, and every error a plain message. */
 export function hostable<I, O>(p: pulumi.dynamic.ResourceProvider<I, O>): pulumi.dynamic.ResourceProvider<I, O> {
+  const clean = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      return await f(...a);
+    } catch (e) {
+      throw userFacing(e);
+    }
+  };
   return {
-    check: async (olds, news) => plain(await p.check!(olds, news)),
-    diff: p.diff,
-    create: async (inputs) => plain(await p.create(inputs)),
-    read: async (id, state) => plain(await p.read!(id, state)),
-    update: async (id, olds, news) => plain(await p.update!(id, olds, news)),
-    delete: p.delete,
+    check: clean(async (olds: I, news: I) => plain(await p.check!(olds, news))),
+    diff: clean(async (id: string, olds: O, news: I) => p.diff!(id, olds, news)),
+    create: clean(async (inputs: I) => plain(await p.create(inputs))),
+    read: clean(async (id: string, state?: O) => plain(await p.read!(id, state))),
+    update: clean(async (id: string, olds: O, news: I) => plain(await p.update!(id, olds, news))),
+    delete: clean(async (id: string, props: O) => p.delete!(id, props)),
   };
 }

@@ -34,6 +34,8 @@ export interface PortainerErrorInit {
   readonly serverMessage?: string;
   /** Portainer's `details`. */
   readonly details?: string;
+  /** What to do about it, appended to the message. */
+  readonly hint?: string;
   readonly cause?: unknown;
 }
 
@@ -54,6 +56,7 @@ export interface PortainerError extends Error {
   readonly status: number;
   readonly serverMessage: string | undefined;
   readonly details: string | undefined;
+  readonly hint: string | undefined;
 }
 
 /** Makes a {@link PortainerError}. */
@@ -68,7 +71,14 @@ export function portainerError(init: PortainerErrorInit): PortainerError {
     status: init.status ?? 0,
     serverMessage: init.serverMessage,
     details: init.details,
+    hint: init.hint,
   });
+}
+
+/** The same error with a hint added to its message (what to do, what did not happen). */
+export function withHint(e: PortainerError, hint: string): PortainerError {
+  if (e.hint !== undefined) return e;
+  return portainerError({ kind: e.kind, operation: e.operation, method: e.method, path: e.path, status: e.status, serverMessage: e.serverMessage, details: e.details, hint, cause: e.cause });
 }
 
 function formatMessage(init: PortainerErrorInit): string {
@@ -85,7 +95,7 @@ function formatMessage(init: PortainerErrorInit): string {
   } else {
     reason = init.serverMessage ?? "unsupported";
   }
-  return `${head}: ${reason}`;
+  return `${head}: ${reason}${init.hint ? `; ${init.hint}` : ""}`;
 }
 
 /** True for a PortainerError (also across module copies). */

@@ -11,7 +11,7 @@
  * function (small), and no module-level instance exists for it to choke on (ENGINELESS.md Q1).
  */
 import { Agent, FormData, request } from "undici";
-import { isPortainerError, isRetryable, portainerError, type Operation, type PortainerErrorInit } from "./errors";
+import { isPortainerError, isRetryable, portainerError, withHint, type Operation, type PortainerErrorInit } from "./errors";
 
 /** The oldest Portainer phoenix supports: `/api/stacks/create/...` arrived in 2.19 (C6.3). */
 export const MIN_SUPPORTED_VERSION = "2.19.0";
@@ -61,8 +61,14 @@ export interface Call<T> {
    */
   readonly retry: "idempotent" | "never" | { readonly alreadyDone: () => Promise<T | undefined> };
   readonly headers?: Readonly<Record<string, string>>;
-  /** Skip the version check (the version probe itself and admin bootstrap). */
+  /**
+   * Skip the version check: only for public calls that carry no credential (the status probe, the admin
+   * check). A call with a credential, or a secret in its body ({@link Call.sendsSecret}), always waits
+   * until the server has proved it is Portainer.
+   */
   readonly unversioned?: boolean;
+  /** The body holds a secret (admin init's password): sent only to a server that proved it is Portainer. */
+  readonly sendsSecret?: boolean;
 }
 
 export interface Transport {
@@ -71,9 +77,16 @@ export interface Transport {
   readonly options: PortainerClientOptions;
   /** Runs one call with version check, authentication, retries and error mapping. */
   send<T>(c: Call<T>): Promise<T>;
-  /** The public status probe (`/api/system/status`, or `/api/status` before 2.17). */
+  /**
+   * The public status probe (`/api/system/status`, or `/api/status` before 2.17 and after the admin-init
+   * timeout). It is also the server's proof of identity: an answer without Portainer's JSON shape and a
+   * version fails, naming the URL and what answered.
+   */
   status(): Promise<{ Version: string; InstanceID?: string }>;
-  /** The server version, read once. Rejects servers older than {@link MIN_SUPPORTED_VERSION}. */
+  /**
+   * The server version, read once: the identity check every credential waits for. Rejects servers older
+   * than {@link MIN_SUPPORTED_VERSION}.
+   */
   version(): Promise<string>;
   /** Logs in with the configured username and password (`POST /api/auth`); never retried (C1.6). */
   login(): Promise<void>;
@@ -119,8 +132,17 @@ export function createTransport(options: PortainerClientOptions): Transport {
     return portainerError({ operation: c.op, method: c.method, path: `/api${c.path}`, ...init });
   }
 
-  /** One HTTP exchange, no retries. */
-  async function once<T>(c: Call<T>, authHeader: Record<string, string> | undefined): Promise<T> {
+  /** What one HTTP exchange got back. */
+  interface Answer {
+    readonly status: number;
+    readonly contentType: string;
+    readonly text: string;
+    /** The path and query sent, for messages. */
+    readonly path: string;
+  }
+
+  /** One HTTP exchange, no retries, no interpretation beyond transport failures. */
+  async function exchange(c: Call<unknown>, authHeader: Record<string, string> | undefined): Promise<Answer> {
     const url = new URL(`${baseUrl}/api${c.path}`);
     for (const [k, v] of Object.entries(c.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: "application/json", ...(authHeader ?? {}), ...(c.headers ?? {}) };
@@ -133,12 +155,10 @@ export function createTransport(options: PortainerClientOptions): Transport {
       for (const [k, v] of Object.entries(c.form)) body.append(k, v);
     }
     const path = url.pathname + url.search;
-    let status: number;
-    let text: string;
     try {
       const res = await request(url, { method: c.method, headers, body, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
-      status = res.statusCode;
-      text = await res.body.text();
+      const ct = res.headers["content-type"];
+      return { status: res.statusCode, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? "", text: await res.body.text(), path };
     } catch (e) {
       const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string } };
       if (err.name === "TimeoutError" || err.name === "AbortError") throw fail(c, { kind: "timeout", path, cause: e });
@@ -149,6 +169,11 @@ export function createTransport(options: PortainerClientOptions): Transport {
       }
       throw fail(c, { kind: "network", path, serverMessage: code ? `${code}: ${message}` : message, cause: e });
     }
+  }
+
+  /** One call, no retries: success parsed, anything else a typed error. */
+  async function once<T>(c: Call<T>, authHeader: Record<string, string> | undefined): Promise<T> {
+    const { status, text, path } = await exchange(c, authHeader);
     if (c.ok.includes(status)) {
       if (!c.parse) return undefined as T;
       try {
@@ -169,12 +194,18 @@ export function createTransport(options: PortainerClientOptions): Transport {
     } catch {
       // not JSON
     }
-    throw fail(c, { kind: "http", path, status, ...(serverMessage ? { serverMessage } : {}), ...(details !== undefined ? { details } : {}) });
+    // A refused API key: revoked or deleted in Portainer (C1.4). Say what repairs it.
+    const hint = status === 401 && authHeader?.["X-API-Key"] !== undefined
+      ? "Portainer refused the API key: it was revoked or deleted outside Pulumi. Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one"
+      : undefined;
+    throw fail(c, { kind: "http", path, status, ...(serverMessage ? { serverMessage } : {}), ...(details !== undefined ? { details } : {}), ...(hint ? { hint } : {}) });
   }
 
   async function login(): Promise<void> {
     const c: Call<{ jwt: string }> = { method: "POST", path: "/auth", auth: "none", op: { action: "log in as", resource: "user", id: auth && "username" in auth ? auth.username : undefined }, ok: [200], retry: "never", unversioned: true };
     if (!auth || !("username" in auth)) throw fail(c, { kind: "unsupported", serverMessage: "the client has no username and password" });
+    // The password goes only to a server that proved it is Portainer.
+    await version();
     loginCount++;
     try {
       const r = await once({ ...c, json: { Username: auth.username, Password: auth.password }, parse: (b) => {
@@ -208,17 +239,39 @@ export function createTransport(options: PortainerClientOptions): Transport {
     }
   }
 
-  /** The public status probe: `/api/system/status`, or `/api/status` on servers before 2.17 (C4). */
-  function status(): Promise<{ Version: string; InstanceID?: string }> {
-    const probe = (path: string) => send<{ Version: string; InstanceID?: string }>({
-      method: "GET", path, auth: "none", op: { action: "read", resource: "status" }, ok: [200], retry: "idempotent", unversioned: true,
-      parse: (b) => {
-        const o = (b ?? {}) as { Version?: unknown; InstanceID?: unknown };
-        if (typeof o.Version !== "string") throw new TypeError("no Version in the answer");
-        return { Version: o.Version, ...(typeof o.InstanceID === "string" ? { InstanceID: o.InstanceID } : {}) };
-      },
+  /**
+   * The public status probe and identity check (C4): `/api/system/status`, or `/api/status` when that is
+   * missing (before 2.17) or disabled by the admin-init timeout (303, C1.7). Anything but Portainer's JSON
+   * with a version fails with what answered: status, content type and the first line of the body.
+   */
+  async function status(): Promise<{ Version: string; InstanceID?: string }> {
+    const op = { action: "verify", resource: "server", id: baseUrl };
+    const probe = async (path: string): Promise<Answer> => {
+      const c: Call<Answer> = { method: "GET", path, auth: "none", op, ok: [], retry: "idempotent", unversioned: true };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const a = await exchange(c, undefined);
+          if (a.status === 429 || a.status >= 500) throw fail(c, { kind: "http", path: a.path, status: a.status, ...(a.text.trim() ? { serverMessage: firstLineOf(a.text) } : {}) });
+          return a;
+        } catch (e) {
+          const retryable = isRetryable(e) && attempt < attempts;
+          if (!retryable) throw isPortainerError(e) ? withHint(e, e.kind === "tls" ? TLS_HINT : "no credential was sent") : e;
+          const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
+          await sleep(Math.round(cap / 2 + (cap / 2) * random()));
+        }
+      }
+    };
+    let a = await probe("/system/status");
+    if (a.status === 404 || a.status === 303) a = await probe("/status");
+    const parsed = portainerStatus(a);
+    if (parsed) return parsed;
+    const firstLine = firstLineOf(a.text);
+    const shown = firstLine === "" ? "an empty body" : JSON.stringify(firstLine);
+    throw portainerError({
+      kind: "protocol", operation: op, method: "GET", path: a.path, status: a.status,
+      serverMessage: `it answered HTTP ${a.status} (${a.contentType || "no content type"}) ${shown}, not Portainer's status JSON with a Version`,
+      hint: "no credential was sent; check phoenix:portainer.url",
     });
-    return probe("/system/status").catch((e: unknown) => (isPortainerError(e) && e.status === 404 ? probe("/status") : Promise.reject(e)));
   }
 
   function version(): Promise<string> {
@@ -235,7 +288,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
   }
 
   async function send<T>(c: Call<T>): Promise<T> {
-    if (!c.unversioned) await version();
+    // No credential, and no secret in a body, before the server proved it is Portainer.
+    if (!c.unversioned || c.auth !== "none" || c.sendsSecret) await version();
     for (let attempt = 1; ; attempt++) {
       try {
         return await authenticated(c);
@@ -254,4 +308,27 @@ export function createTransport(options: PortainerClientOptions): Transport {
   }
 
   return { baseUrl, options, send, status, version, login, jwt: () => jwt, logins: () => loginCount, close: () => agent.close() };
+}
+
+const TLS_HINT = "no credential was sent; trust the CA that signed its certificate (phoenix:portainer.tls.ca_cert), or set tls.insecure_skip_verify";
+
+/** The first line of a body, at most 120 characters: enough to tell what answered. */
+function firstLineOf(text: string): string {
+  const line = text.trim().split("\n")[0]?.trim() ?? "";
+  return line.length > 120 ? `${line.slice(0, 120)}...` : line;
+}
+
+/** Portainer's status answer (C4): 200, JSON, an object with a dotted `Version`; undefined for anything else. */
+function portainerStatus(a: { status: number; contentType: string; text: string }): { Version: string; InstanceID?: string } | undefined {
+  if (a.status !== 200 || !/^application\/json\b/i.test(a.contentType)) return undefined;
+  let o: unknown;
+  try {
+    o = JSON.parse(a.text);
+  } catch {
+    return undefined;
+  }
+  if (!o || typeof o !== "object" || Array.isArray(o)) return undefined;
+  const { Version, InstanceID } = o as { Version?: unknown; InstanceID?: unknown };
+  if (typeof Version !== "string" || !/^\d+\.\d+(\.\d+)?/.test(Version)) return undefined;
+  return { Version, ...(typeof InstanceID === "string" ? { InstanceID } : {}) };
 }

@@ -67,6 +67,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["docker:index/remoteImage:RemoteImage", "phoenix-portainer-image", "phoenix-portainer"],
       ["docker:index/volume:Volume", "phoenix-portainer-data", "phoenix-portainer"],
       ["docker:index/container:Container", "phoenix-portainer", "phoenix-portainer"],
+      ["time:index/static:Static", "phoenix-portainer-started", "phoenix-portainer"],
       ["pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin", "phoenix-portainer"],
       ["pulumi-nodejs:dynamic/portainer:ApiKey", "phoenix-portainer-api-key", "phoenix-portainer"],
       ["phoenix:portainer:Agent", "phoenix-agent-vm-1002", "phoenix"],
@@ -122,6 +123,9 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(find(rs, "docker:index/volume:Volume", "phoenix-portainer-data").inputs).toEqual({ name: "portainer_data" });
     const admin = find(rs, "pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin").inputs;
     expect([admin["url"], admin["username"], admin["insecureSkipVerify"], admin["waitSeconds"], isSecret(admin["password"]), unwrap(admin["password"])]).toEqual(["https://10.0.0.101:9443", "admin", true, 300, true, "example-prod-admin-password"]);
+    // The long start-up wait is keyed to the container: a new container id replaces the timestamp.
+    expect(find(rs, "time:index/static:Static", "phoenix-portainer-started").inputs).toEqual({ triggers: { container: "phoenix-portainer-id" } });
+    expect(admin["startedAt"]).toBe(1764633600);
   });
 
   it("runs the agent and registers it at tcp://10.0.0.102:9001", () => {
@@ -202,6 +206,7 @@ describe("Site for Pulumi.dev.yaml", () => {
       "RemoteImage:phoenix-portainer-image",
       "Volume:phoenix-portainer-data",
       "Container:phoenix-portainer",
+      "Static:phoenix-portainer-started",
       "Admin:phoenix-portainer-admin",
       "ApiKey:phoenix-portainer-api-key",
       "RemoteImage:phoenix-agent-lxc-2002-image",

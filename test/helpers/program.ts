@@ -31,6 +31,7 @@ function mockOutputs(type: string, counters: Map<string, number>): Record<string
     case "random:index/randomPassword:RandomPassword": return { result: "mocked-agent-secret" };
     case "docker:index/remoteImage:RemoteImage": return { imageId: "sha256:mocked" };
     case "command:remote:Command": return { stdout: "done", stderr: "" };
+    case "time:index/static:Static": return { unix: 1764633600 };
     default: return {};
   }
 }

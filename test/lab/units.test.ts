@@ -12,13 +12,15 @@ import { dependantsFirst, emptyState, loadState, saveState, type LabResource } f
 
 describe("lab arguments", () => {
   it.each([
-    [["up", "--stack", "dev"], { command: "up", stack: "dev", guests: "simulated", json: false, reset: false }],
-    [["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"], { command: "refresh", stack: "prod", guests: "simulated", json: true, reset: false, portainerUrl: "https://p:9443", stateFile: "s.json" }],
-    [["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"], { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, reset: false }],
+    [["up", "--stack", "dev"], { command: "up", stack: "dev", guests: "simulated", json: false, refresh: false, reset: false }],
+    [["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"], { command: "refresh", stack: "prod", guests: "simulated", json: true, refresh: false, reset: false, portainerUrl: "https://p:9443", stateFile: "s.json" }],
+    [["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"], { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, refresh: false, reset: false }],
     [["up", "--stack", "dev", "--guests", "docker"], { error: expect.stringMatching(/^--guests must be simulated or real\n/) }],
     [["deploy", "--stack", "dev"], { error: expect.stringMatching(/^the first argument must be up, preview, refresh or destroy\n/) }],
     [["up"], { error: expect.stringMatching(/^--stack <name> is required\n/) }],
     [["up", "--stack", "dev", "--portainer-url", "portainer:9443"], { error: expect.stringMatching(/^--portainer-url must be an http or https URL\n/) }],
+    [["up", "--stack", "dev", "--refresh"], { command: "up", stack: "dev", guests: "simulated", json: false, refresh: true, reset: false }],
+    [["refresh", "--stack", "dev", "--refresh"], { error: expect.stringMatching(/^unknown argument --refresh\n/) }],
   ])("parses %j", (argv, expected) => expect(parseArgs(argv)).toEqual(expected));
 
   it.each([

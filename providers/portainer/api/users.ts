@@ -30,7 +30,7 @@ export function usersApi(t: Transport) {
         method: "POST", path: "/users/admin/init", auth: "none", op: { action: "initialise", resource: "administrator", id: username },
         json: { Username: username, Password: password },
         ...(t.options.setupToken !== undefined ? { headers: { "X-Setup-Token": t.options.setupToken } } : {}),
-        ok: [200], parse: (b) => s.user.parse(b), unversioned: true,
+        ok: [200], parse: (b) => s.user.parse(b), unversioned: true, sendsSecret: true,
         retry: { alreadyDone: async () => ((await adminExists()) ? null : undefined) },
       }),
 

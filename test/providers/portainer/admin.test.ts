@@ -1,12 +1,12 @@
 // Proves: PortainerAdmin creates the first administrator, verifies credentials on an initialised server,
 // explains wrong credentials, the admin-init timeout and a missing 2.43 setup token, waits for the API,
 // and leaves the administrator in place on delete — against the fake.
-import { adminProvider as provider, type PortainerAdminInputs, type PortainerAdminOutputs } from "../../../providers/portainer/admin";
+import { adminProvider as provider, QUICK_WAIT_SECONDS, waitBudget, type PortainerAdminInputs, type PortainerAdminOutputs } from "../../../providers/portainer/admin";
 import { startFakePortainer, type FakePortainer } from "../../fakes/portainer/server";
 import { ADMIN, bootstrap } from "../../helpers/portainer";
 
 let fake: FakePortainer;
-afterEach(async () => fake.close());
+afterEach(async () => fake?.close());
 const inputs = (extra: Partial<PortainerAdminInputs> = {}): PortainerAdminInputs => ({ url: fake.url, username: ADMIN.username, password: ADMIN.password, waitSeconds: 0, ...extra });
 
 describe("PortainerAdmin", () => {
@@ -14,7 +14,7 @@ describe("PortainerAdmin", () => {
     fake = await startFakePortainer();
     const r = await provider.create(inputs());
     expect(r).toEqual({ id: "1", outs: { ...inputs(), userId: 1, created: true } });
-    expect(fake.requests.map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(["GET /api/users/admin/check 404", "POST /api/users/admin/init 200"]);
+    expect(fake.requests.map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(["GET /api/system/status 200", "GET /api/users/admin/check 404", "POST /api/users/admin/init 200"]);
   });
 
   it("verifies the credentials of an existing administrator", async () => {
@@ -48,7 +48,9 @@ describe("PortainerAdmin", () => {
     const url = fake.url;
     await fake.close();
     fake = await startFakePortainer();
-    await expect(provider.create({ url, username: "admin", password: ADMIN.password, waitSeconds: 0 })).rejects.toThrow(new RegExp(`^Portainer at ${url} did not answer within 0 s: Unable to check Portainer administrator: ECONNREFUSED`));
+    await expect(provider.create({ url, username: "admin", password: ADMIN.password, waitSeconds: 0 })).rejects.toThrow(
+      new RegExp(`^Portainer at ${url} did not answer within [01] s: Unable to verify Portainer server ${url}: ECONNREFUSED: .*; no credential was sent$`),
+    );
   });
 
   it("reads the administrator as present, or gone after a reset; delete leaves it in place", async () => {
@@ -69,4 +71,14 @@ describe("PortainerAdmin", () => {
       { property: "password", reason: "must be at least 12 characters (Portainer's minimum)" },
     ]);
   });
+});
+
+describe("waitBudget", () => {
+  it.each([
+    ["a container started 5 s ago", 300, 1_000_000 - 5, { seconds: 295, starting: true }],
+    ["a container started 400 s ago", 300, 1_000_000 - 400, { seconds: QUICK_WAIT_SECONDS, starting: false }],
+    ["no start time (a site from before it was recorded)", 300, undefined, { seconds: QUICK_WAIT_SECONDS, starting: false }],
+    ["a start time in the future (clock skew)", 300, 1_000_000 + 60, { seconds: QUICK_WAIT_SECONDS, starting: false }],
+    ["no wait at all (refresh)", 0, 1_000_000 - 5, { seconds: 0, starting: false }],
+  ])("waits for %s", (_what, waitSeconds, startedAt, expected) => expect(waitBudget(waitSeconds, startedAt, 1_000_000)).toEqual(expected));
 });

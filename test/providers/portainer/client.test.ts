@@ -39,8 +39,8 @@ describe("PortainerClient against the fake: every route", () => {
     expect(fake.requests.map(shape)).toEqual([
       "GET /api/system/status [] none -> 200",
       "GET /api/users/admin/check [] none -> 404",
-      "POST /api/users/admin/init [Username,Password] none -> 200",
       "GET /api/system/status [] none -> 200",
+      "POST /api/users/admin/init [Username,Password] none -> 200",
       "POST /api/auth [Username,Password] none -> 200",
       "GET /api/users/me [] jwt -> 200",
       "POST /api/users/1/tokens [description,password] jwt -> 201",
@@ -133,7 +133,12 @@ describe("PortainerClient errors", () => {
 
   it("tells 401 (bad credential) from 403 (refused)", async () => {
     const unauthorized = await rejection(createPortainerClient({ url: fake.url, auth: { apiKey: "ptr_wrong" } }).listTags());
-    expect([unauthorized.status, isAuthError(unauthorized), unauthorized.message]).toEqual([401, true, "Unable to list Portainer tags: Invalid JWT token: Unauthorized (HTTP 401 GET /api/tags)"]);
+    expect([unauthorized.status, isAuthError(unauthorized), unauthorized.message]).toEqual([
+      401,
+      true,
+      "Unable to list Portainer tags: Invalid JWT token: Unauthorized (HTTP 401 GET /api/tags); Portainer refused the API key: it was revoked or deleted outside Pulumi. " +
+        "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one",
+    ]);
     const forbidden = await rejection(client().deleteGroup(1));
     expect([forbidden.status, forbidden.message]).toEqual([403, "Unable to delete Portainer environment group 1: Unable to remove the default 'Unassigned' group: Cannot remove the default environment group (HTTP 403 DELETE /api/endpoint_groups/1)"]);
   });
@@ -141,7 +146,11 @@ describe("PortainerClient errors", () => {
   it("reports the non-JSON 404 text and the empty 405 of Portainer's router", async () => {
     const elsewhere = createPortainerClient({ url: `${fake.url}/not-portainer`, auth: { apiKey: fake.apiKey! } });
     const e404 = await rejection(elsewhere.status());
-    expect([e404.status, e404.serverMessage, e404.message]).toEqual([404, "404 page not found", "Unable to read Portainer status: 404 page not found (HTTP 404 GET /not-portainer/api/status)"]);
+    expect([e404.status, e404.message]).toEqual([
+      404,
+      `Unable to verify Portainer server ${fake.url}/not-portainer: it answered HTTP 404 (text/plain; charset=utf-8) "404 page not found", not Portainer's status JSON ` +
+        "with a Version (GET /not-portainer/api/status); no credential was sent; check phoenix:portainer.url",
+    ]);
     fake.fault({ path: "/api/tags", status: 405, body: "" });
     const e405 = await rejection(client().listTags());
     expect([e405.status, e405.serverMessage, e405.message]).toEqual([405, undefined, "Unable to list Portainer tags: (empty answer) (HTTP 405 GET /api/tags)"]);
@@ -313,7 +322,7 @@ describe("PortainerClient TLS", () => {
       fake.clearRequests();
       const e = await rejection(createPortainerClient({ url: fake.url, tls, sleep: noSleep }).status());
       expect([e.kind, isRetryable(e)]).toEqual(["tls", false]);
-      expect(e.message).toMatch(/^Unable to read Portainer status: TLS verification failed: /);
+      expect(e.message).toMatch(new RegExp(`^Unable to verify Portainer server ${fake.url}: TLS verification failed: \\w+ \\(GET /api/system/status\\); no credential was sent; trust the CA that signed its certificate \\(phoenix:portainer.tls.ca_cert\\), or set tls.insecure_skip_verify$`));
       expect(fake.requests).toEqual([]);
     }
   });
