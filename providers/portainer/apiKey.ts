@@ -1,8 +1,10 @@
 /**
  * `PortainerApiKey`: an API key for the administrator, created with a password login (Portainer
  * accepts API-key creation only with a JWT and the password again). The raw key is an output marked
- * secret. Keys with the same description left by an earlier, interrupted run are revoked first, so a
- * retried create never leaves duplicates. `read` finds a revoked key gone; delete revokes it.
+ * secret. Exactly one key with its description is left: keys with the same description left by an earlier,
+ * interrupted run are revoked before the create and after it (an abandoned request can land late), and
+ * `read` reports any that land later still as `duplicates`, which the next update revokes. `read` finds a
+ * revoked key gone; delete revokes it.
  * Token: `pulumi-nodejs:dynamic/portainer:ApiKey`.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -24,6 +26,8 @@ export interface PortainerApiKeyOutputs extends PortainerApiKeyInputs {
   readonly prefix: string;
   /** The raw key: a secret. */
   readonly apiKey: string;
+  /** Ids of other keys with the same description, found by `read`; the next update revokes them. */
+  readonly duplicates?: readonly number[];
 }
 
 export interface PortainerApiKeyArgs {
@@ -43,6 +47,18 @@ function keyClient(p: PortainerApiKeyOutputs) {
   return usersApi(connect(p, { apiKey: p.apiKey }));
 }
 
+/** Revokes keys by id (one already gone counts as revoked) and says so. */
+async function revoke(users: ReturnType<typeof usersApi>, userId: number, ids: readonly number[], description: string, why: string): Promise<void> {
+  for (const k of ids) {
+    try {
+      await users.deleteApiKey(userId, k);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  await note(`Revoked ${ids.length} Portainer API key(s) named ${description} ${why} (ids ${ids.join(", ")})`);
+}
+
 const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
   async check(_olds, news) {
     const schema = z.object({
@@ -58,7 +74,9 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
   },
 
   async diff(_id, olds, news) {
-    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["caCert", "insecureSkipVerify"], replace: ["url", "username", "description"] });
+    const d = diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["caCert", "insecureSkipVerify"], replace: ["url", "username", "description"] });
+    // Keys with this description other than ours (found by refresh) are revoked by an update.
+    return (olds.duplicates ?? []).length > 0 && !d.changes ? { ...d, changes: true } : d;
   },
 
   async create(inputs) {
@@ -67,13 +85,15 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
     const stale = (await users.listApiKeys(me.Id)).filter((k) => k.description === inputs.description);
     if (stale.length > 0) {
       if (!inputs.adopt) throw new Error(`Portainer user ${inputs.username} already has API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set adopt: true to replace them, or revoke them`);
-      for (const k of stale) await users.deleteApiKey(me.Id, k.id);
-      await note(`Revoked ${stale.length} earlier Portainer API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}) before creating a new one`);
+      await revoke(users, me.Id, stale.map((k) => k.id), inputs.description, "before creating a new one");
     }
     const created = await users.createApiKey(me.Id, inputs.description, inputs.password);
+    // A request abandoned by an earlier run (timed out, or the run killed) may have landed meanwhile.
+    const late = (await users.listApiKeys(me.Id)).filter((k) => k.description === inputs.description && k.id !== created.apiKey.id);
+    if (late.length > 0) await revoke(users, me.Id, late.map((k) => k.id), inputs.description, "that an abandoned request created");
     return {
       id: String(created.apiKey.id),
-      outs: { ...inputs, userId: me.Id, keyId: created.apiKey.id, prefix: created.apiKey.prefix, apiKey: created.rawAPIKey },
+      outs: { ...inputs, userId: me.Id, keyId: created.apiKey.id, prefix: created.apiKey.prefix, apiKey: created.rawAPIKey, duplicates: [] },
     };
   },
 
@@ -82,7 +102,9 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
     try {
       const keys = await keyClient(props).listApiKeys(props.userId);
       const inputs: PortainerApiKeyInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, description: props.description, adopt: props.adopt };
-      return keys.some((k) => k.id === Number(id)) ? readResult(id, props, inputs) : {};
+      if (!keys.some((k) => k.id === Number(id))) return {};
+      const duplicates = keys.filter((k) => k.description === props.description && k.id !== Number(id)).map((k) => k.id);
+      return readResult(id, { ...props, duplicates }, inputs);
     } catch (e) {
       // A revoked key no longer authenticates: Portainer answers 401.
       if (isAuthError(e) || isNotFound(e)) return {};
@@ -91,7 +113,8 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
   },
 
   async update(_id, olds, news) {
-    return { outs: { ...news, userId: olds.userId, keyId: olds.keyId, prefix: olds.prefix, apiKey: olds.apiKey } };
+    if ((olds.duplicates ?? []).length > 0) await revoke(keyClient(olds), olds.userId, olds.duplicates!, olds.description, "besides the one phoenix uses");
+    return { outs: { ...news, userId: olds.userId, keyId: olds.keyId, prefix: olds.prefix, apiKey: olds.apiKey, duplicates: [] } };
   },
 
   async delete(id, props) {
@@ -116,7 +139,7 @@ export class PortainerApiKey extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { ...args, password: pulumi.secret(args.password), userId: undefined, keyId: undefined, prefix: undefined, apiKey: undefined },
+      { ...args, password: pulumi.secret(args.password), userId: undefined, keyId: undefined, prefix: undefined, apiKey: undefined, duplicates: undefined },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey"] },
       "portainer",
       "ApiKey",

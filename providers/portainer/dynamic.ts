@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { isNotFound } from "./errors";
+import { isKeyRefused, isNotFound } from "./errors";
 import { createTransport, type PortainerAuth, type Transport } from "./transport";
 
 /** The sentinel the engine sends for values unknown during preview (sdk/nodejs/runtime/rpc.ts). */
@@ -175,7 +175,18 @@ export function hostable<I, O>(p: pulumi.dynamic.ResourceProvider<I, O>): pulumi
     check: clean(async (olds: I, news: I) => plain(await p.check!(olds, news))),
     diff: clean(async (id: string, olds: O, news: I) => p.diff!(id, olds, news)),
     create: clean(async (inputs: I) => plain(await p.create(inputs))),
-    read: clean(async (id: string, state?: O) => plain(await p.read!(id, state))),
+    read: clean(async (id: string, state?: O) => {
+      try {
+        return plain(await p.read!(id, state));
+      } catch (e) {
+        // A revoked key cannot read anything: keep the last known state, and let the key's own read
+        // report it gone, so that refresh finishes and the next up makes a new key.
+        if (!isKeyRefused(e) || state === undefined) throw e;
+        const name = (state as Record<string, unknown>)["name"];
+        await pulumi.log.warn(`Kept the last known state of ${typeof name === "string" ? `${name} (id ${id})` : `id ${id}`}: Portainer refused phoenix's API key (revoked or deleted outside Pulumi); the next pulumi up creates a new key`);
+        return plain({ id, props: state });
+      }
+    }),
     update: clean(async (id: string, olds: O, news: I) => plain(await p.update!(id, olds, news))),
     delete: clean(async (id: string, props: O) => p.delete!(id, props)),
   };

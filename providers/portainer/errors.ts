@@ -124,6 +124,16 @@ export function isRetryable(e: unknown): boolean {
   return e.status === 429 || (e.status >= 500 && !isNotFound(e));
 }
 
+/** What a 401 to an API key means, and what repairs it. */
+export const KEY_REFUSED_HINT =
+  "Portainer refused the API key: it was revoked or deleted outside Pulumi. Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): " +
+  "the refresh finds the key gone and the up creates a new one";
+
+/** Portainer refused the API key the call was made with (revoked, deleted, or from another server). */
+export function isKeyRefused(e: unknown): boolean {
+  return isPortainerError(e) && e.kind === "http" && e.status === 401 && e.hint === KEY_REFUSED_HINT;
+}
+
 /** Authentication failed or was refused (401 or 403). */
 export function isAuthError(e: unknown): boolean {
   return isPortainerError(e) && e.kind === "http" && (e.status === 401 || e.status === 403);

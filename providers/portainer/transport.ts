@@ -11,7 +11,7 @@
  * function (small), and no module-level instance exists for it to choke on (ENGINELESS.md Q1).
  */
 import { Agent, FormData, request } from "undici";
-import { isPortainerError, isRetryable, portainerError, withHint, type Operation, type PortainerErrorInit } from "./errors";
+import { isPortainerError, isRetryable, KEY_REFUSED_HINT, portainerError, withHint, type Operation, type PortainerErrorInit } from "./errors";
 
 /** The oldest Portainer phoenix supports: `/api/stacks/create/...` arrived in 2.19 (C6.3). */
 export const MIN_SUPPORTED_VERSION = "2.19.0";
@@ -195,9 +195,7 @@ export function createTransport(options: PortainerClientOptions): Transport {
       // not JSON
     }
     // A refused API key: revoked or deleted in Portainer (C1.4). Say what repairs it.
-    const hint = status === 401 && authHeader?.["X-API-Key"] !== undefined
-      ? "Portainer refused the API key: it was revoked or deleted outside Pulumi. Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one"
-      : undefined;
+    const hint = status === 401 && authHeader?.["X-API-Key"] !== undefined ? KEY_REFUSED_HINT : undefined;
     throw fail(c, { kind: "http", path, status, ...(serverMessage ? { serverMessage } : {}), ...(details !== undefined ? { details } : {}), ...(hint ? { hint } : {}) });
   }
 

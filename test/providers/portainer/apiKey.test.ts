@@ -32,6 +32,29 @@ describe("PortainerApiKey", () => {
     expect((await call(fake, "GET", "/api/users/me", { apiKey: first.apiKey })).status).toBe(401);
   });
 
+  it("revokes a key that an abandoned request created while this create ran", async () => {
+    // The create's POST stalls; meanwhile the late original of an earlier run's request lands.
+    fake.fault({ method: "POST", path: "/api/users/1/tokens", delayMs: 300 });
+    setTimeout(() => fake.state.apiKeys.push({ id: 77, userId: 1, description: "phoenix", prefix: "ptr_lat", dateCreated: 0, lastUsed: 0, digest: "late" }), 100);
+    const r = await provider.create(inputs());
+    expect(fake.state.apiKeys.map((k) => k.id)).toEqual([Number(r.id)]);
+    expect((r.outs as PortainerApiKeyOutputs).duplicates).toEqual([]);
+  });
+
+  it("reports a key that landed after the run as a duplicate on read, and the update revokes it", async () => {
+    const outs = (await provider.create(inputs())).outs as PortainerApiKeyOutputs;
+    fake.state.apiKeys.push({ id: 78, userId: 1, description: "phoenix", prefix: "ptr_lat", dateCreated: 0, lastUsed: 0, digest: "late" });
+    fake.state.apiKeys.push({ id: 79, userId: 1, description: "someone else's", prefix: "ptr_oth", dateCreated: 0, lastUsed: 0, digest: "other" });
+    const read = await provider.read!(String(outs.keyId), outs);
+    const live = read.props as PortainerApiKeyOutputs;
+    expect(live.duplicates).toEqual([78]);
+    expect(await provider.diff!(String(outs.keyId), live, inputs())).toEqual({ changes: true, replaces: [] });
+    const updated = await provider.update!(String(outs.keyId), live, inputs());
+    expect((updated.outs as PortainerApiKeyOutputs).duplicates).toEqual([]);
+    expect(fake.state.apiKeys.map((k) => k.id).sort()).toEqual([outs.keyId, 79].sort());
+    expect(await provider.diff!(String(outs.keyId), updated.outs as PortainerApiKeyOutputs, inputs())).toEqual({ changes: false, replaces: [] });
+  });
+
   it("refuses to revoke them when adopt is false", async () => {
     await provider.create(inputs());
     await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow("Portainer user admin already has API key(s) named phoenix (ids 2); set adopt: true to replace them, or revoke them");

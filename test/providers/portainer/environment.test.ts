@@ -56,6 +56,16 @@ describe("PortainerEnvironment", () => {
     expect(fake.requests.at(-1)!.json).toEqual({ Name: "Dr-Phoenix", URL: "tcp://10.0.0.102:9001", PublicURL: "", GroupID: 1, TagIDs: [], TLS: true, TLSSkipVerify: true, TLSSkipClientVerify: true });
   });
 
+  it("keeps the last known state when the API key was revoked, and fails an update saying how to repair it", async () => {
+    const r = await provider.create(inputs());
+    fake.revokeApiKey(fake.state.apiKeys[0]!.id);
+    expect(await provider.read!(r.id, r.outs as PortainerEnvironmentOutputs)).toEqual({ id: r.id, props: r.outs });
+    await expect(provider.update!(r.id, r.outs as PortainerEnvironmentOutputs, inputs({ publicUrl: "10.0.0.102" }))).rejects.toThrow(
+      "Unable to update Portainer environment 1: Invalid JWT token: Unauthorized (HTTP 401 PUT /api/endpoints/1); Portainer refused the API key: it was revoked or deleted outside Pulumi. " +
+        "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one",
+    );
+  });
+
   it("reads a deleted environment as gone, and deletes idempotently", async () => {
     const created = (await provider.create(inputs())).outs as PortainerEnvironmentOutputs;
     await provider.delete!("1", created);
