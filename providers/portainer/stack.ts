@@ -1,14 +1,18 @@
 /**
  * `PortainerStack`: a Docker Compose stack (standalone or swarm) deployed from a string through
  * Portainer, with its environment variables and desired running state. `read` fetches the stack and
- * its live compose file, so drift in content, env and running state shows on refresh.
+ * its live compose file, so drift in content, env and running state shows on refresh. A stack whose
+ * environment was deleted outside Pulumi is orphaned (Portainer keeps it, and its containers keep running
+ * on the host): `read` reports it, and the next update associates it with the environment the program
+ * now gives and redeploys it there; `create` adopts an orphan of the same name in the same way.
  * Token: `pulumi-nodejs:dynamic/portainer:Stack`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { normalizeStackName, stacksApi } from "./api/stacks";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
+import type { Stack } from "./wire";
 
 export interface EnvVar {
   readonly name: string;
@@ -40,6 +44,8 @@ export interface PortainerStackOutputs extends PortainerStackInputs {
   readonly stackId: number;
   /** The swarm id of a swarm stack; "" for a standalone one. */
   readonly swarmId: string;
+  /** Its environment no longer exists (deleted outside Pulumi); the next update re-associates it. */
+  readonly orphaned?: boolean;
 }
 
 /** Public arguments. */
@@ -92,6 +98,19 @@ function api(c: ConnectionInputs) {
   return stacksApi(connect(c, { apiKey: c.apiKey }));
 }
 
+/**
+ * The orphaned stack to adopt onto `endpointId`, among stacks of the same name on other environments: the
+ * one whose environment no longer exists. Several such orphans cannot be told apart: that fails, naming them.
+ */
+async function findOrphan(s: ReturnType<typeof api>, elsewhere: readonly Stack[], endpointId: number): Promise<Stack | undefined> {
+  const orphans: Stack[] = [];
+  for (const x of elsewhere) if (!(await s.environmentExists(x.EndpointId))) orphans.push(x);
+  if (orphans.length > 1) {
+    throw new Error(`Portainer has ${orphans.length} orphaned stacks named ${orphans[0]!.Name} (ids ${orphans.map((x) => x.Id).join(", ")}), left by deleted environments; phoenix cannot tell which one ran on environment ${endpointId}: delete all but that one in Portainer, then run pulumi up again`);
+  }
+  return orphans[0];
+}
+
 /** Brings an existing stack to the desired content and running state. */
 async function converge(s: ReturnType<typeof api>, id: number, inputs: PortainerStackInputs, redeploy: boolean): Promise<void> {
   let running: boolean;
@@ -111,19 +130,26 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
   },
 
   async diff(_id, olds, news) {
-    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, {
-      update: ["composeContent", "env", "running", "connection"],
-      replace: ["endpointId", "name", "type"],
+    const orphaned = olds.orphaned === true;
+    const d = diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, {
+      // An orphan moves to its new environment in place (associate); otherwise a new environment replaces.
+      update: ["composeContent", "env", "running", "connection", ...(orphaned ? ["endpointId"] : [])],
+      replace: [...(orphaned ? [] : ["endpointId"]), "name", "type"],
       normalize: { composeContent: normalizeCompose, env: normalizeEnv, name: (v) => (typeof v === "string" ? normalizeStackName(v) : v) },
       // Same name on another environment or type: delete first, as Portainer may refuse the name (CONTRACT.md 6.2).
       deleteBeforeReplace: (o, n) => typeof o["name"] === "string" && typeof n["name"] === "string" && normalizeStackName(o["name"]) === normalizeStackName(n["name"]),
     });
+    return orphaned && !d.changes ? { ...d, changes: true } : d;
   },
 
   async create(inputs) {
     const s = api(inputs.connection);
     const swarmId = inputs.type === "swarm" ? await s.swarmId(inputs.endpointId) : "";
-    const existing = await s.findStack(inputs.name, { endpointId: inputs.endpointId, ...(swarmId ? { swarmId } : {}) });
+    // One list: this environment's stacks and, to adopt, the orphans deleted environments left (C6.4).
+    const wanted = normalizeStackName(inputs.name);
+    const named = (await s.listStacks({ endpointId: inputs.endpointId, ...(swarmId ? { swarmId } : {}), ...(inputs.adopt ? { includeOrphaned: true } : {}) }))
+      .filter((x) => normalizeStackName(x.Name) === wanted);
+    const existing = named.find((x) => x.EndpointId === inputs.endpointId);
     let id: number;
     if (existing) {
       if (!inputs.adopt) {
@@ -133,12 +159,20 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       id = existing.Id;
       await converge(s, id, inputs, true);
     } else {
-      const content = { stackFileContent: inputs.composeContent, env: inputs.env };
-      const created = inputs.type === "swarm" ? await s.createSwarmStack(inputs.endpointId, swarmId, inputs.name, content) : await s.createStandaloneStack(inputs.endpointId, inputs.name, content);
-      id = created.Id;
-      if (!inputs.running) await s.stopStack(id, inputs.endpointId);
+      const orphan = await findOrphan(s, named.filter((x) => x.EndpointId !== inputs.endpointId), inputs.endpointId);
+      if (orphan) {
+        await note(`Adopting the orphaned Portainer stack ${orphan.Name} (id ${orphan.Id}), left by the deleted environment ${orphan.EndpointId}, onto environment ${inputs.endpointId}`);
+        id = orphan.Id;
+        await s.associateStack(id, inputs.endpointId, swarmId, inputs.running);
+        await converge(s, id, inputs, true);
+      } else {
+        const content = { stackFileContent: inputs.composeContent, env: inputs.env };
+        const created = inputs.type === "swarm" ? await s.createSwarmStack(inputs.endpointId, swarmId, inputs.name, content) : await s.createStandaloneStack(inputs.endpointId, inputs.name, content);
+        id = created.Id;
+        if (!inputs.running) await s.stopStack(id, inputs.endpointId);
+      }
     }
-    return { id: String(id), outs: { ...inputs, stackId: id, swarmId } };
+    return { id: String(id), outs: { ...inputs, stackId: id, swarmId, orphaned: false } };
   },
 
   async read(id, state) {
@@ -151,8 +185,10 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       if (isNotFound(e)) return {};
       throw e;
     }
+    const orphaned = !(await s.environmentExists(stack.EndpointId));
     const live: PortainerStackOutputs = {
       ...props,
+      orphaned,
       endpointId: stack.EndpointId,
       name: stack.Name,
       type: stack.Type === 1 ? "swarm" : "standalone",
@@ -166,23 +202,49 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       connection: props.connection, endpointId: live.endpointId, name: live.name, type: live.type, composeContent: live.composeContent, env: live.env, running: live.running,
       pullImage: props.pullImage, prune: props.prune, adopt: props.adopt,
     };
-    return readResult(id, live, inputs);
+    // Shown as drift: the program does not set it, so the next diff lists it.
+    return readResult(id, live, orphaned ? { ...inputs, orphaned } : inputs);
   },
 
   async update(id, olds, news) {
     const s = api(news.connection);
-    const redeploy = normalizeCompose(olds.composeContent) !== normalizeCompose(news.composeContent) || JSON.stringify(normalizeEnv(olds.env)) !== JSON.stringify(normalizeEnv(news.env));
+    const moved = olds.orphaned === true;
+    const redeploy = moved || normalizeCompose(olds.composeContent) !== normalizeCompose(news.composeContent) || JSON.stringify(normalizeEnv(olds.env)) !== JSON.stringify(normalizeEnv(news.env));
     try {
+      if (moved) {
+        await note(`Associating the orphaned Portainer stack ${news.name} (id ${id}), left by the deleted environment ${olds.endpointId}, with environment ${news.endpointId}`);
+        await s.associateStack(Number(id), news.endpointId, olds.swarmId, news.running);
+      }
       if (redeploy || olds.running !== news.running) await converge(s, Number(id), news, redeploy);
     } catch (e) {
       if (isNotFound(e)) throw new Error(`Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again`);
       throw e;
     }
-    return { outs: { ...news, stackId: Number(id), swarmId: olds.swarmId } };
+    return { outs: { ...news, stackId: Number(id), swarmId: olds.swarmId, orphaned: false } };
   },
 
   async delete(id, props) {
-    await deleteOrGone(`Portainer stack ${props.name} (id ${id})`, () => api(props.connection).deleteStack(Number(id), props.endpointId));
+    const s = api(props.connection);
+    try {
+      await s.deleteStack(Number(id), props.endpointId);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      // 404: the stack is gone, or its environment is (an orphan Portainer deletes only through an
+      // existing environment, where it would also run `docker compose down`).
+      let still: boolean;
+      try {
+        await s.getStack(Number(id));
+        still = true;
+      } catch (g) {
+        if (!isNotFound(g)) throw g;
+        still = false;
+      }
+      if (!still) return note(`Portainer stack ${props.name} (id ${id}) was already gone`);
+      await pulumi.log.warn(
+        `Portainer stack ${props.name} (id ${id}) is orphaned: its environment ${props.endpointId} was deleted outside Pulumi, and Portainer deletes a stack only ` +
+          `through an existing environment. It is no longer managed by Pulumi; delete it in Portainer (Stacks, orphaned) if it should go`,
+      );
+    }
   },
 });
 
@@ -198,6 +260,6 @@ export class PortainerStack extends pulumi.dynamic.Resource {
   declare readonly running: pulumi.Output<boolean>;
 
   constructor(name: string, args: PortainerStackArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), stackId: undefined, swarmId: undefined }, opts, "portainer", "Stack");
+    super(provider, name, { ...args, connection: pulumi.secret(args.connection), stackId: undefined, swarmId: undefined, orphaned: undefined }, opts, "portainer", "Stack");
   }
 }

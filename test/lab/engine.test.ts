@@ -48,7 +48,7 @@ describe("lab preview", () => {
       "create Stack phoenix-stack-qdrant_service-vm-1002",
     ]);
     expect(steps.every((s) => s.action === "create")).toBe(true);
-    expect(steps).toHaveLength(22);
+    expect(steps).toHaveLength(23);
     expect(fake.requests).toEqual([]);
     expect(fs.existsSync(stateFile)).toBe(false);
   });

@@ -81,7 +81,7 @@ describe("the lab against a Portainer", () => {
   it("up from empty brings Portainer to exactly the desired environments and stacks", async () => {
     const r = await lab(["up", "--stack", "dev", "--json"], { passphrase: true });
     expect([r.code, r.report?.error]).toEqual([0, undefined]);
-    expect(r.report!.summary).toEqual({ create: 23 });
+    expect(r.report!.summary).toEqual({ create: 24 });
     expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([["dev-apps", "tcp://10.0.0.202:9001", 2]]);
     expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
     expect(stackNamed("qdrant_service").Env).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" }]);
@@ -111,7 +111,7 @@ describe("the lab against a Portainer", () => {
   it("a second up, with the secrets from variables instead of the passphrase, reports no change and sends no request", async () => {
     fake.clearRequests();
     const r = await labHere(["up", "--stack", "dev", "--json"]);
-    expect([r.code, r.report.summary]).toEqual([0, { same: 23 }]);
+    expect([r.code, r.report.summary]).toEqual([0, { same: 24 }]);
     expect(fake.requests).toEqual([]);
   });
 
@@ -152,7 +152,7 @@ describe("the lab against a Portainer", () => {
     fake.state.tags.push({ ID: 99, Name: "made-by-hand" });
     const r = await labHere(["destroy", "--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
-    expect(r.report!.summary).toEqual({ delete: 23 });
+    expect(r.report!.summary).toEqual({ delete: 24 });
     expect(liveStacks()).toEqual([]);
     expect(fake.state.endpoints).toEqual([]);
     expect(fake.state.tags).toEqual([{ ID: 99, Name: "made-by-hand" }]);

@@ -1,4 +1,5 @@
 /** Stacks (CONTRACT.md 6) and the swarm id they need (7). */
+import { isNotFound } from "../errors";
 import type { Transport } from "../transport";
 import { dockerSchemas, listOf, stackSchemas, type EnvVar, type Stack } from "../wire";
 
@@ -91,6 +92,27 @@ export function stacksApi(t: Transport) {
     deleteStack: async (id: number, endpointId: number): Promise<void> => {
       await t.send({ method: "DELETE", path: `/stacks/${id}`, query: { endpointId }, auth: "any", op: { action: "delete", resource: "stack", id }, ok: [204], retry: "idempotent" });
     },
+
+    /** True when the environment exists; a stack whose environment is gone is orphaned (C5.7). */
+    environmentExists: async (endpointId: number): Promise<boolean> => {
+      try {
+        await t.send({ method: "GET", path: `/endpoints/${endpointId}`, query: { excludeSnapshot: true }, auth: "any", op: { action: "read", resource: "environment", id: endpointId }, ok: [200], retry: "idempotent" });
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    },
+
+    /**
+     * Moves an orphaned stack's record to an existing environment, without deploying (admin; CE-src
+     * api/http/handler/stacks/stack_associate.go). Idempotent: a lost answer is simply sent again.
+     */
+    associateStack: (id: number, endpointId: number, swarmId: string, running: boolean): Promise<Stack> =>
+      t.send({
+        method: "PUT", path: `/stacks/${id}/associate`, query: { endpointId, swarmId, orphanedRunning: running }, auth: "any", op: { action: "associate", resource: "stack", id },
+        ok: [200], parse: parseStack, retry: "idempotent",
+      }),
 
     /** The swarm id of a swarm environment (C10.25). */
     swarmId: async (endpointId: number): Promise<string> =>

@@ -489,7 +489,10 @@ function stackCreate(c: Ctx, type: "standalone" | "swarm"): Reply {
   if (type === "swarm" && swarmId === "") return c.err(400, "Invalid request payload", "Invalid Swarm ID");
   const env = envList(field(c.json, "Env"));
   if (env !== null && !Array.isArray(env)) return env;
-  if (c.state.stacks.some((s) => s.EndpointId === e.Id && s.Name.toLowerCase() === name)) {
+  // Conflict (C6.2): a stack of that name on this environment, or the compose project's containers on this
+  // Docker host (left by a stack whose environment was deleted) while a stack record of that name exists.
+  const onHost = (s: StackRecord) => s.Type === 2 && s.Status === 1 && (s.host ?? "") === e.URL && e.URL !== "";
+  if (c.state.stacks.some((s) => s.Name === name && (s.EndpointId === e.Id || (type === "standalone" && onHost(s))))) {
     const msg = `A stack with the normalized name '${name}' already exists`;
     return { status: 409, json: { message: msg, details: msg } };
   }
@@ -502,7 +505,7 @@ function stackCreate(c: Ctx, type: "standalone" | "swarm"): Reply {
   const id = nextId(c.state, "stacks");
   const s: StackRecord = {
     Id: id, Name: name, Type: type === "swarm" ? 1 : 2, EndpointId: e.Id, SwarmId: type === "swarm" ? swarmId : "", EntryPoint: "docker-compose.yml", Env: env,
-    Status: 1, ProjectPath: `/data/compose/${id}`, CreationDate: unix(c), CreatedBy: c.user!.Username, UpdateDate: 0, UpdatedBy: "", fileContent: content,
+    Status: 1, ProjectPath: `/data/compose/${id}`, CreationDate: unix(c), CreatedBy: c.user!.Username, UpdateDate: 0, UpdatedBy: "", fileContent: content, host: e.URL,
   };
   c.state.stacks.push(s);
   return { status: 200, json: stackJson(s) };
@@ -580,7 +583,24 @@ function stackUpdate(c: Ctx): Reply {
   const failure = deployError(c, e, content, s.Type === 1);
   if (failure) return c.err(500, failure, failure);
   // Env is replaced wholesale: omitted means cleared (C10.11); a different endpointId re-associates.
-  Object.assign(s, { fileContent: content, Env: env, EndpointId: e.Id, Status: 1, UpdateDate: unix(c), UpdatedBy: c.user!.Username });
+  Object.assign(s, { fileContent: content, Env: env, EndpointId: e.Id, Status: 1, UpdateDate: unix(c), UpdatedBy: c.user!.Username, host: e.URL });
+  return { status: 200, json: stackJson(s) };
+}
+
+/**
+ * `PUT /stacks/{id}/associate?endpointId=&swarmId=&orphanedRunning=` (admin): moves an orphaned stack's
+ * record to an environment, without deploying (CE-src api/http/handler/stacks/stack_associate.go).
+ */
+function stackAssociate(c: Ctx): Reply {
+  const s = findStack(c);
+  if ("status" in s) return s;
+  const text = c.query.get("endpointId");
+  if (!text || !/^\d+$/.test(text)) return c.err(400, "Invalid query parameter: endpointId", text ? "Invalid query parameter" : "Missing query parameter");
+  const e = c.state.endpoints.find((x) => x.Id === Number(text));
+  if (!e) return c.err(404, "Unable to find an environment with the specified identifier inside the database", NOT_FOUND_DB);
+  const running = c.query.get("orphanedRunning");
+  if (running !== null && running !== "true" && running !== "false") return c.err(400, "Invalid query parameter: orphanedRunning", "Invalid query parameter");
+  Object.assign(s, { EndpointId: e.Id, SwarmId: c.query.get("swarmId") ?? "", Status: running === "true" ? 1 : 2, CreationDate: unix(c), CreatedBy: c.user!.Username, UpdateDate: 0, UpdatedBy: "" });
   return { status: 200, json: stackJson(s) };
 }
 
@@ -592,6 +612,7 @@ function stackStartStop(c: Ctx, start: boolean): Reply {
   if (start && s.Status === 1) return c.err(400, "Stack is already active");
   if (!start && s.Status === 2) return c.err(400, "Stack is already inactive");
   s.Status = start ? 1 : 2;
+  if (start) s.host = e.URL;
   return { status: 200, json: stackJson(s) };
 }
 
@@ -697,6 +718,7 @@ export const ROUTE_TABLE: Route[] = [
   r("PUT", `/stacks/${ID}`, "authenticated", stackUpdate),
   r("DELETE", `/stacks/${ID}`, "authenticated", stackDelete),
   r("GET", `/stacks/${ID}/file`, "authenticated", stackFile),
+  r("PUT", `/stacks/${ID}/associate`, "admin", stackAssociate),
   r("POST", `/stacks/${ID}/start`, "authenticated", (c) => stackStartStop(c, true)),
   r("POST", `/stacks/${ID}/stop`, "authenticated", (c) => stackStartStop(c, false)),
   ...["GET", "POST", "PUT", "DELETE"].map((m) => r(m, `/endpoints/${ID}/docker(?:/v[0-9.]+)?/(?<rest>.*)`, "authenticated", docker)),

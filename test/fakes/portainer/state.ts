@@ -81,6 +81,11 @@ export interface StackRecord {
   UpdatedBy: string;
   /** The compose file as stored on disk by Portainer. */
   fileContent: string;
+  /**
+   * The Docker host its containers run on (the URL of the environment that last deployed it). They stay
+   * there when the environment is deleted: the compose project still exists on that host.
+   */
+  host?: string;
 }
 
 export interface FakeState {

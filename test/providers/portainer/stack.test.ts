@@ -73,7 +73,7 @@ describe("PortainerStack diff", () => {
 describe("PortainerStack create", () => {
   it("creates a new stack with its full Env", async () => {
     const r = await provider.create(inputs());
-    expect(r).toEqual({ id: "1", outs: { ...inputs(), stackId: 1, swarmId: "" } });
+    expect(r).toEqual({ id: "1", outs: { ...inputs(), stackId: 1, swarmId: "", orphaned: false } });
     expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks 200", `POST /api/stacks/create/standalone/string?endpointId=${env} 200`]);
     expect(fake.requests.at(-1)!.json).toEqual({ Name: "qdrant_service", StackFileContent: COMPOSE, Env: inputs().env });
   });
@@ -134,7 +134,7 @@ describe("PortainerStack read", () => {
     expect(r.props).toEqual(created);
     expect(r.inputs).toEqual(inputs());
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: false, replaces: [] });
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", "GET /api/stacks/1/file 200"]);
+    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", `GET /api/endpoints/${env} 200`, "GET /api/stacks/1/file 200"]);
   });
 
   it.each([
@@ -176,7 +176,7 @@ describe("PortainerStack update and delete", () => {
   it("redeploys changed content with the full Env, and pulls images when asked", async () => {
     const news = inputs({ composeContent: COMPOSE.replace("v1.12.4", "v1.13.0"), pullImage: true });
     const r = await provider.update!("1", created, news);
-    expect(r.outs).toEqual({ ...news, stackId: 1, swarmId: "" });
+    expect(r.outs).toEqual({ ...news, stackId: 1, swarmId: "", orphaned: false });
     expect(calls()).toEqual(["GET /api/system/status 200", `PUT /api/stacks/1?endpointId=${env} 200`]);
     expect(fake.requests.at(-1)!.json).toEqual({ StackFileContent: news.composeContent, Env: news.env, Prune: false, PullImage: true });
   });
@@ -210,5 +210,69 @@ describe("PortainerStack update and delete", () => {
 describe("normalizeCompose", () => {
   it("keeps meaningful whitespace inside lines", () => {
     expect(normalizeCompose("a:  b  \n  c: 'x  y'   \n\n")).toBe("a:  b\n  c: 'x  y'");
+  });
+});
+
+describe("PortainerStack on a lost environment", () => {
+  /** Deploys the stack, deletes its environment out of band, and registers the agent again (a new id). */
+  async function orphanIt(): Promise<{ created: PortainerStackOutputs; newEnv: number }> {
+    const created = (await provider.create(inputs())).outs as PortainerStackOutputs;
+    fake.removeEnvironment(env);
+    const newEnv = await addAgent(fake, "Dr-Phoenix");
+    fake.clearRequests();
+    return { created, newEnv };
+  }
+
+  it("reads the stack as orphaned, which diffs as a change in place, also when nothing else changed", async () => {
+    const { created, newEnv } = await orphanIt();
+    const r = await provider.read!("1", created);
+    expect([(r.props as PortainerStackOutputs).orphaned, r.props!.endpointId, (r.inputs as Record<string, unknown>)["orphaned"]]).toEqual([true, env, true]);
+    expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff!("1", r.props!, inputs({ endpointId: newEnv }))).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff!("1", r.props!, inputs({ endpointId: UNKNOWN as never }))).toEqual({ changes: true, replaces: [] });
+  });
+
+  it("associates the orphan with the new environment and redeploys it there, in one update", async () => {
+    const { created, newEnv } = await orphanIt();
+    const orphan = (await provider.read!("1", created)).props as PortainerStackOutputs;
+    fake.clearRequests();
+    const r = await provider.update!("1", orphan, inputs({ endpointId: newEnv }));
+    expect(r.outs).toEqual({ ...inputs({ endpointId: newEnv }), stackId: 1, swarmId: "", orphaned: false });
+    expect(calls()).toEqual(["GET /api/system/status 200", `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`, `PUT /api/stacks/1?endpointId=${newEnv} 200`]);
+    expect(fake.requests[1]!.query).toEqual({ endpointId: String(newEnv), swarmId: "", orphanedRunning: "true" });
+    expect(fake.state.stacks.map((s) => [s.Id, s.EndpointId, s.Status])).toEqual([[1, newEnv, 1]]);
+    expect((await provider.read!("1", r.outs as PortainerStackOutputs)).props).toMatchObject({ orphaned: false, endpointId: newEnv });
+  });
+
+  it("adopts an orphan of the same name when it creates the stack (the state lost it)", async () => {
+    const { newEnv } = await orphanIt();
+    // A plain create is refused: the orphan's containers still run on that host (CONTRACT.md 6.2).
+    const refused = await fetch(`${fake.url}/api/stacks/create/standalone/string?endpointId=${newEnv}`, { method: "POST", headers: { "X-API-Key": fake.apiKey }, body: JSON.stringify({ Name: "qdrant_service", StackFileContent: COMPOSE }) });
+    expect([refused.status, await refused.json()]).toEqual([409, { message: "A stack with the normalized name 'qdrant_service' already exists", details: "A stack with the normalized name 'qdrant_service' already exists" }]);
+    fake.clearRequests();
+    const r = await provider.create(inputs({ endpointId: newEnv }));
+    expect(r.id).toBe("1");
+    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks 200", `GET /api/endpoints/${env} 404`, `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`, `PUT /api/stacks/1?endpointId=${newEnv} 200`]);
+    expect(fake.state.stacks.map((s) => [s.Id, s.EndpointId])).toEqual([[1, newEnv]]);
+  });
+
+  it("refuses to guess between several orphans of the same name", async () => {
+    await provider.create(inputs());
+    const other = await addAgent(fake, "Other", "tcp://10.0.0.103:9001");
+    await provider.create(inputs({ endpointId: other }));
+    fake.removeEnvironment(env);
+    fake.removeEnvironment(other);
+    const third = await addAgent(fake, "Third", "tcp://10.0.0.104:9001");
+    await expect(provider.create(inputs({ endpointId: third }))).rejects.toThrow(
+      `Portainer has 2 orphaned stacks named qdrant_service (ids 1, 2), left by deleted environments; phoenix cannot tell which one ran on environment ${third}: delete all but that one in Portainer, then run pulumi up again`,
+    );
+  });
+
+  it("on delete, leaves an orphan it cannot delete and says so; a stack already gone is just gone", async () => {
+    const { created } = await orphanIt();
+    await provider.delete!("1", created);
+    expect(fake.state.stacks.map((s) => s.Id)).toEqual([1]);
+    fake.removeStack(1);
+    await provider.delete!("1", created);
   });
 });
