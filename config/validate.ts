@@ -311,8 +311,19 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   problems.splice(unknownKeysAt, 0, ...unknownKeys);
   for (const g of guests) readSetupScripts(g, raw, opts.projectDir, problems);
 
-  const allGuestsParsed = vms.length === listLength(raw.values[key("vms")]) && lxcs.length === listLength(raw.values[key("lxcs")]);
-  checkGuests(guests, allGuestsParsed, problems);
+  // Every guest, in config order; those that failed their schema with the keys that are valid on their own.
+  const keys = (kind: "vm" | "lxc", list: readonly { index: number }[], listKey: string): GuestKeys[] => {
+    const rawList = raw.values[key(listKey)];
+    if (rawList === undefined || rawList === null) return [];
+    // Not a list (reported): whatever roles it meant to hold are unknown.
+    if (!Array.isArray(rawList)) return [{ kind, path: key(listKey), portainerRole: null }];
+    const parsed = new Map(list.map((x) => [x.index, x]));
+    return rawList.map((v, index) => {
+      const g = parsed.has(index) ? guests.find((x) => x.kind === kind && x.path === `${key(listKey)}[${index}]`) : undefined;
+      return g ? keysOf(g) : partialKeys(kind, v, `${key(listKey)}[${index}]`);
+    });
+  };
+  checkGuests([...keys("vm", vms, "vms"), ...keys("lxc", lxcs, "lxcs")], problems);
   if (proxmox) checkProxmox(guests, proxmox, problems);
   const hasRoles = guests.some((g) => g.portainerRole !== undefined);
   if (hasRoles && portainerRaw === undefined) {
@@ -417,42 +428,89 @@ function toGuest(kind: "vm" | "lxc", id: number, c: VmConfig | LxcConfig, p: str
   };
 }
 
-function listLength(v: unknown): number {
-  if (v === undefined || v === null) return 0;
-  return Array.isArray(v) ? v.length : -1;
+/**
+ * What the cross-checks read of one guest: each key present only when it is valid on its own, so a guest
+ * with an invalid key elsewhere (say `cores: -2`) is still checked for what it has.
+ */
+interface GuestKeys {
+  readonly kind: "vm" | "lxc";
+  readonly path: string;
+  readonly id?: number;
+  readonly name?: string;
+  readonly network?: { readonly ip: string; readonly gw: string };
+  readonly features?: readonly string[];
+  /** `null`: the key is set but invalid, so role counts cannot be trusted. */
+  readonly portainerRole?: "primary" | "agent" | null;
+  readonly dockerStacks?: number;
+  readonly proxmoxFeatures?: { readonly nesting: boolean; readonly keyctl: boolean };
 }
 
-/** Cross-checks between guests. Role counts are checked only when every guest parsed, so one bad guest does not cascade. */
-function checkGuests(guests: readonly Guest[], allParsed: boolean, problems: Problem[]): void {
-  const label = (g: Guest) => `${g.path} (${g.kind === "vm" ? "VM" : "LXC"} ${g.id} "${g.name}")`;
-  guests.forEach((g, i) => {
+function keysOf(g: Guest): GuestKeys {
+  return {
+    kind: g.kind, path: g.path, id: g.id, name: g.name, network: g.config.network_config, features: g.config.features,
+    ...(g.portainerRole !== undefined ? { portainerRole: g.portainerRole } : {}),
+    dockerStacks: g.config.docker_stacks.length,
+    ...(g.kind === "lxc" ? { proxmoxFeatures: (g.config as LxcConfig).proxmox_features } : {}),
+  };
+}
+
+/** The keys of a guest that failed its schema, each parsed with its own schema from the guest's. */
+function partialKeys(kind: "vm" | "lxc", value: unknown, path: string): GuestKeys {
+  const shape = (kind === "vm" ? vmSchema() : lxcSchema()).shape as Record<string, z.ZodType>;
+  const o = isMap(value) ? value : {};
+  const valid = <T>(k: string): T | undefined => {
+    if (!(k in o)) return undefined;
+    const r = shape[k]!.safeParse(o[k]);
+    return r.success ? (r.data as T) : undefined;
+  };
+  const id = valid<number>(kind === "vm" ? "vmid" : "ctid");
+  const name = valid<string>("name");
+  const network = valid<{ ip: string; gw: string }>("network_config");
+  const features = valid<string[]>("features");
+  const role = "portainer_role" in o ? (valid<"primary" | "agent">("portainer_role") ?? null) : undefined;
+  const stacks = valid<unknown[]>("docker_stacks");
+  const pf = kind === "lxc" ? valid<{ nesting: boolean; keyctl: boolean }>("proxmox_features") : undefined;
+  return {
+    kind, path,
+    ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}), ...(network ? { network } : {}), ...(features ? { features } : {}),
+    ...(role !== undefined ? { portainerRole: role } : {}), ...(stacks ? { dockerStacks: stacks.length } : {}), ...(pf ? { proxmoxFeatures: pf } : {}),
+  };
+}
+
+/** Cross-checks between guests, each on the guests whose keys it needs. */
+function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
+  const label = (g: GuestKeys) => `${g.path} (${g.kind === "vm" ? "VM" : "LXC"}${g.id !== undefined ? ` ${g.id}` : ""}${g.name !== undefined ? ` "${g.name}"` : ""})`;
+  all.forEach((g, i) => {
     const idKey = g.kind === "vm" ? "vmid" : "ctid";
-    const firstId = guests.findIndex((o) => o.id === g.id);
-    if (firstId < i) problems.push({ path: `${g.path}.${idKey}`, message: `${g.id} is already used by ${label(guests[firstId]!)}; VMs and LXCs share one id space` });
-    const firstIp = guests.findIndex((o) => o.ip === g.ip);
-    if (firstIp < i) problems.push({ path: `${g.path}.network_config.ip`, message: `${g.ip} is already used by ${label(guests[firstIp]!)}` });
-    const firstName = guests.findIndex((o) => o.name.toLowerCase() === g.name.toLowerCase());
-    if (firstName < i) problems.push({ path: `${g.path}.name`, message: `"${g.name}" is already used by ${label(guests[firstName]!)}; guest names name Portainer environments and must be unique` });
-    if (!inSubnet(g.config.network_config.gw, g.config.network_config.ip)) {
-      problems.push({ path: `${g.path}.network_config.gw`, message: `${g.config.network_config.gw} is outside the guest's subnet ${g.config.network_config.ip}` });
+    const firstId = all.findIndex((o) => o.id !== undefined && o.id === g.id);
+    if (g.id !== undefined && firstId < i) problems.push({ path: `${g.path}.${idKey}`, message: `${g.id} is already used by ${label(all[firstId]!)}; VMs and LXCs share one id space` });
+    const ip = g.network ? addressOf(g.network.ip) : undefined;
+    const firstIp = all.findIndex((o) => o.network !== undefined && addressOf(o.network.ip) === ip);
+    if (ip !== undefined && firstIp < i) problems.push({ path: `${g.path}.network_config.ip`, message: `${ip} is already used by ${label(all[firstIp]!)}` });
+    const firstName = all.findIndex((o) => o.name !== undefined && o.name.toLowerCase() === g.name?.toLowerCase());
+    if (g.name !== undefined && firstName < i) problems.push({ path: `${g.path}.name`, message: `"${g.name}" is already used by ${label(all[firstName]!)}; guest names name Portainer environments and must be unique` });
+    if (g.network && !inSubnet(g.network.gw, g.network.ip)) {
+      problems.push({ path: `${g.path}.network_config.gw`, message: `${g.network.gw} is outside the guest's subnet ${g.network.ip}` });
     }
-    if (!g.hasDocker && g.portainerRole !== undefined) {
-      problems.push({ path: `${g.path}.portainer_role`, message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.config.features.join(", ") || "none"})` });
+    const hasDocker = g.features?.includes("docker");
+    if (hasDocker === false && g.portainerRole) {
+      problems.push({ path: `${g.path}.portainer_role`, message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.features!.join(", ") || "none"})` });
     }
-    if (g.config.docker_stacks.length > 0) {
-      if (!g.hasDocker) problems.push({ path: `${g.path}.docker_stacks`, message: "needs the docker feature on this guest" });
-      else if (g.portainerRole === undefined) problems.push({ path: `${g.path}.docker_stacks`, message: 'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent' });
+    if ((g.dockerStacks ?? 0) > 0) {
+      if (hasDocker === false) problems.push({ path: `${g.path}.docker_stacks`, message: "needs the docker feature on this guest" });
+      else if (hasDocker && g.portainerRole === undefined) problems.push({ path: `${g.path}.docker_stacks`, message: 'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent' });
     }
-    if (g.kind === "lxc" && g.hasDocker) {
-      const f = (g.config as LxcConfig).proxmox_features;
-      if (!f.nesting || !f.keyctl) problems.push({ path: `${g.path}.proxmox_features`, message: "Docker inside an LXC needs nesting: true and keyctl: true" });
+    if (g.kind === "lxc" && hasDocker && g.proxmoxFeatures && (!g.proxmoxFeatures.nesting || !g.proxmoxFeatures.keyctl)) {
+      problems.push({ path: `${g.path}.proxmox_features`, message: "Docker inside an LXC needs nesting: true and keyctl: true" });
     }
   });
-  const primaries = guests.filter((g) => g.portainerRole === "primary");
-  const agents = guests.filter((g) => g.portainerRole === "agent");
+  const primaries = all.filter((g) => g.portainerRole === "primary");
+  const agents = all.filter((g) => g.portainerRole === "agent");
+  // A role that is set but invalid might be the missing primary: then the count is not reported.
+  const rolesKnown = all.every((g) => g.portainerRole !== null);
   if (primaries.length > 1) {
     for (const g of primaries.slice(1)) problems.push({ path: `${g.path}.portainer_role`, message: `only one guest may be "primary"; ${label(primaries[0]!)} already is` });
-  } else if (primaries.length === 0 && agents.length > 0 && allParsed) {
+  } else if (primaries.length === 0 && agents.length > 0 && rolesKnown) {
     problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
   }
 }

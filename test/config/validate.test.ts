@@ -238,6 +238,22 @@ describe("validateSite rejects invalid site configuration", () => {
     expect(problemsOf(v, { secretKeys })).toEqual(expected);
   });
 
+  it("cross-checks a guest whose other keys are invalid: cores -2 and a duplicate vmid are reported together", () => {
+    const v = validValues();
+    vm(v, 0).cores = -2;
+    vm(v, 1).vmid = 1001;
+    expect(problemsOf(v)).toEqual([
+      { path: "phoenix:vms[0].cores", message: "Too small: expected number to be >=1" },
+      { path: "phoenix:vms[1].vmid", message: '1001 is already used by phoenix:vms[0] (VM 1001 "Portainer"); VMs and LXCs share one id space' },
+    ]);
+  });
+
+  it("does not report a missing primary when a guest's portainer_role is itself invalid", () => {
+    const v = validValues();
+    vm(v, 0).portainer_role = "main";
+    expect(problemsOf(v)).toEqual([{ path: "phoenix:vms[0].portainer_role", message: 'Invalid option: expected one of "primary"|"agent"' }]);
+  });
+
   it("reports problems from several sections at once", () => {
     const v = validValues();
     vm(v, 0).cores = 0;
@@ -246,7 +262,8 @@ describe("validateSite rejects invalid site configuration", () => {
     expect(problemsOf(v)).toEqual([
       { path: "phoenix:portainer.version", message: "must be a pinned image tag such as 2.27.9 (not latest)" },
       { path: "phoenix:vms[0].cores", message: "Too small: expected number to be >=1" },
-      // vms[0] failed to parse: the IP clash with it cannot be checked, and no "no primary" cascade follows.
+      // vms[0] failed its schema, yet its valid keys are still cross-checked: the IP clash is reported.
+      { path: "phoenix:lxcs[0].network_config.ip", message: '10.0.0.101 is already used by phoenix:vms[0] (VM 1001 "Portainer")' },
     ]);
   });
 });

@@ -138,13 +138,21 @@ describe("the lab against a Portainer", () => {
     fake.removeStack(stackNamed("qdrant_service").Id);
     fake.removeEnvironment(fake.state.endpoints[0]!.Id);
     let r = await labHere(["refresh", "--stack", "dev", "--json"]);
-    expect([r.code, actions(r.report!)]).toEqual([2, ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002"]]);
+    // The other stack survived in Portainer, orphaned: its containers still run on the guest.
+    expect([r.code, actions(r.report!)]).toEqual([
+      2,
+      ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002", "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [orphaned]"],
+    ]);
+    const orphan = stackNamed("thinkheads_ai_app").Id;
     r = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(r.report!).sort()).toEqual([
       "create Environment phoenix-agent-lxc-2002-environment",
       "create Stack phoenix-stack-qdrant_service-lxc-2002",
-      "replace Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [endpointId]",
+      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [endpointId,orphaned]",
     ]);
+    // Associated with the new environment, not recreated: the same stack, and no orphan left.
+    expect(stackNamed("thinkheads_ai_app").Id).toBe(orphan);
+    expect(fake.state.stacks.filter((s) => !fake.state.endpoints.some((e) => e.Id === s.EndpointId))).toEqual([]);
     expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
   });
 

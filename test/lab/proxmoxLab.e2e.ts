@@ -67,7 +67,7 @@ describe("the lab's Proxmox, end to end", () => {
   // dev on the default ZFS node is lab.e2e.ts's first up.
   it("brings prod up on the default ZFS node", async () => {
     const up = await lab("prod", ["up", "--stack", "prod"]);
-    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 22 }]);
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 23 }]);
     expect(guestSteps(up.report)).toEqual([
       ["create", "phoenix-vm-1001", [], []],
       ["create", "phoenix-vm-1002", [], []],
@@ -128,7 +128,7 @@ describe("the lab's Proxmox, end to end", () => {
     );
     const up = await lab("lvm", ["up", "--stack", "dev", "--stack-file", onLvm, "--proxmox-host", LVM]);
     // The failed run had already made the agent secret and the provider.
-    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 21, same: 2 }]);
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 22, same: 2 }]);
   }, 60_000);
 
   it("fails the adoption of a guest that does not exist", async () => {

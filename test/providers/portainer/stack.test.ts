@@ -226,7 +226,7 @@ describe("PortainerStack on a lost environment", () => {
   it("reads the stack as orphaned, which diffs as a change in place, also when nothing else changed", async () => {
     const { created, newEnv } = await orphanIt();
     const r = await provider.read!("1", created);
-    expect([(r.props as PortainerStackOutputs).orphaned, r.props!.endpointId, (r.inputs as Record<string, unknown>)["orphaned"]]).toEqual([true, env, true]);
+    expect([(r.props as PortainerStackOutputs).orphaned, r.props!.endpointId, (r.inputs as unknown as Record<string, unknown>)["orphaned"]]).toEqual([true, env, true]);
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: true, replaces: [] });
     expect(await provider.diff!("1", r.props!, inputs({ endpointId: newEnv }))).toEqual({ changes: true, replaces: [] });
     expect(await provider.diff!("1", r.props!, inputs({ endpointId: UNKNOWN as never }))).toEqual({ changes: true, replaces: [] });
