@@ -87,6 +87,10 @@ function api(c: ConnectionInputs) {
   return environmentsApi(connect(c, { apiKey: c.apiKey }));
 }
 
+function liveFields(e: Environment) {
+  return { name: e.Name, url: e.URL, publicUrl: e.PublicURL, groupId: e.GroupId, tagIds: e.TagIds };
+}
+
 function outputs(inputs: PortainerEnvironmentInputs, e: Environment): PortainerEnvironmentOutputs {
   return { ...inputs, environmentId: e.Id, type: e.Type };
 }
@@ -145,7 +149,11 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
 
   async update(id, olds, news) {
     try {
-      const changed = ["name", "url", "publicUrl", "groupId", "tagIds"].some((k) => JSON.stringify(olds[k as keyof PortainerEnvironmentInputs]) !== JSON.stringify(news[k as keyof PortainerEnvironmentInputs]));
+      // A new key (the old one was revoked) means the state was refreshed with a key Portainer refused,
+      // so it may be stale: compare with the live environment instead.
+      const base: Pick<PortainerEnvironmentInputs, "name" | "url" | "publicUrl" | "groupId" | "tagIds"> =
+        olds.connection.apiKey !== news.connection.apiKey ? liveFields(await api(news.connection).getEnvironment(Number(id))) : olds;
+      const changed = (["name", "url", "publicUrl", "groupId", "tagIds"] as const).some((k) => JSON.stringify(base[k]) !== JSON.stringify(news[k]));
       const live = changed
         ? await api(news.connection).updateEnvironment(Number(id), { name: news.name, url: news.url, publicUrl: news.publicUrl, groupId: news.groupId, tagIds: news.tagIds, ...tlsFor(news.kind) })
         : await api(news.connection).getEnvironment(Number(id));

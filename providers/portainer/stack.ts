@@ -111,6 +111,12 @@ async function findOrphan(s: ReturnType<typeof api>, elsewhere: readonly Stack[]
   return orphans[0];
 }
 
+/** The live compose file, env and running state of a stack, over the stored ones. */
+async function liveContent(s: ReturnType<typeof api>, id: number, stored: PortainerStackOutputs): Promise<PortainerStackOutputs> {
+  const live = await s.getStack(id);
+  return { ...stored, composeContent: await s.getStackFile(id), env: live.Env, running: live.Status === 1 };
+}
+
 /** Brings an existing stack to the desired content and running state. */
 async function converge(s: ReturnType<typeof api>, id: number, inputs: PortainerStackInputs, redeploy: boolean): Promise<void> {
   let running: boolean;
@@ -209,13 +215,16 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
   async update(id, olds, news) {
     const s = api(news.connection);
     const moved = olds.orphaned === true;
-    const redeploy = moved || normalizeCompose(olds.composeContent) !== normalizeCompose(news.composeContent) || JSON.stringify(normalizeEnv(olds.env)) !== JSON.stringify(normalizeEnv(news.env));
     try {
+      // A new key (the old one was revoked) means the state was refreshed with a key Portainer refused,
+      // so it may be stale: compare with the live stack instead.
+      const base = !moved && olds.connection.apiKey !== news.connection.apiKey ? await liveContent(s, Number(id), olds) : olds;
+      const redeploy = moved || normalizeCompose(base.composeContent) !== normalizeCompose(news.composeContent) || JSON.stringify(normalizeEnv(base.env)) !== JSON.stringify(normalizeEnv(news.env));
       if (moved) {
         await note(`Associating the orphaned Portainer stack ${news.name} (id ${id}), left by the deleted environment ${olds.endpointId}, with environment ${news.endpointId}`);
         await s.associateStack(Number(id), news.endpointId, olds.swarmId, news.running);
       }
-      if (redeploy || olds.running !== news.running) await converge(s, Number(id), news, redeploy);
+      if (redeploy || base.running !== news.running) await converge(s, Number(id), news, redeploy);
     } catch (e) {
       if (isNotFound(e)) throw new Error(`Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again`);
       throw e;

@@ -37,7 +37,10 @@ export async function startPlainServer(
     req.on("end", () => {
       requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
       res.writeHead(answer.status ?? 404, { "content-type": answer.contentType ?? "text/html" });
-      res.end(answer.body ?? "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n");
+      res.end(
+        answer.body ??
+          "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n",
+      );
     });
   };
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
@@ -46,10 +49,11 @@ export async function startPlainServer(
   return {
     url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -57,8 +61,31 @@ export async function startPlainServer(
 export function untrustedCertificate(): { cert: string; key: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-untrusted-"));
   try {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "2", "-subj", "/CN=someone else", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "pipe" });
-    return { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "k.pem",
+        "-out",
+        "c.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=someone else",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { cwd: dir, stdio: "pipe" },
+    );
+    return {
+      cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"),
+      key: fs.readFileSync(path.join(dir, "k.pem"), "utf8"),
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

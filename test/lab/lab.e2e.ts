@@ -115,7 +115,7 @@ describe("the lab against a Portainer", () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it("refresh reports out-of-band drift with exit 2, and the next up repairs it", async () => {
+  it("refresh reports out-of-band drift with exit 2 (a second refresh 0), preview still shows it, and the next up repairs it", async () => {
     const [qdrant, app] = [stackNamed("qdrant_service"), stackNamed("thinkheads_ai_app")];
     fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
     fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
@@ -125,6 +125,15 @@ describe("the lab against a Portainer", () => {
       "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
     ]);
+    // The refresh wrote the live values into state: a second refresh finds nothing new (exit 0), as
+    // `pulumi refresh` does, while preview still shows what the next up changes.
+    const again = await labHere(["refresh", "--stack", "dev", "--json"]);
+    expect([again.code, actions(again.report!)]).toEqual([0, []]);
+    const preview = await labHere(["preview", "--stack", "dev", "--json"]);
+    expect([preview.code, actions(preview.report!).sort()]).toEqual([0, [
+      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+    ]]);
     const repair = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(repair.report!).sort()).toEqual([
       "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",

@@ -276,3 +276,16 @@ describe("PortainerStack on a lost environment", () => {
     await provider.delete!("1", created);
   });
 });
+
+describe("PortainerStack after the API key was replaced", () => {
+  it("compares with the live stack, not the state refreshed with the refused key", async () => {
+    const created = (await provider.create(inputs())).outs as PortainerStackOutputs;
+    // State kept while the old key was refused; meanwhile the stack was stopped and edited in Portainer.
+    const stale = { ...created, connection: { url: fake.url, apiKey: "ptr_revoked" } };
+    fake.editStack(1, { Status: 2, fileContent: "services: {}\n" });
+    fake.clearRequests();
+    await provider.update!("1", stale, inputs());
+    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", "GET /api/stacks/1/file 200", `PUT /api/stacks/1?endpointId=${env} 200`]);
+    expect(fake.state.stacks.map((s) => [s.Status, s.fileContent])).toEqual([[1, COMPOSE]]);
+  });
+});
