@@ -1,6 +1,9 @@
 // Proves: `npm run fake-portainer` parses its options, starts the fake on a free port, prints its URL,
-// answers the status probe with the requested version, and stops on SIGTERM.
+// answers the status probe with the requested version, stops on SIGTERM, and fails on a taken port
+// with one line and no stack trace.
 import { spawn } from "node:child_process";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "../../cli/fake-portainer";
 import { PROJECT_DIR } from "../helpers/site";
@@ -30,6 +33,21 @@ describe("fake-portainer", () => {
       const exited = new Promise((resolve) => child.on("exit", resolve));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
+    }
+  });
+
+  it("fails with one line and no stack trace when its port is taken", async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "cli/fake-portainer.ts"), "--port", String(port)], { cwd: PROJECT_DIR });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise((resolve) => child.on("exit", resolve));
+      expect([code, stderr]).toEqual([1, `fake-portainer: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 });

@@ -167,10 +167,12 @@ describe("plan", () => {
       expect(r.code).toBe(1);
       expect(r.out).toBe("");
       expect(r.err.split("\n")).toEqual([
-        "plan: 3 problems in Pulumi.bad.yaml and the stack manifests:",
+        "plan: 4 problems in Pulumi.bad.yaml and the stack manifests:",
         "  phoenix:proxmox.endpoint: must be an https URL such as https://10.0.0.13:8006",
         "  phoenix:proxmox.api_token: must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>",
         "  phoenix:vms[0].vmid: Too small: expected number to be >=100",
+        // The guest's other keys are still cross-checked (issue 11).
+        "  phoenix:vms[0].network_config.gw: 10.0.9.1 is outside the guest's subnet 10.0.0.5/24",
       ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

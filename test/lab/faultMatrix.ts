@@ -56,6 +56,8 @@ export function scratch(): string {
 /** One scenario's world: its own fake Portainer and lab state. */
 export interface World {
   fake: FakePortainer;
+  /** The faults a row injected: each must have been hit, or the row proves nothing. */
+  injected?: Fault[];
   stateFile: string;
   /** Every line every run printed, for the secret check. */
   output: string[];
@@ -210,7 +212,19 @@ export interface Row {
 export const faults =
   (...fs: Fault[]) =>
   (w: World) =>
-    fs.forEach((f) => w.fake.fault(f));
+    fs.forEach((f) => {
+      w.fake.fault(f);
+      (w.injected ??= []).push(f);
+    });
+
+/** True when the fake received a request the fault matches. */
+function hit(w: World, f: Fault): boolean {
+  return w.fake.requests.some(
+    (r) =>
+      (f.method === undefined || f.method === r.method) &&
+      (f.path === undefined || (typeof f.path === "string" ? f.path === r.path : f.path.test(r.path))),
+  );
+}
 
 /** Transient faults, and the lab killed mid-run. */
 export const TRANSIENT_ROWS: [string, Row][] = [
@@ -510,6 +524,7 @@ export async function runRow(name: string, row: Row): Promise<void> {
     w.fake.clearRequests();
     await row.act(w);
     const first = row.first ? await row.first(w) : await run(w, ["up", "--refresh"]);
+    for (const f of w.injected ?? []) expect([name, String(f.path), hit(w, f)]).toEqual([name, String(f.path), true]);
     if (row.expectFirst) {
       expect(first.code).toBe(row.expectFirst.code);
       if (row.expectFirst.error) expect(first.report.error).toMatch(row.expectFirst.error);

@@ -198,4 +198,23 @@ describe("the lab against a Portainer", () => {
     expect(actions(r.report!)).toEqual(["delete Stack phoenix-stack-thinkheads_ai_app-lxc-2002"]);
     expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1]]);
   });
+
+  it("prints no stack trace from any command when an error comes through the provider host", async () => {
+    // up (a create refused), preview --refresh and refresh (a read failing), destroy (a delete failing), each a real process.
+    const cases: [string[], Parameters<FakePortainer["fault"]>[0], RegExp][] = [
+      [["up", "--stack", "dev"], { method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 8 }, /^lab: .*Unable to create Portainer stack thinkheads_ai_app: Injected fault/m],
+      [["preview", "--stack", "dev", "--refresh"], { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m],
+      [["refresh", "--stack", "dev"], { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m],
+      [["destroy", "--stack", "dev"], { method: "DELETE", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to delete Portainer stack \d+: Injected fault: Injected 500/m],
+    ];
+    for (const [args, fault, message] of cases) {
+      fake.clearFaults();
+      fake.fault(fault);
+      const r = await lab(args);
+      fake.clearFaults();
+      expect([args.join(" "), r.code]).toEqual([args.join(" "), 1]);
+      expect(r.stderr).toMatch(message);
+      expect([args.join(" "), `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /^\s+at |\[host stderr\]/.test(l))]).toEqual([args.join(" "), []]);
+    }
+  });
 });

@@ -89,6 +89,22 @@ describe("fake Portainer: stacks", () => {
     expect((withOrphans.body as unknown[]).length).toBe(1);
   });
 
+  it("6.2 an orphan's containers still on the host refuse a same-name stack there; /associate moves the orphan without deploying", async () => {
+    const id = await addAgent(fake, "agent-1");
+    const stack = await addStack(fake, id, "web");
+    await call(fake, "DELETE", `/api/endpoints/${id}`, { apiKey: fake.apiKey });
+    const again = await addAgent(fake, "agent-1");
+    const elsewhere = await addAgent(fake, "agent-2", "tcp://10.0.0.103:9001");
+    const create = (env: number) => call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${env}`, { apiKey: fake.apiKey, json: { Name: "web", StackFileContent: "services:\n  web:\n    image: nginx:1.27\n" } });
+    expect([(await create(again)).status, (await create(again)).body]).toEqual([409, { message: "A stack with the normalized name 'web' already exists", details: "A stack with the normalized name 'web' already exists" }]);
+    expect((await create(elsewhere)).status).toBe(200);
+    const associate = (q: string) => call(fake, "PUT", `/api/stacks/${stack}/associate${q}`, { apiKey: fake.apiKey });
+    expect([(await associate("")).status, (await associate("?endpointId=99&swarmId=&orphanedRunning=true")).status]).toEqual([400, 404]);
+    const moved = await associate(`?endpointId=${again}&swarmId=&orphanedRunning=false`);
+    expect([moved.status, (moved.body as { EndpointId: number; Status: number }).EndpointId, (moved.body as { Status: number }).Status]).toEqual([200, again, 2]);
+    expect((await call(fake, "PUT", `/api/stacks/${stack}/associate?endpointId=${again}`, { bearer: "not-a-jwt" })).status).toBe(401);
+  });
+
   it("10.14 a failed deploy is a 500 with the compose error; create saves nothing, update keeps the record", async () => {
     const id = await addAgent(fake, "agent-1");
     const bad = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, { apiKey: fake.apiKey, json: { Name: "web", StackFileContent: "services: [" } });

@@ -334,7 +334,14 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
 
   const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, (q, s) => void handle(q, s)) : http.createServer((q, s) => void handle(q, s));
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  // A taken port rejects (the lab then picks another), instead of an uncaught 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
 
   const findStack = (id: number) => {

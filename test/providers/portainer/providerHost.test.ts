@@ -120,6 +120,34 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     await expect(host.create(urn, checked.inputs)).rejects.toThrow("Unable to create Portainer stack broken: failed to deploy a stack: pull access denied for qdrant/qdrant");
   });
 
+  it("prints no stack trace for a failed read, update, create or delete, on its stderr or in the error", async () => {
+    const reg = await stackRegistration("traced");
+    const urn = urnOf(reg.type, reg.name);
+    const checked = await host.check(urn, {}, reg.inputs);
+    const created = await host.create(urn, checked.inputs);
+    const id = created.id;
+    const failing = async (what: string, call: () => Promise<unknown>, message: string) => {
+      const before = host.stderr.length;
+      fake.fault({ path: new RegExp(`^/api/stacks/${id}`), status: 500, times: 4 });
+      const e = await call().then(() => undefined, (err: Error) => err);
+      fake.clearFaults();
+      const printed = host.stderr.slice(before).join("");
+      expect([what, e?.message]).toEqual([what, message]);
+      // The host echoes check, diff, read and delete failures as `${e}: ${e.stack}`: the message alone.
+      expect([what, printed]).toEqual([what, ["read", "delete"].includes(what) ? `phoenix: ${message}\n` : ""]);
+    };
+    const injected = (method: string, suffix = "") => `Injected fault: Injected 500 (HTTP 500 ${method} /api/stacks/${id}${suffix})`;
+    await failing("read", () => host.read(id, urn, created.properties, checked.inputs), `Unable to read Portainer stack ${id}: ${injected("GET")}`);
+    await failing("update", () => host.update(id, urn, checked.inputs, created.properties, { ...checked.inputs, composeContent: "services: {}\n" }), `Unable to update Portainer stack ${id}: ${injected("PUT", `?endpointId=${env}`)}`);
+    await failing("delete", () => host.delete(id, urn, checked.inputs, created.properties), `Unable to delete Portainer stack ${id}: ${injected("DELETE", `?endpointId=${env}`)}`);
+    fake.fault({ method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 4 });
+    const before = host.stderr.length;
+    await expect(host.create(urn, { ...checked.inputs, name: "another" })).rejects.toThrow(/^Unable to create Portainer stack another: Injected fault/);
+    fake.clearFaults();
+    expect(host.stderr.slice(before).join("")).toBe("");
+    await host.delete(id, urn, checked.inputs, created.properties);
+  });
+
   it("pins known behaviour: pulumi import (Read with no state and no inputs) cannot work for dynamic resources", async () => {
     const urn = urnOf("pulumi-nodejs:dynamic/portainer:Stack", "imported");
     await expect(host.read("7", urn, undefined, undefined)).rejects.toThrow(/code must be a string|__provider/);
