@@ -143,17 +143,24 @@ function issuesToProblems(prefix: string, issues: readonly z.core.$ZodIssue[]): 
   const out: Problem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) out.push({ path: formatPath(prefix, [...issue.path, key]), message: "unknown key" });
+      for (const key of issue.keys)
+        out.push({ path: formatPath(prefix, [...issue.path, key]), message: "unknown key" });
       continue;
     }
     let message = issue.message;
-    if (issue.code === "invalid_type" && /received undefined$/.test(message)) message = `is required (${issue.expected})`;
+    if (issue.code === "invalid_type" && /received undefined$/.test(message))
+      message = `is required (${issue.expected})`;
     out.push({ path: formatPath(prefix, issue.path), message });
   }
   return out;
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix: string, problems: Problem[]): z.output<S> | undefined {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: string,
+  problems: Problem[],
+): z.output<S> | undefined {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   problems.push(...issuesToProblems(prefix, r.error.issues));
@@ -199,23 +206,41 @@ export function loadStacks(
           problems.push({ path: `${where}.source`, message: `file ${path.relative(projectDir, src)} does not exist` });
         }
         if (compose && f.service !== undefined && !compose.services.includes(f.service)) {
-          problems.push({ path: `${where}.service`, message: `service "${f.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})` });
+          problems.push({
+            path: `${where}.service`,
+            message: `service "${f.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})`,
+          });
         }
       });
     }
     const traefik = manifest.traefik_service;
     if (compose && traefik && !compose.services.includes(traefik.service)) {
-      problems.push({ path: `${shown}: traefik_service.service`, message: `service "${traefik.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})` });
+      problems.push({
+        path: `${shown}: traefik_service.service`,
+        message: `service "${traefik.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})`,
+      });
     }
     if (compose && problems.length === before) {
-      stacks[manifest.name] = { name: manifest.name, dir, manifestPath: shown, manifest, composeContent: compose.content, services: compose.services };
+      stacks[manifest.name] = {
+        name: manifest.name,
+        dir,
+        manifestPath: shown,
+        manifest,
+        composeContent: compose.content,
+        services: compose.services,
+      };
       broken.delete(entry.name);
     }
   }
   return stacks;
 }
 
-function readCompose(dir: string, rel: string, where: string, problems: Problem[]): { content: string; services: string[] } | undefined {
+function readCompose(
+  dir: string,
+  rel: string,
+  where: string,
+  problems: Problem[],
+): { content: string; services: string[] } | undefined {
   const file = path.join(dir, rel);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     problems.push({ path: where, message: `file ${rel} does not exist in ${path.basename(dir)}/` });
@@ -276,19 +301,27 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   // Unknown keys are reported here, once the guests' setup scripts have named their secrets too.
   const unknownKeysAt = problems.length;
 
-  const proxmox = raw.values[key("proxmox")] === undefined
-    ? (problems.push({ path: key("proxmox"), message: "is required (endpoint, node_name, datastore, and api_token or username and password)" }), undefined)
-    : parseWith(proxmoxSchema(ctx), raw.values[key("proxmox")], key("proxmox"), problems);
-  const environment = raw.values[key("environment")] === undefined
-    ? undefined
-    : parseWith(environmentSchema(), raw.values[key("environment")], key("environment"), problems);
+  const proxmox =
+    raw.values[key("proxmox")] === undefined
+      ? (problems.push({
+          path: key("proxmox"),
+          message: "is required (endpoint, node_name, datastore, and api_token or username and password)",
+        }),
+        undefined)
+      : parseWith(proxmoxSchema(ctx), raw.values[key("proxmox")], key("proxmox"), problems);
+  const environment =
+    raw.values[key("environment")] === undefined
+      ? undefined
+      : parseWith(environmentSchema(), raw.values[key("environment")], key("environment"), problems);
   const portainerRaw = raw.values[key("portainer")];
-  const portainer = portainerRaw === undefined ? undefined : parseWith(portainerSchema(ctx), portainerRaw, key("portainer"), problems);
+  const portainer =
+    portainerRaw === undefined ? undefined : parseWith(portainerSchema(ctx), portainerRaw, key("portainer"), problems);
 
   const setupRaw = raw.values[key("guest_setup")];
   const guestSetup = parseWith(guestSetupSchema(), setupRaw ?? {}, key("guest_setup"), problems);
   const sshRaw = raw.values[key("guest_ssh")];
-  const guestSsh = sshRaw === undefined ? undefined : parseWith(guestSshSchema(ctx), sshRaw, key("guest_ssh"), problems);
+  const guestSsh =
+    sshRaw === undefined ? undefined : parseWith(guestSshSchema(ctx), sshRaw, key("guest_ssh"), problems);
 
   const vms = parseList(raw.values[key("vms")], key("vms"), vmSchema(), problems);
   const lxcs = parseList(raw.values[key("lxcs")], key("lxcs"), lxcSchema(), problems);
@@ -298,14 +331,19 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   ];
 
   for (const g of guests) {
-    for (const sc of g.config.setup_scripts) for (const v of Object.values(sc.env)) if (typeof v === "object") referencedSecrets.add(secretConfigKey(v.secret));
+    for (const sc of g.config.setup_scripts)
+      for (const v of Object.values(sc.env))
+        if (typeof v === "object") referencedSecrets.add(secretConfigKey(v.secret));
   }
   const unknownKeys: Problem[] = [];
   for (const k of Object.keys(raw.values)) {
     if (!k.startsWith(`${PROJECT}:`)) continue;
     const short = k.slice(PROJECT.length + 1);
     if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k) && brokenStacks.size === 0) {
-      unknownKeys.push({ path: k, message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests and setup scripts)` });
+      unknownKeys.push({
+        path: k,
+        message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests and setup scripts)`,
+      });
     }
   }
   problems.splice(unknownKeysAt, 0, ...unknownKeys);
@@ -319,7 +357,9 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     if (!Array.isArray(rawList)) return [{ kind, path: key(listKey), portainerRole: null }];
     const parsed = new Map(list.map((x) => [x.index, x]));
     return rawList.map((v, index) => {
-      const g = parsed.has(index) ? guests.find((x) => x.kind === kind && x.path === `${key(listKey)}[${index}]`) : undefined;
+      const g = parsed.has(index)
+        ? guests.find((x) => x.kind === kind && x.path === `${key(listKey)}[${index}]`)
+        : undefined;
       return g ? keysOf(g) : partialKeys(kind, v, `${key(listKey)}[${index}]`);
     });
   };
@@ -327,12 +367,18 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   if (proxmox) checkProxmox(guests, proxmox, problems);
   const hasRoles = guests.some((g) => g.portainerRole !== undefined);
   if (hasRoles && portainerRaw === undefined) {
-    problems.push({ path: key("portainer"), message: "is required when a guest has a portainer_role (version, admin_username, admin_password)" });
+    problems.push({
+      path: key("portainer"),
+      message: "is required when a guest has a portainer_role (version, admin_username, admin_password)",
+    });
   }
   const primary = guests.find((g) => g.portainerRole === "primary");
   const needsSsh = guests.find((g) => g.config.features.length > 0);
   if (needsSsh && sshRaw === undefined) {
-    problems.push({ path: key("guest_ssh"), message: `is required: ${needsSsh.path} has features (${needsSsh.config.features.join(", ")}) that phoenix sets up over SSH (public_key, private_key)` });
+    problems.push({
+      path: key("guest_ssh"),
+      message: `is required: ${needsSsh.path} has features (${needsSsh.config.features.join(", ")}) that phoenix sets up over SSH (public_key, private_key)`,
+    });
   }
 
   const deployments: Deployment[] = [];
@@ -343,12 +389,18 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
       if (!stack) {
         if (brokenStacks.has(a.name)) return;
         const known = Object.keys(stacks);
-        problems.push({ path: `${where}.name`, message: `unknown stack "${a.name}" (stacks: ${known.length ? known.join(", ") : "none"})` });
+        problems.push({
+          path: `${where}.name`,
+          message: `unknown stack "${a.name}" (stacks: ${known.length ? known.join(", ") : "none"})`,
+        });
         return;
       }
       const envName = a.environment ?? environment;
       if (envName === undefined) {
-        problems.push({ path: `${where}.environment`, message: `is required: set it here or set ${key("environment")}` });
+        problems.push({
+          path: `${where}.environment`,
+          message: `is required: set it here or set ${key("environment")}`,
+        });
         return;
       }
       const env = stack.manifest.environments[envName];
@@ -360,7 +412,10 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
         return;
       }
       if (deployments.some((d) => d.guest === g && d.stack === a.name)) {
-        problems.push({ path: `${where}.name`, message: `stack "${a.name}" is already assigned to ${g.name}; a stack name is unique per Portainer environment` });
+        problems.push({
+          path: `${where}.name`,
+          message: `stack "${a.name}" is already assigned to ${g.name}; a stack name is unique per Portainer environment`,
+        });
         return;
       }
       const variables: DeploymentVariable[] = [];
@@ -372,7 +427,11 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
         const configKey = secretConfigKey(v.secret);
         const r = readSecretKey(raw, configKey);
         if (r.secret) variables.push({ name: v.name, secret: r.secret, configKey });
-        else problems.push({ path: `${stack.manifestPath}: environments.${envName}.variables[${vi}].secret`, message: `${r.problem} (needed by ${where}); set it with pulumi config set --secret ${configKey.startsWith(`${PROJECT}:`) ? configKey.slice(PROJECT.length + 1) : configKey} <value>` });
+        else
+          problems.push({
+            path: `${stack.manifestPath}: environments.${envName}.variables[${vi}].secret`,
+            message: `${r.problem} (needed by ${where}); set it with pulumi config set --secret ${configKey.startsWith(`${PROJECT}:`) ? configKey.slice(PROJECT.length + 1) : configKey} <value>`,
+          });
       });
       const files: DeploymentFile[] = env.files.map((f) => ({
         source: f.source,
@@ -390,7 +449,9 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     vms: vms.map((v) => v.item),
     lxcs: lxcs.map((l) => l.item),
     guests,
-    ...(portainer ? { portainer: { ...portainer, url: portainer.url ?? `https://${primary ? primary.ip : "127.0.0.1"}:9443` } } : {}),
+    ...(portainer
+      ? { portainer: { ...portainer, url: portainer.url ?? `https://${primary ? primary.ip : "127.0.0.1"}:9443` } }
+      : {}),
     ...(environment !== undefined ? { environment } : {}),
     ...(guestSsh ? { guestSsh } : {}),
     guestSetup: guestSetup ?? { docker_source: "docker" },
@@ -400,7 +461,12 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   return { ok: true, site: deepFreeze(site) };
 }
 
-function parseList<S extends z.ZodType>(value: unknown, prefix: string, schema: S, problems: Problem[]): { item: z.output<S>; index: number }[] {
+function parseList<S extends z.ZodType>(
+  value: unknown,
+  prefix: string,
+  schema: S,
+  problems: Problem[],
+): { item: z.output<S>; index: number }[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     problems.push({ path: prefix, message: "must be a list" });
@@ -447,7 +513,12 @@ interface GuestKeys {
 
 function keysOf(g: Guest): GuestKeys {
   return {
-    kind: g.kind, path: g.path, id: g.id, name: g.name, network: g.config.network_config, features: g.config.features,
+    kind: g.kind,
+    path: g.path,
+    id: g.id,
+    name: g.name,
+    network: g.config.network_config,
+    features: g.config.features,
     ...(g.portainerRole !== undefined ? { portainerRole: g.portainerRole } : {}),
     dockerStacks: g.config.docker_stacks.length,
     ...(g.kind === "lxc" ? { proxmoxFeatures: (g.config as LxcConfig).proxmox_features } : {}),
@@ -471,37 +542,76 @@ function partialKeys(kind: "vm" | "lxc", value: unknown, path: string): GuestKey
   const stacks = valid<unknown[]>("docker_stacks");
   const pf = kind === "lxc" ? valid<{ nesting: boolean; keyctl: boolean }>("proxmox_features") : undefined;
   return {
-    kind, path,
-    ...(id !== undefined ? { id } : {}), ...(name !== undefined ? { name } : {}), ...(network ? { network } : {}), ...(features ? { features } : {}),
-    ...(role !== undefined ? { portainerRole: role } : {}), ...(stacks ? { dockerStacks: stacks.length } : {}), ...(pf ? { proxmoxFeatures: pf } : {}),
+    kind,
+    path,
+    ...(id !== undefined ? { id } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(network ? { network } : {}),
+    ...(features ? { features } : {}),
+    ...(role !== undefined ? { portainerRole: role } : {}),
+    ...(stacks ? { dockerStacks: stacks.length } : {}),
+    ...(pf ? { proxmoxFeatures: pf } : {}),
   };
 }
 
 /** Cross-checks between guests, each on the guests whose keys it needs. */
 function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
-  const label = (g: GuestKeys) => `${g.path} (${g.kind === "vm" ? "VM" : "LXC"}${g.id !== undefined ? ` ${g.id}` : ""}${g.name !== undefined ? ` "${g.name}"` : ""})`;
+  const label = (g: GuestKeys) =>
+    `${g.path} (${g.kind === "vm" ? "VM" : "LXC"}${g.id !== undefined ? ` ${g.id}` : ""}${g.name !== undefined ? ` "${g.name}"` : ""})`;
   all.forEach((g, i) => {
     const idKey = g.kind === "vm" ? "vmid" : "ctid";
     const firstId = all.findIndex((o) => o.id !== undefined && o.id === g.id);
-    if (g.id !== undefined && firstId < i) problems.push({ path: `${g.path}.${idKey}`, message: `${g.id} is already used by ${label(all[firstId]!)}; VMs and LXCs share one id space` });
+    if (g.id !== undefined && firstId < i)
+      problems.push({
+        path: `${g.path}.${idKey}`,
+        message: `${g.id} is already used by ${label(all[firstId]!)}; VMs and LXCs share one id space`,
+      });
     const ip = g.network ? addressOf(g.network.ip) : undefined;
     const firstIp = all.findIndex((o) => o.network !== undefined && addressOf(o.network.ip) === ip);
-    if (ip !== undefined && firstIp < i) problems.push({ path: `${g.path}.network_config.ip`, message: `${ip} is already used by ${label(all[firstIp]!)}` });
+    if (ip !== undefined && firstIp < i)
+      problems.push({
+        path: `${g.path}.network_config.ip`,
+        message: `${ip} is already used by ${label(all[firstIp]!)}`,
+      });
     const firstName = all.findIndex((o) => o.name !== undefined && o.name.toLowerCase() === g.name?.toLowerCase());
-    if (g.name !== undefined && firstName < i) problems.push({ path: `${g.path}.name`, message: `"${g.name}" is already used by ${label(all[firstName]!)}; guest names name Portainer environments and must be unique` });
+    if (g.name !== undefined && firstName < i)
+      problems.push({
+        path: `${g.path}.name`,
+        message: `"${g.name}" is already used by ${label(all[firstName]!)}; guest names name Portainer environments and must be unique`,
+      });
     if (g.network && !inSubnet(g.network.gw, g.network.ip)) {
-      problems.push({ path: `${g.path}.network_config.gw`, message: `${g.network.gw} is outside the guest's subnet ${g.network.ip}` });
+      problems.push({
+        path: `${g.path}.network_config.gw`,
+        message: `${g.network.gw} is outside the guest's subnet ${g.network.ip}`,
+      });
     }
     const hasDocker = g.features?.includes("docker");
     if (hasDocker === false && g.portainerRole) {
-      problems.push({ path: `${g.path}.portainer_role`, message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.features!.join(", ") || "none"})` });
+      problems.push({
+        path: `${g.path}.portainer_role`,
+        message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.features!.join(", ") || "none"})`,
+      });
     }
     if ((g.dockerStacks ?? 0) > 0) {
-      if (hasDocker === false) problems.push({ path: `${g.path}.docker_stacks`, message: "needs the docker feature on this guest" });
-      else if (hasDocker && g.portainerRole === undefined) problems.push({ path: `${g.path}.docker_stacks`, message: 'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent' });
+      if (hasDocker === false)
+        problems.push({ path: `${g.path}.docker_stacks`, message: "needs the docker feature on this guest" });
+      else if (hasDocker && g.portainerRole === undefined)
+        problems.push({
+          path: `${g.path}.docker_stacks`,
+          message:
+            'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent',
+        });
     }
-    if (g.kind === "lxc" && hasDocker && g.proxmoxFeatures && (!g.proxmoxFeatures.nesting || !g.proxmoxFeatures.keyctl)) {
-      problems.push({ path: `${g.path}.proxmox_features`, message: "Docker inside an LXC needs nesting: true and keyctl: true" });
+    if (
+      g.kind === "lxc" &&
+      hasDocker &&
+      g.proxmoxFeatures &&
+      (!g.proxmoxFeatures.nesting || !g.proxmoxFeatures.keyctl)
+    ) {
+      problems.push({
+        path: `${g.path}.proxmox_features`,
+        message: "Docker inside an LXC needs nesting: true and keyctl: true",
+      });
     }
   });
   const primaries = all.filter((g) => g.portainerRole === "primary");
@@ -509,9 +619,16 @@ function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
   // A role that is set but invalid might be the missing primary: then the count is not reported.
   const rolesKnown = all.every((g) => g.portainerRole !== null);
   if (primaries.length > 1) {
-    for (const g of primaries.slice(1)) problems.push({ path: `${g.path}.portainer_role`, message: `only one guest may be "primary"; ${label(primaries[0]!)} already is` });
+    for (const g of primaries.slice(1))
+      problems.push({
+        path: `${g.path}.portainer_role`,
+        message: `only one guest may be "primary"; ${label(primaries[0]!)} already is`,
+      });
   } else if (primaries.length === 0 && agents.length > 0 && rolesKnown) {
-    problems.push({ path: `${agents[0]!.path}.portainer_role`, message: `"agent" needs exactly one guest with portainer_role "primary" (found none)` });
+    problems.push({
+      path: `${agents[0]!.path}.portainer_role`,
+      message: `"agent" needs exactly one guest with portainer_role "primary" (found none)`,
+    });
   }
 }
 
@@ -526,7 +643,10 @@ function readSetupScripts(g: Guest, raw: RawConfig, projectDir: string, problems
       return;
     }
     if (g.config.features.length === 0) {
-      problems.push({ path: `${where}`, message: "setup scripts run over SSH after the features: give this guest base_setup or docker" });
+      problems.push({
+        path: `${where}`,
+        message: "setup scripts run over SSH after the features: give this guest base_setup or docker",
+      });
       return;
     }
     const env: DeploymentVariable[] = [];
@@ -538,7 +658,11 @@ function readSetupScripts(g: Guest, raw: RawConfig, projectDir: string, problems
       const configKey = secretConfigKey(v.secret);
       const r = readSecretKey(raw, configKey);
       if (r.secret) env.push({ name, secret: r.secret, configKey });
-      else problems.push({ path: `${where}.env.${name}`, message: `${r.problem}; set it with pulumi config set --secret ${configKey.slice(PROJECT.length + 1)} <value>` });
+      else
+        problems.push({
+          path: `${where}.env.${name}`,
+          message: `${r.problem}; set it with pulumi config set --secret ${configKey.slice(PROJECT.length + 1)} <value>`,
+        });
     }
     out.push({ name: sc.name, source: sc.source, content: fs.readFileSync(file, "utf8"), env });
   });
@@ -551,38 +675,69 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
   for (const g of guests) {
     const c = g.config;
     if (placementOf(proxmox, c).datastore === undefined) {
-      problems.push({ path: `${g.path}.datastore`, message: `is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put ${g.kind === "vm" ? "its disks and cloud-init drive on local-lvm" : "its root filesystem on local"}` });
+      problems.push({
+        path: `${g.path}.datastore`,
+        message: `is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put ${g.kind === "vm" ? "its disks and cloud-init drive on local-lvm" : "its root filesystem on local"}`,
+      });
     }
     for (const op of rootOnlyOperations(g.kind, c)) {
       if (root) continue;
-      const who = auth.kind === "password" ? `phoenix signs in as ${auth.user}` : `phoenix signs in with ${auth.user}, and Proxmox refuses root-only operations to every API token`;
-      problems.push({ path: `${g.path}.${op.key}`, message: `needs root@pam: Proxmox says "${op.reason}", and ${who}; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it` });
+      const who =
+        auth.kind === "password"
+          ? `phoenix signs in as ${auth.user}`
+          : `phoenix signs in with ${auth.user}, and Proxmox refuses root-only operations to every API token`;
+      problems.push({
+        path: `${g.path}.${op.key}`,
+        message: `needs root@pam: Proxmox says "${op.reason}", and ${who}; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it`,
+      });
     }
     if (g.kind === "lxc") {
       const l = c as LxcConfig;
       if (l.template === undefined && l.os_type !== undefined) {
-        problems.push({ path: `${g.path}.os_type`, message: "applies only to a container made from a template; a clone keeps the OS type of its source" });
+        problems.push({
+          path: `${g.path}.os_type`,
+          message: "applies only to a container made from a template; a clone keeps the OS type of its source",
+        });
       } else if (l.template !== undefined && lxcOsType(l) === undefined) {
-        problems.push({ path: `${g.path}.os_type`, message: `is required: the distribution cannot be told from ${l.template.split("/").pop()} (one of ${LXC_OS_TYPES.filter((t) => t !== "unmanaged").join(", ")}); without it Proxmox configures no address, hostname or SSH key` });
+        problems.push({
+          path: `${g.path}.os_type`,
+          message: `is required: the distribution cannot be told from ${l.template.split("/").pop()} (one of ${LXC_OS_TYPES.filter((t) => t !== "unmanaged").join(", ")}); without it Proxmox configures no address, hostname or SSH key`,
+        });
       } else if (lxcOsType(l) === "unmanaged" && l.features.length > 0) {
-        problems.push({ path: `${g.path}.os_type`, message: `"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: ${l.features.join(", ")})` });
+        problems.push({
+          path: `${g.path}.os_type`,
+          message: `"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: ${l.features.join(", ")})`,
+        });
       }
       const seen = new Set<string>();
       l.mount_points.forEach((m, i) => {
-        if (seen.has(m.path)) problems.push({ path: `${g.path}.mount_points[${i}].path`, message: `${m.path} is mounted twice` });
+        if (seen.has(m.path))
+          problems.push({ path: `${g.path}.mount_points[${i}].path`, message: `${m.path} is mounted twice` });
         seen.add(m.path);
       });
     } else {
       const v = c as VmConfig;
       const used = new Set<string>(["scsi0"]);
       v.disks.forEach((d, i) => {
-        if (d.interface === "scsi0") problems.push({ path: `${g.path}.disks[${i}].interface`, message: "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); give extra disks another interface" });
-        else if (used.has(d.interface)) problems.push({ path: `${g.path}.disks[${i}].interface`, message: `${d.interface} is used by another disk of this VM` });
+        if (d.interface === "scsi0")
+          problems.push({
+            path: `${g.path}.disks[${i}].interface`,
+            message:
+              "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); give extra disks another interface",
+          });
+        else if (used.has(d.interface))
+          problems.push({
+            path: `${g.path}.disks[${i}].interface`,
+            message: `${d.interface} is used by another disk of this VM`,
+          });
         used.add(d.interface);
       });
       v.gpus.forEach((gpu, i) => {
         if (gpu.pcie && !(v.machine ?? "").includes("q35")) {
-          problems.push({ path: `${g.path}.gpus[${i}].pcie`, message: `needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine${v.machine ? ` "${v.machine}"` : ", the default"}); set machine: q35 or pcie: false` });
+          problems.push({
+            path: `${g.path}.gpus[${i}].pcie`,
+            message: `needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine${v.machine ? ` "${v.machine}"` : ", the default"}); set machine: q35 or pcie: false`,
+          });
         }
       });
     }

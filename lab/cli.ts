@@ -44,7 +44,8 @@ const USAGE =
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
   const [command, ...rest] = argv;
-  if (!["up", "preview", "refresh", "destroy"].includes(command ?? "")) return { error: `the first argument must be up, preview, refresh or destroy\n${USAGE}` };
+  if (!["up", "preview", "refresh", "destroy"].includes(command ?? ""))
+    return { error: `the first argument must be up, preview, refresh or destroy\n${USAGE}` };
   let stack: string | undefined;
   let portainerUrl: string | undefined;
   let stateFile: string | undefined;
@@ -65,25 +66,40 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
       const g = rest[++i];
       if (g !== "simulated" && g !== "real") return { error: `--guests must be simulated or real\n${USAGE}` };
       guests = g;
-    }
-    else if (a === "--json") json = true;
+    } else if (a === "--json") json = true;
     else if (a === "--reset") reset = true;
     else if (a === "--refresh" && (command === "up" || command === "preview")) refresh = true;
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
-  if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl)) return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
-  return { command: command as Command, stack, ...(portainerUrl ? { portainerUrl } : {}), ...(stateFile ? { stateFile } : {}), ...(stackFile ? { stackFile } : {}), ...(proxmoxHost ? { proxmoxHost } : {}), guests, json, reset, refresh };
+  if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl))
+    return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
+  return {
+    command: command as Command,
+    stack,
+    ...(portainerUrl ? { portainerUrl } : {}),
+    ...(stateFile ? { stateFile } : {}),
+    ...(stackFile ? { stackFile } : {}),
+    ...(proxmoxHost ? { proxmoxHost } : {}),
+    guests,
+    json,
+    reset,
+    refresh,
+  };
 }
 
 /** The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` -> `PHOENIX_SECRET_PROXMOX_API_TOKEN`. */
 export function secretEnvVar(key: string, at: readonly string[]): string {
-  return `PHOENIX_SECRET_${[key.replace(/^phoenix:/, ""), ...at].join("_").toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return `PHOENIX_SECRET_${[key.replace(/^phoenix:/, ""), ...at]
+    .join("_")
+    .toUpperCase()
+    .replace(/[^A-Z0-9]/g, "_")}`;
 }
 
 /** A value for a secret the built-in fake needs but nobody gave: random, and stable across runs (kept in the lab state). */
 function generate(varName: string): string {
-  if (varName.endsWith("PRIVATE_KEY")) return `-----BEGIN OPENSSH PRIVATE KEY-----\nlab-generated-${crypto.randomBytes(12).toString("hex")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+  if (varName.endsWith("PRIVATE_KEY"))
+    return `-----BEGIN OPENSSH PRIVATE KEY-----\nlab-generated-${crypto.randomBytes(12).toString("hex")}\n-----END OPENSSH PRIVATE KEY-----\n`;
   if (varName.endsWith("API_TOKEN")) return `root@pam!lab=${crypto.randomUUID()}`;
   return crypto.randomBytes(18).toString("base64url");
 }
@@ -93,16 +109,28 @@ function generate(varName: string): string {
  * otherwise each `secure:` value comes from its `PHOENIX_SECRET_*` variable, or is generated when the lab
  * runs its built-in fake. Returns the names of variables still missing.
  */
-export function resolveConfig(stackFile: string, env: NodeJS.ProcessEnv, state: LabState, builtinFake: boolean): { raw: RawConfig; missing: string[] } {
-  if (env["PULUMI_CONFIG_PASSPHRASE"]) return { raw: decryptStackFile(stackFile, env["PULUMI_CONFIG_PASSPHRASE"]), missing: [] };
+export function resolveConfig(
+  stackFile: string,
+  env: NodeJS.ProcessEnv,
+  state: LabState,
+  builtinFake: boolean,
+): { raw: RawConfig; missing: string[] } {
+  if (env["PULUMI_CONFIG_PASSPHRASE"])
+    return { raw: decryptStackFile(stackFile, env["PULUMI_CONFIG_PASSPHRASE"]), missing: [] };
   const raw = readStackFile(stackFile);
   const secretKeys = new Set<string>();
   const missing: string[] = [];
   const walk = (v: unknown, key: string, at: string[]): unknown => {
-    if (v && typeof v === "object" && !Array.isArray(v) && typeof (v as Record<string, unknown>)["secure"] === "string") {
+    if (
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      typeof (v as Record<string, unknown>)["secure"] === "string"
+    ) {
       secretKeys.add(key);
       const name = secretEnvVar(key, at);
-      const alias = name === "PHOENIX_SECRET_PORTAINER_ADMIN_PASSWORD" ? env["PHOENIX_PORTAINER_ADMIN_PASSWORD"] : undefined;
+      const alias =
+        name === "PHOENIX_SECRET_PORTAINER_ADMIN_PASSWORD" ? env["PHOENIX_PORTAINER_ADMIN_PASSWORD"] : undefined;
       const given = env[name] ?? alias;
       if (given !== undefined) return given;
       if (builtinFake) {
@@ -115,14 +143,24 @@ export function resolveConfig(stackFile: string, env: NodeJS.ProcessEnv, state: 
       return "";
     }
     if (Array.isArray(v)) return v.map((x, i) => walk(x, key, [...at, String(i)]));
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, key, [...at, k])]));
+    if (v && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, key, [...at, k])]));
     return v;
   };
   const values = Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [k, walk(v, k, [])]));
   return { raw: { values, secretKeys }, missing };
 }
 
-const SYMBOL: Record<Action, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " ", read: " ", drift: "!", gone: "!" };
+const SYMBOL: Record<Action, string> = {
+  create: "+",
+  update: "~",
+  replace: "+-",
+  delete: "-",
+  same: " ",
+  read: " ",
+  drift: "!",
+  gone: "!",
+};
 
 export function formatStep(s: Step): string {
   const type = s.type.split(":").pop();
@@ -143,7 +181,8 @@ export function summarize(steps: readonly Step[]): Record<string, number> {
  */
 export function requireFreshProgram(projectDir: string): void {
   const own = ["index.ts", "config", "components", "providers"].map((p) => path.join(projectDir, p));
-  for (const k of Object.keys(require.cache)) if (own.some((o) => k === o || k.startsWith(o + path.sep))) delete require.cache[k];
+  for (const k of Object.keys(require.cache))
+    if (own.some((o) => k === o || k.startsWith(o + path.sep))) delete require.cache[k];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path, after the mocks are set
   require(path.join(projectDir, "index.ts"));
 }
@@ -167,7 +206,9 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   const labDir = path.join(io.projectDir, ".lab");
   const stateFile = args.stateFile ? path.resolve(args.stateFile) : path.join(labDir, `${args.stack}.json`);
   const fakeFile = stateFile.replace(/\.json$/, "") + ".portainer.json";
-  const stackFile = args.stackFile ? path.resolve(args.stackFile) : path.join(io.projectDir, `Pulumi.${args.stack}.yaml`);
+  const stackFile = args.stackFile
+    ? path.resolve(args.stackFile)
+    : path.join(io.projectDir, `Pulumi.${args.stack}.yaml`);
   if (args.reset) {
     removeState(stateFile);
     fs.rmSync(fakeFile, { force: true });
@@ -188,14 +229,20 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   };
   try {
     if (!fs.existsSync(stackFile)) throw new Error(`${path.relative(io.projectDir, stackFile)} does not exist`);
-    const proxmox = new ProxmoxSimulation(loadInventory(args.proxmoxHost ? path.resolve(args.proxmoxHost) : DEFAULT_INVENTORY));
+    const proxmox = new ProxmoxSimulation(
+      loadInventory(args.proxmoxHost ? path.resolve(args.proxmoxHost) : DEFAULT_INVENTORY),
+    );
     const guests = args.guests === "real" ? new RealGuests(await guestEngine(), args.stack) : undefined;
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
-      throw new Error(`these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or ${missing.join(", ")}`);
+      throw new Error(
+        `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or ${missing.join(", ")}`,
+      );
     }
     if (builtinFake) {
-      fake = await startFakePortainer({ stateFile: fakeFile, port: state.fakePort ?? 0 }).catch(() => startFakePortainer({ stateFile: fakeFile }));
+      fake = await startFakePortainer({ stateFile: fakeFile, port: state.fakePort ?? 0 }).catch(() =>
+        startFakePortainer({ stateFile: fakeFile }),
+      );
       state.fakePort = fake.port;
     }
     const portainerUrl = args.portainerUrl ?? fake!.url;
@@ -215,17 +262,35 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     });
     await host.configure(config.config);
     const apiKey = io.env["PHOENIX_PORTAINER_API_KEY"];
-    const simulated = apiKey && !builtinFake
-      ? {
-          "pulumi-nodejs:dynamic/portainer:Admin": () => ({ userId: 1, created: false }),
-          "pulumi-nodejs:dynamic/portainer:ApiKey": () => ({ apiKey: secret(apiKey), keyId: 0, userId: 1, prefix: apiKey.slice(0, 7) }),
-        }
-      : undefined;
+    const simulated =
+      apiKey && !builtinFake
+        ? {
+            "pulumi-nodejs:dynamic/portainer:Admin": () => ({ userId: 1, created: false }),
+            "pulumi-nodejs:dynamic/portainer:ApiKey": () => ({
+              apiKey: secret(apiKey),
+              keyId: 0,
+              userId: 1,
+              prefix: apiKey.slice(0, 7),
+            }),
+          }
+        : undefined;
     const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
     let exitCode = 0;
     if (args.command === "up" || args.command === "preview") {
       if (args.refresh) await refresh({ state, stateFile, host, onStep, save: args.command === "up" });
-      await runProgram({ mode: args.command, stack: args.stack, state, stateFile, host, loadProgram, config, onStep, proxmox, ...(guests ? { guests } : {}), ...(simulated ? { simulated } : {}) });
+      await runProgram({
+        mode: args.command,
+        stack: args.stack,
+        state,
+        stateFile,
+        host,
+        loadProgram,
+        config,
+        onStep,
+        proxmox,
+        ...(guests ? { guests } : {}),
+        ...(simulated ? { simulated } : {}),
+      });
     } else if (args.command === "refresh") {
       await refresh({ state, stateFile, host, onStep });
       if (steps.some((s) => s.action === "drift" || s.action === "gone")) exitCode = 2;
@@ -246,14 +311,18 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     if (guests && !args.json) {
       for (const l of guests.log) io.out(`guests: ${l}`);
       if (args.command === "up") {
-        for (const w of await guests.where()) io.out(`guests: ${w.container}: ${w.configured} is ${w.address} here; ssh <user>@${w.address} with the stack's phoenix:guest_ssh private key`);
+        for (const w of await guests.where())
+          io.out(
+            `guests: ${w.container}: ${w.configured} is ${w.address} here; ssh <user>@${w.address} with the stack's phoenix:guest_ssh private key`,
+          );
       }
     }
     report(args, io, steps, logs, portainerUrl, exitCode, Date.now() - started);
     return exitCode;
   } catch (e) {
     const message = (e as Error).message ?? String(e);
-    if (args.json) io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, logs, exitCode: 1 }));
+    if (args.json)
+      io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, logs, exitCode: 1 }));
     else io.err(`lab: ${message}`);
     return 1;
   } finally {
@@ -262,21 +331,54 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   }
 }
 
-function report(args: LabArgs, io: LabIo, steps: readonly Step[], logs: readonly string[], portainerUrl: string, exitCode: number, ms: number): void {
+function report(
+  args: LabArgs,
+  io: LabIo,
+  steps: readonly Step[],
+  logs: readonly string[],
+  portainerUrl: string,
+  exitCode: number,
+  ms: number,
+): void {
   const summary = summarize(steps);
   if (args.json) {
-    io.out(JSON.stringify({ command: args.command, stack: args.stack, portainerUrl, steps, summary, logs, exitCode, durationMs: ms }));
+    io.out(
+      JSON.stringify({
+        command: args.command,
+        stack: args.stack,
+        portainerUrl,
+        steps,
+        summary,
+        logs,
+        exitCode,
+        durationMs: ms,
+      }),
+    );
     return;
   }
   const parts = Object.entries(summary).map(([k, v]) => `${v} ${k}`);
-  const verdict = args.command === "refresh" ? (exitCode === 2 ? "drift found" : "no drift") : args.command === "preview" ? "nothing changed (preview)" : "done";
-  io.out(`${args.command} ${args.stack}: ${parts.join(", ") || "nothing to do"}; ${verdict} in ${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`);
+  const verdict =
+    args.command === "refresh"
+      ? exitCode === 2
+        ? "drift found"
+        : "no drift"
+      : args.command === "preview"
+        ? "nothing changed (preview)"
+        : "done";
+  io.out(
+    `${args.command} ${args.stack}: ${parts.join(", ") || "nothing to do"}; ${verdict} in ${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`,
+  );
 }
 
 if (require.main === module) {
   // A failed registration also rejects inside the SDK; the lab reports it itself, without a stack trace.
   process.on("unhandledRejection", () => undefined);
-  main(process.argv.slice(2), { projectDir: path.resolve(__dirname, ".."), env: process.env, out: (l) => process.stdout.write(l + "\n"), err: (l) => process.stderr.write(l + "\n") }).then(
+  main(process.argv.slice(2), {
+    projectDir: path.resolve(__dirname, ".."),
+    env: process.env,
+    out: (l) => process.stdout.write(l + "\n"),
+    err: (l) => process.stderr.write(l + "\n"),
+  }).then(
     (code) => process.exit(code),
     (e: Error) => {
       process.stderr.write(`lab: ${e.message}\n`);

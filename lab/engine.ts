@@ -7,7 +7,7 @@
  */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { DynamicProviderHost} from "./host";
+import type { DynamicProviderHost } from "./host";
 import { isSecret, secret, stripSecrets } from "./host";
 import type { RealGuests } from "./guests";
 import { COMMAND_TYPE, CT_TYPE, VM_TYPE, type ProxmoxSimulation } from "./proxmox/simulator";
@@ -53,7 +53,11 @@ const DYNAMIC = "pulumi-nodejs:dynamic/";
 /** JSON with sorted keys, for comparing inputs. */
 export function stable(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stable).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   return JSON.stringify(v ?? null);
 }
 
@@ -65,13 +69,21 @@ export function changedKeys(a: Record<string, unknown>, b: Record<string, unknow
 }
 
 /** Deterministic outputs of a simulated resource, as its provider would add them. */
-export function simulatedOutputs(type: string, name: string, inputs: Record<string, unknown>, stack: string): Record<string, unknown> {
+export function simulatedOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  stack: string,
+): Record<string, unknown> {
   const h = (s: string) => crypto.createHash("sha256").update(`${stack}/${type}/${name}/${s}`).digest("hex");
   switch (type) {
     case "random:index/randomPassword:RandomPassword":
       return { result: secret(h("result").slice(0, Number(inputs["length"] ?? 32))) };
     case "docker:index/remoteImage:RemoteImage":
-      return { imageId: `sha256:${h(stable(inputs["name"]))}`, repoDigest: `${String(inputs["name"])}@sha256:${h("digest")}` };
+      return {
+        imageId: `sha256:${h(stable(inputs["name"]))}`,
+        repoDigest: `${String(inputs["name"])}@sha256:${h("digest")}`,
+      };
     case "command:remote:Command":
       return { stdout: "done (simulated by the lab)", stderr: "" };
     case "time:index/static:Static": {
@@ -96,9 +108,14 @@ export function withUnknowns(v: unknown): unknown {
 }
 
 /** Marks outputs secret as the engine does for `additionalSecretOutputs`. */
-export function markSecret(outputs: Record<string, unknown>, keys: readonly string[] | undefined): Record<string, unknown> {
+export function markSecret(
+  outputs: Record<string, unknown>,
+  keys: readonly string[] | undefined,
+): Record<string, unknown> {
   if (!keys || keys.length === 0) return outputs;
-  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, keys.includes(k) && !isSecret(v) ? secret(v) : v]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([k, v]) => [k, keys.includes(k) && !isSecret(v) ? secret(v) : v]),
+  );
 }
 
 /** Runs the program once; returns the steps taken. Throws on a provider error (state is saved as far as it got). */
@@ -107,7 +124,18 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   const seen = new Set<string>();
   const pendingDeletes: LabResource[] = [];
   const byUrn = () => new Map(o.state.resources.map((r) => [r.urn, r]));
-  const registered = new Map<string, { urn: string; dependencies: string[]; secretOutputs: string[]; deleteBeforeReplace: boolean; ignoreChanges: string[]; importId: string; replaceWith: string[] }>();
+  const registered = new Map<
+    string,
+    {
+      urn: string;
+      dependencies: string[];
+      secretOutputs: string[];
+      deleteBeforeReplace: boolean;
+      ignoreChanges: string[];
+      importId: string;
+      replaceWith: string[];
+    }
+  >();
   // URNs replaced in this run, for `replaceWith`.
   const replaced = new Set<string>();
   // The mock monitor's URN keeps only the parent's own type; Pulumi's qualifies a type with the whole
@@ -115,7 +143,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   const fullUrn = new Map<string, string>();
   const preview = o.mode === "preview";
   // A command that checks a Docker resource (the agent's port) cannot run for real: Docker stays simulated.
-  const onSimulatedDocker = (deps: readonly string[]) => deps.some((d) => /::docker:index\//.test(d) || /\$docker:index\//.test(d));
+  const onSimulatedDocker = (deps: readonly string[]) =>
+    deps.some((d) => /::docker:index\//.test(d) || /\$docker:index\//.test(d));
 
   const record = (s: Step) => {
     steps.push(s);
@@ -132,10 +161,11 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   pulumi.runtime.setAllConfig(o.config.config, o.config.secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: (a) => step(a).catch((e: unknown) => {
-        failures.push(`${a.type} ${a.name}: ${(e as Error).message ?? String(e)}`);
-        throw e;
-      }),
+      newResource: (a) =>
+        step(a).catch((e: unknown) => {
+          failures.push(`${a.type} ${a.name}: ${(e as Error).message ?? String(e)}`);
+          throw e;
+        }),
       call: (a) => a.inputs,
     },
     "phoenix",
@@ -143,99 +173,210 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     preview,
   );
 
-  async function step(a: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: Record<string, unknown> }> {
+  async function step(
+    a: pulumi.runtime.MockResourceArgs,
+  ): Promise<{ id: string | undefined; state: Record<string, unknown> }> {
     {
-        const reg = registered.get(`${a.type}::${a.name}`);
-        const urn = reg?.urn ?? `urn:pulumi:${o.stack}::phoenix::${a.type}::${a.name}`;
-        if (!a.custom) return { id: undefined, state: {} };
-        seen.add(urn);
-        const inputs = withUnknowns(a.inputs) as Record<string, unknown>;
-        const old = byUrn().get(urn);
-        const started = Date.now();
-        const simulate = o.simulated?.[a.type];
-        if (o.proxmox?.handles(a.type)) {
-          const out = o.proxmox.register({
-            type: a.type, name: a.name, urn, inputs, old, state: o.state,
-            options: { deleteBeforeReplace: reg?.deleteBeforeReplace ?? false, ignoreChanges: reg?.ignoreChanges ?? [], importId: reg?.importId ?? "", replacedWith: (reg?.replaceWith ?? []).some((u) => replaced.has(u)) },
+      const reg = registered.get(`${a.type}::${a.name}`);
+      const urn = reg?.urn ?? `urn:pulumi:${o.stack}::phoenix::${a.type}::${a.name}`;
+      if (!a.custom) return { id: undefined, state: {} };
+      seen.add(urn);
+      const inputs = withUnknowns(a.inputs) as Record<string, unknown>;
+      const old = byUrn().get(urn);
+      const started = Date.now();
+      const simulate = o.simulated?.[a.type];
+      if (o.proxmox?.handles(a.type)) {
+        const out = o.proxmox.register({
+          type: a.type,
+          name: a.name,
+          urn,
+          inputs,
+          old,
+          state: o.state,
+          options: {
+            deleteBeforeReplace: reg?.deleteBeforeReplace ?? false,
+            ignoreChanges: reg?.ignoreChanges ?? [],
+            importId: reg?.importId ?? "",
+            replacedWith: (reg?.replaceWith ?? []).some((u) => replaced.has(u)),
+          },
+        });
+        if (out) {
+          if (out.action === "replace") replaced.add(urn);
+          if (!preview && o.guests && (a.type === VM_TYPE || a.type === CT_TYPE)) {
+            const kind = a.type === VM_TYPE ? "vm" : "lxc";
+            const ip = String(
+              (
+                (out.inputs["initialization"] as Record<string, unknown> | undefined)?.["ipConfigs"] as
+                  { ipv4?: { address?: string } }[] | undefined
+              )?.[0]?.ipv4?.address ?? "",
+            ).split("/")[0]!;
+            if (out.action !== "same" || !(await o.guests.address(ip))) await o.guests.boot(kind, out.inputs);
+          }
+          const notes = out.notes.length > 0 ? { notes: out.notes } : {};
+          record({
+            urn,
+            type: a.type,
+            name: a.name,
+            action: out.action,
+            ...(out.changes ? { changes: out.changes } : {}),
+            ...notes,
+            durationMs: Date.now() - started,
           });
-          if (out) {
-            if (out.action === "replace") replaced.add(urn);
-            if (!preview && o.guests && (a.type === VM_TYPE || a.type === CT_TYPE)) {
-              const kind = a.type === VM_TYPE ? "vm" : "lxc";
-              const ip = String((((out.inputs["initialization"] as Record<string, unknown> | undefined)?.["ipConfigs"] as { ipv4?: { address?: string } }[] | undefined)?.[0]?.ipv4?.address ?? "")).split("/")[0]!;
-              if (out.action !== "same" || !(await o.guests.address(ip))) await o.guests.boot(kind, out.inputs);
-            }
-            const notes = out.notes.length > 0 ? { notes: out.notes } : {};
-            record({ urn, type: a.type, name: a.name, action: out.action, ...(out.changes ? { changes: out.changes } : {}), ...notes, durationMs: Date.now() - started });
-            if (out.action !== "same") put({ urn, type: a.type, name: a.name, dynamic: false, id: out.id, inputs: out.inputs, outputs: out.outputs, dependencies: reg?.dependencies ?? [] });
-            return { id: out.id, state: out.outputs };
-          }
-          if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
-            const real = !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? []) ? await o.guests.command(a.name, inputs) : undefined;
-            const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(real ?? {}) };
-            replaced.add(urn);
-            record({ urn, type: a.type, name: a.name, action: "replace", changes: ["replaceWith"], durationMs: Date.now() - started });
-            put({ urn, type: a.type, name: a.name, dynamic: false, id: old.id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
-            return { id: old.id, state: outputs };
-          }
+          if (out.action !== "same")
+            put({
+              urn,
+              type: a.type,
+              name: a.name,
+              dynamic: false,
+              id: out.id,
+              inputs: out.inputs,
+              outputs: out.outputs,
+              dependencies: reg?.dependencies ?? [],
+            });
+          return { id: out.id, state: out.outputs };
         }
-        if (!a.type.startsWith(DYNAMIC) || simulate) {
-          const same = old !== undefined && stable(old.inputs) === stable(inputs);
-          // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
-          const real = !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? []) ? await o.guests.command(a.name, inputs) : undefined;
-          const outputs = same ? old.outputs : { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(simulate ? simulate(inputs) : {}), ...(real ?? {}) };
-          // A Docker container changed in any way is replaced, with a new id (kreuzwerker/docker).
-          const replacedContainer = !same && a.type === "docker:index/container:Container";
-          const id = replacedContainer ? `${a.name}-${crypto.createHash("sha256").update(stable(inputs)).digest("hex").slice(0, 12)}` : (old?.id ?? `${a.name}-lab`);
-          record({ urn, type: a.type, name: a.name, action: !old ? "create" : same ? "same" : "update", ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}), durationMs: Date.now() - started });
-          if (!same) put({ urn, type: a.type, name: a.name, dynamic: false, id, inputs, outputs, dependencies: reg?.dependencies ?? [] });
-          return { id, state: outputs };
+        if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
+          const real =
+            !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
+              ? await o.guests.command(a.name, inputs)
+              : undefined;
+          const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(real ?? {}) };
+          replaced.add(urn);
+          record({
+            urn,
+            type: a.type,
+            name: a.name,
+            action: "replace",
+            changes: ["replaceWith"],
+            durationMs: Date.now() - started,
+          });
+          put({
+            urn,
+            type: a.type,
+            name: a.name,
+            dynamic: false,
+            id: old.id,
+            inputs,
+            outputs,
+            dependencies: reg?.dependencies ?? [],
+          });
+          return { id: old.id, state: outputs };
         }
-        const checked = await o.host.check(urn, old?.inputs ?? {}, inputs);
-        if (checked.failures.length > 0) {
-          throw new Error(`${a.type} ${a.name}: invalid inputs: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-        }
-        const news = checked.inputs;
-        const keep = (r: LabResource) => ({ id: r.id, state: r.outputs });
-        const create = async (action: Action, changes?: string[]) => {
-          if (preview) {
-            record({ urn, type: a.type, name: a.name, action, ...(changes ? { changes } : {}), durationMs: 0 });
-            return old ? keep(old) : { id: undefined, state: {} };
-          }
-          const c = await o.host.create(urn, news);
-          const outputs = markSecret(c.properties, reg?.secretOutputs);
-          put({ urn, type: a.type, name: a.name, dynamic: true, id: c.id, inputs: news, outputs, dependencies: reg?.dependencies ?? [], secretOutputs: reg?.secretOutputs ?? [] });
-          record({ urn, type: a.type, name: a.name, action, ...(changes ? { changes } : {}), durationMs: Date.now() - started });
-          return { id: c.id, state: outputs };
-        };
-        if (!old) return create("create");
-        const diff = await o.host.diff(old.id, urn, old.inputs, old.outputs, news);
-        const changes = changedKeys(old.inputs, news);
-        if (diff.changes === "none") {
-          record({ urn, type: a.type, name: a.name, action: "same", durationMs: Date.now() - started });
-          return keep(old);
-        }
-        if (diff.replaces.length > 0) {
-          if (!preview && diff.deleteBeforeReplace) await o.host.delete(old.id, urn, old.inputs, old.outputs);
-          else if (!preview) pendingDeletes.push(old);
-          return create("replace", diff.replaces);
-        }
+      }
+      if (!a.type.startsWith(DYNAMIC) || simulate) {
+        const same = old !== undefined && stable(old.inputs) === stable(inputs);
+        // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
+        const real =
+          !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
+            ? await o.guests.command(a.name, inputs)
+            : undefined;
+        const outputs = same
+          ? old.outputs
+          : {
+              ...inputs,
+              ...simulatedOutputs(a.type, a.name, inputs, o.stack),
+              ...(simulate ? simulate(inputs) : {}),
+              ...(real ?? {}),
+            };
+        // A Docker container changed in any way is replaced, with a new id (kreuzwerker/docker).
+        const replacedContainer = !same && a.type === "docker:index/container:Container";
+        const id = replacedContainer
+          ? `${a.name}-${crypto.createHash("sha256").update(stable(inputs)).digest("hex").slice(0, 12)}`
+          : (old?.id ?? `${a.name}-lab`);
+        record({
+          urn,
+          type: a.type,
+          name: a.name,
+          action: !old ? "create" : same ? "same" : "update",
+          ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}),
+          durationMs: Date.now() - started,
+        });
+        if (!same)
+          put({
+            urn,
+            type: a.type,
+            name: a.name,
+            dynamic: false,
+            id,
+            inputs,
+            outputs,
+            dependencies: reg?.dependencies ?? [],
+          });
+        return { id, state: outputs };
+      }
+      const checked = await o.host.check(urn, old?.inputs ?? {}, inputs);
+      if (checked.failures.length > 0) {
+        throw new Error(
+          `${a.type} ${a.name}: invalid inputs: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
+        );
+      }
+      const news = checked.inputs;
+      const keep = (r: LabResource) => ({ id: r.id, state: r.outputs });
+      const create = async (action: Action, changes?: string[]) => {
         if (preview) {
-          record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: 0 });
-          return keep(old);
+          record({ urn, type: a.type, name: a.name, action, ...(changes ? { changes } : {}), durationMs: 0 });
+          return old ? keep(old) : { id: undefined, state: {} };
         }
-        const u = await o.host.update(old.id, urn, old.inputs, old.outputs, news);
-        const outputs = markSecret(u.properties, reg?.secretOutputs);
-        put({ ...old, inputs: news, outputs, dependencies: reg?.dependencies ?? old.dependencies, secretOutputs: reg?.secretOutputs ?? old.secretOutputs });
-        record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: Date.now() - started });
-        return { id: old.id, state: outputs };
+        const c = await o.host.create(urn, news);
+        const outputs = markSecret(c.properties, reg?.secretOutputs);
+        put({
+          urn,
+          type: a.type,
+          name: a.name,
+          dynamic: true,
+          id: c.id,
+          inputs: news,
+          outputs,
+          dependencies: reg?.dependencies ?? [],
+          secretOutputs: reg?.secretOutputs ?? [],
+        });
+        record({
+          urn,
+          type: a.type,
+          name: a.name,
+          action,
+          ...(changes ? { changes } : {}),
+          durationMs: Date.now() - started,
+        });
+        return { id: c.id, state: outputs };
+      };
+      if (!old) return create("create");
+      const diff = await o.host.diff(old.id, urn, old.inputs, old.outputs, news);
+      const changes = changedKeys(old.inputs, news);
+      if (diff.changes === "none") {
+        record({ urn, type: a.type, name: a.name, action: "same", durationMs: Date.now() - started });
+        return keep(old);
+      }
+      if (diff.replaces.length > 0) {
+        if (!preview && diff.deleteBeforeReplace) await o.host.delete(old.id, urn, old.inputs, old.outputs);
+        else if (!preview) pendingDeletes.push(old);
+        return create("replace", diff.replaces);
+      }
+      if (preview) {
+        record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: 0 });
+        return keep(old);
+      }
+      const u = await o.host.update(old.id, urn, old.inputs, old.outputs, news);
+      const outputs = markSecret(u.properties, reg?.secretOutputs);
+      put({
+        ...old,
+        inputs: news,
+        outputs,
+        dependencies: reg?.dependencies ?? old.dependencies,
+        secretOutputs: reg?.secretOutputs ?? old.secretOutputs,
+      });
+      record({ urn, type: a.type, name: a.name, action: "update", changes, durationMs: Date.now() - started });
+      return { id: old.id, state: outputs };
     }
   }
 
   // The mock monitor computes each URN from the parent's but does not pass it on: capture it, with the
   // dependencies the SDK sends (parent, explicit and property dependencies).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): Record<string, unknown>; waitForRPCs(): Promise<void> };
+  const settings = require("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): Record<string, unknown>;
+    waitForRPCs(): Promise<void>;
+  };
   const monitor = settings.getMonitor() as {
     newUrn(parent: string, type: string, name: string): string;
     registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
@@ -249,8 +390,12 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     const deps = new Set<string>(req.getDependenciesList().map((d) => fullUrn.get(d) ?? d));
     if (parent) deps.add(parent);
     registered.set(`${req.getType()}::${req.getName()}`, {
-      urn, dependencies: [...deps], secretOutputs: req.getAdditionalsecretoutputsList(),
-      deleteBeforeReplace: req.getDeletebeforereplace(), ignoreChanges: req.getIgnorechangesList(), importId: req.getImportid(),
+      urn,
+      dependencies: [...deps],
+      secretOutputs: req.getAdditionalsecretoutputsList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+      importId: req.getImportid(),
       replaceWith: req.getReplaceWithList().map((u) => fullUrn.get(u) ?? u),
     });
     return original(req, cb);
@@ -265,7 +410,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   for (const r of [...pendingDeletes, ...dependantsFirst(gone)]) {
     const started = Date.now();
     if (gone.includes(r)) o.proxmox?.remove(r);
-    if (gone.includes(r) && !preview && o.guests && (r.type === VM_TYPE || r.type === CT_TYPE)) await o.guests.remove(r.inputs);
+    if (gone.includes(r) && !preview && o.guests && (r.type === VM_TYPE || r.type === CT_TYPE))
+      await o.guests.remove(r.inputs);
     if (!preview) {
       if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
       if (gone.includes(r)) {
@@ -273,7 +419,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         saveState(o.stateFile, o.state);
       }
     }
-    if (gone.includes(r)) record({ urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started });
+    if (gone.includes(r))
+      record({ urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started });
   }
   return steps;
 }
@@ -311,18 +458,26 @@ export const REFRESH_PARALLELISM = 8;
  * Reads every dynamic resource in state, several at once; returns the drift found, in state order, and
  * updates the state with what is live.
  */
-export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep"> & { save?: boolean }): Promise<Step[]> {
+export async function refresh(
+  o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep"> & { save?: boolean },
+): Promise<Step[]> {
   const dynamic = o.state.resources.filter((r) => r.dynamic);
   const results = await mapLimit(dynamic, REFRESH_PARALLELISM, async (r) => {
     const started = Date.now();
     const live = await o.host.read(r.id, r.urn, r.outputs, r.inputs);
-    if (live.id === "") return { r, gone: true as const, step: { urn: r.urn, type: r.type, name: r.name, action: "gone" as Action, durationMs: Date.now() - started } };
+    if (live.id === "")
+      return {
+        r,
+        gone: true as const,
+        step: { urn: r.urn, type: r.type, name: r.name, action: "gone" as Action, durationMs: Date.now() - started },
+      };
     const liveInputs = live.inputs ?? r.inputs;
     const diff = await o.host.diff(r.id, r.urn, liveInputs, live.properties, r.inputs);
     const changes = changedKeys(liveInputs, r.inputs);
-    const step: Step = diff.changes === "none"
-      ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started }
-      : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
+    const step: Step =
+      diff.changes === "none"
+        ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started }
+        : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
     return { r, gone: false as const, step, outputs: markSecret(live.properties, r.secretOutputs), inputs: liveInputs };
   });
   for (const x of results) {
@@ -338,7 +493,9 @@ export async function refresh(o: Pick<EngineOptions, "state" | "stateFile" | "ho
 }
 
 /** Deletes every resource in state, dependants first. */
-export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox">): Promise<Step[]> {
+export async function destroy(
+  o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox">,
+): Promise<Step[]> {
   const steps: Step[] = [];
   for (const r of dependantsFirst(o.state.resources)) {
     const started = Date.now();
@@ -352,4 +509,3 @@ export async function destroy(o: Pick<EngineOptions, "state" | "stateFile" | "ho
   }
   return steps;
 }
-

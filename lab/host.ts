@@ -37,7 +37,9 @@ export function stripSecrets(v: unknown): unknown {
 
 /** Marks an output secret when the input under the same key was (annotateSecrets in provider_plugin.go). */
 export function annotateSecrets(outputs: Props, inputs: Props): Props {
-  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, isSecret(inputs[k]) && !isSecret(v) ? secret(v) : v]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([k, v]) => [k, isSecret(inputs[k]) && !isSecret(v) ? secret(v) : v]),
+  );
 }
 
 export function urnOf(type: string, name: string, stack = "dev", project = "phoenix"): string {
@@ -50,7 +52,10 @@ export type DiffChanges = "unknown" | "none" | "some";
 export class DynamicProviderHost {
   private constructor(
     private readonly child: ChildProcess,
-    private readonly client: { close(): void } & Record<string, (req: unknown, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>,
+    private readonly client: { close(): void } & Record<
+      string,
+      (req: unknown, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void
+    >,
     /** Everything the host printed on stdout after its port (provider logs). */
     readonly stdout: string[],
     /** Everything the host printed on stderr (the echo of failed calls). */
@@ -65,11 +70,15 @@ export class DynamicProviderHost {
 
   /** Spawns the host in `projectDir` (serialized providers resolve their requires from there). */
   static async start(projectDir: string, project = "phoenix"): Promise<DynamicProviderHost> {
-    const child = spawn(process.execPath, [require.resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js"), "127.0.0.1:1"], {
-      cwd: projectDir,
-      env: { ...process.env, PULUMI_NODEJS_PROJECT: project },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [require.resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js"), "127.0.0.1:1"],
+      {
+        cwd: projectDir,
+        env: { ...process.env, PULUMI_NODEJS_PROJECT: project },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const stdout: string[] = [];
     const stderr: string[] = [];
     const listeners: ((line: string) => void)[] = [];
@@ -104,7 +113,11 @@ export class DynamicProviderHost {
         // The host echoes a failed call on stderr as `${e}: ${e.stack}` (phoenix's providers make that
         // `phoenix: <message>`). Keep anything else it printed, without stack frames.
         const printed = hostStderr(this.stderr.slice(before).join(""), e.details);
-        reject(Object.assign(new Error(`${e.details}${printed ? `\n[host stderr] ${printed.slice(0, 2000)}` : ""}`), { code: e.code }));
+        reject(
+          Object.assign(new Error(`${e.details}${printed ? `\n[host stderr] ${printed.slice(0, 2000)}` : ""}`), {
+            code: e.code,
+          }),
+        );
       }),
     );
   }
@@ -118,28 +131,48 @@ export class DynamicProviderHost {
     return { acceptSecrets: r.getAcceptsecrets(), supportsPreview: r.getSupportspreview() };
   }
 
-  async check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
+  async check(
+    urn: string,
+    olds: Props,
+    news: Props,
+  ): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }> {
     const req = new provproto.CheckRequest();
     req.setUrn(urn);
     req.setOlds(struct(olds));
     req.setNews(struct(news));
     req.setRandomseed(new Uint8Array(32));
-    const r = await this.rpc<{ getInputs(): Struct | undefined; getFailuresList(): { getProperty(): string; getReason(): string }[] }>("check", req);
+    const r = await this.rpc<{
+      getInputs(): Struct | undefined;
+      getFailuresList(): { getProperty(): string; getReason(): string }[];
+    }>("check", req);
     return {
       inputs: annotateSecrets((r.getInputs()?.toJavaScript() ?? {}) as Props, news),
       failures: r.getFailuresList().map((f) => ({ property: f.getProperty(), reason: f.getReason() })),
     };
   }
 
-  async diff(id: string, urn: string, oldInputs: Props, olds: Props, news: Props): Promise<{ changes: DiffChanges; replaces: string[]; deleteBeforeReplace: boolean }> {
+  async diff(
+    id: string,
+    urn: string,
+    oldInputs: Props,
+    olds: Props,
+    news: Props,
+  ): Promise<{ changes: DiffChanges; replaces: string[]; deleteBeforeReplace: boolean }> {
     const req = new provproto.DiffRequest();
     req.setId(id);
     req.setUrn(urn);
     req.setOldInputs(struct(oldInputs));
     req.setOlds(struct(olds));
     req.setNews(struct(news));
-    const r = await this.rpc<{ getChanges(): number; getReplacesList(): string[]; getDeletebeforereplace(): boolean }>("diff", req);
-    return { changes: (["unknown", "none", "some"] as const)[r.getChanges()]!, replaces: r.getReplacesList(), deleteBeforeReplace: r.getDeletebeforereplace() };
+    const r = await this.rpc<{ getChanges(): number; getReplacesList(): string[]; getDeletebeforereplace(): boolean }>(
+      "diff",
+      req,
+    );
+    return {
+      changes: (["unknown", "none", "some"] as const)[r.getChanges()]!,
+      replaces: r.getReplacesList(),
+      deleteBeforeReplace: r.getDeletebeforereplace(),
+    };
   }
 
   async create(urn: string, inputs: Props, preview = false): Promise<{ id: string; properties: Props }> {
@@ -152,13 +185,21 @@ export class DynamicProviderHost {
   }
 
   /** Read as on refresh: prior outputs as state. `state` undefined sends nil as the engine does: an empty Struct. */
-  async read(id: string, urn: string, state: Props | undefined, inputs: Props | undefined): Promise<{ id: string; properties: Props; inputs: Props | undefined }> {
+  async read(
+    id: string,
+    urn: string,
+    state: Props | undefined,
+    inputs: Props | undefined,
+  ): Promise<{ id: string; properties: Props; inputs: Props | undefined }> {
     const req = new provproto.ReadRequest();
     req.setId(id);
     req.setUrn(urn);
     req.setProperties(struct(state ?? {}));
     if (inputs) req.setInputs(struct(inputs));
-    const r = await this.rpc<{ getId(): string; getProperties(): Struct | undefined; getInputs(): Struct | undefined }>("read", req);
+    const r = await this.rpc<{ getId(): string; getProperties(): Struct | undefined; getInputs(): Struct | undefined }>(
+      "read",
+      req,
+    );
     const basis = state ?? {};
     return {
       id: r.getId(),

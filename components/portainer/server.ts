@@ -47,8 +47,16 @@ export class PortainerServer extends pulumi.ComponentResource {
     super("phoenix:portainer:Server", name, {}, opts);
     this.url = args.url;
     const onGuest = { parent: this, provider: args.dockerProvider };
-    const image = new docker.RemoteImage(`${name}-image`, { name: `portainer/portainer-ce:${args.version}`, keepLocally: true }, { ...onGuest, dependsOn: args.dependsOn });
-    const data = new docker.Volume(`${name}-data`, { name: DATA_VOLUME }, { ...onGuest, retainOnDelete: true, dependsOn: args.dependsOn });
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: `portainer/portainer-ce:${args.version}`, keepLocally: true },
+      { ...onGuest, dependsOn: args.dependsOn },
+    );
+    const data = new docker.Volume(
+      `${name}-data`,
+      { name: DATA_VOLUME },
+      { ...onGuest, retainOnDelete: true, dependsOn: args.dependsOn },
+    );
     this.container = new docker.Container(
       name,
       {
@@ -64,9 +72,16 @@ export class PortainerServer extends pulumi.ComponentResource {
       },
       { ...onGuest, dependsOn: args.dependsOn },
     );
-    const tls = { ...(args.caCert !== undefined ? { caCert: args.caCert } : {}), insecureSkipVerify: args.insecureSkipVerify === true };
+    const tls = {
+      ...(args.caCert !== undefined ? { caCert: args.caCert } : {}),
+      insecureSkipVerify: args.insecureSkipVerify === true,
+    };
     // When the container was (re)started: replaced with it, so the admin's long wait applies only then.
-    const started = new time.Static(`${name}-started`, { triggers: { container: this.container.id } }, { parent: this });
+    const started = new time.Static(
+      `${name}-started`,
+      { triggers: { container: this.container.id } },
+      { parent: this },
+    );
     // PortainerAdmin waits for the API to answer before it does anything.
     this.admin = new PortainerAdmin(
       `${name}-admin`,
@@ -81,7 +96,11 @@ export class PortainerServer extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.container] },
     );
-    this.apiKey = new PortainerApiKey(`${name}-api-key`, { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" }, { parent: this, dependsOn: [this.admin] });
+    this.apiKey = new PortainerApiKey(
+      `${name}-api-key`,
+      { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" },
+      { parent: this, dependsOn: [this.admin] },
+    );
     this.connection = pulumi.secret(this.apiKey.apiKey.apply((apiKey) => ({ url: args.url, apiKey, ...tls })));
     this.registerOutputs({ url: this.url, connection: this.connection });
   }

@@ -11,7 +11,12 @@ import { PROJECT_DIR } from "../helpers/site";
 function run(argv: string[], projectDir = PROJECT_DIR) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, projectDir, (s) => out.push(s), (s) => err.push(s));
+  const code = main(
+    argv,
+    projectDir,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -28,48 +33,74 @@ describe("plan", () => {
     const r = run(["--stack", "prod"]);
     expect(r.code).toBe(0);
     expect(r.err).toBe("");
-    expect(r.out.split("\n")).toEqual(expect.arrayContaining([
-      "  VM  1001 Portainer: 4 cores, 8192 MB, 32 GB, 10.0.0.101/24 via 10.0.0.1, clone of VM 9000",
-      "  VM  1002 Dr-Phoenix: 4 cores, 4096 MB, 64 GB, 10.0.0.102/24 via 10.0.0.1, clone of VM 9000",
-      "Portainer 2.27.9 at https://10.0.0.101:9443 (admin admin):",
-      "  server on Portainer: portainer/portainer-ce:2.27.9, ports 9443",
-      "  agent on Dr-Phoenix: portainer/agent:2.27.9, port 9001",
-      "  Dr-Phoenix: agent tcp://10.0.0.102:9001",
-      "  qdrant_service on Dr-Phoenix (environment production)",
-      "      QDRANT_LOG_LEVEL=INFO",
-      "      QDRANT_API_KEY=[secret]",
-      "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
-      "      sync alone: pulumi up --target 'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
-    ]));
+    expect(r.out.split("\n")).toEqual(
+      expect.arrayContaining([
+        "  VM  1001 Portainer: 4 cores, 8192 MB, 32 GB, 10.0.0.101/24 via 10.0.0.1, clone of VM 9000",
+        "  VM  1002 Dr-Phoenix: 4 cores, 4096 MB, 64 GB, 10.0.0.102/24 via 10.0.0.1, clone of VM 9000",
+        "Portainer 2.27.9 at https://10.0.0.101:9443 (admin admin):",
+        "  server on Portainer: portainer/portainer-ce:2.27.9, ports 9443",
+        "  agent on Dr-Phoenix: portainer/agent:2.27.9, port 9001",
+        "  Dr-Phoenix: agent tcp://10.0.0.102:9001",
+        "  qdrant_service on Dr-Phoenix (environment production)",
+        "      QDRANT_LOG_LEVEL=INFO",
+        "      QDRANT_API_KEY=[secret]",
+        "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
+        "      sync alone: pulumi up --target 'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
+      ]),
+    );
   });
 
   it("prints what phoenix asks of Proxmox for each guest: sign-in, datastore, network, agent, OS type, root-only keys", () => {
-    expect(run(["--stack", "prod"]).out.split("\n")).toEqual(expect.arrayContaining([
-      "Proxmox sign-in: API token (no root-only operations)",
-      "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix",
-    ]));
-    expect(run(["--stack", "dev"]).out.split("\n")).toEqual(expect.arrayContaining([
-      "Proxmox sign-in: password as root@pam",
-      "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, os debian, unprivileged, features nesting, keyctl, tags phoenix",
-      "      root@pam only: proxmox_features.keyctl",
-    ]));
+    expect(run(["--stack", "prod"]).out.split("\n")).toEqual(
+      expect.arrayContaining([
+        "Proxmox sign-in: API token (no root-only operations)",
+        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix",
+      ]),
+    );
+    expect(run(["--stack", "dev"]).out.split("\n")).toEqual(
+      expect.arrayContaining([
+        "Proxmox sign-in: password as root@pam",
+        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, os debian, unprivileged, features nesting, keyctl, tags phoenix",
+        "      root@pam only: proxmox_features.keyctl",
+      ]),
+    );
   });
 
   it("says which guests are adopted, and lists their Proxmox settings in --json", () => {
-    const file = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("    - vmid: 1002\n", "    - vmid: 1002\n      adopt: true\n      protection: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n");
+    const file = fs
+      .readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")
+      .replace(
+        "    - vmid: 1002\n",
+        "    - vmid: 1002\n      adopt: true\n      protection: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n",
+      );
     const dir = projectWith(file);
     try {
       const text = run(["--stack", "bad"], dir);
       expect([text.code, text.err]).toEqual([0, ""]);
-      expect(text.out.split("\n")).toEqual(expect.arrayContaining([
-        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), scsi1 100 GB on local-zfs, tags agents;phoenix, protected",
-        "      adopted: takes over the existing VM 1002 on phoenix (import phoenix/1002); the config must match it",
-      ]));
+      expect(text.out.split("\n")).toEqual(
+        expect.arrayContaining([
+          "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), scsi1 100 GB on local-zfs, tags agents;phoenix, protected",
+          "      adopted: takes over the existing VM 1002 on phoenix (import phoenix/1002); the config must match it",
+        ]),
+      );
       const g = JSON.parse(run(["--stack", "bad", "--json"], dir).out).guests[1];
       expect(g).toMatchObject({
-        id: 1002, datastore: "local-zfs", bridge: "vmbr0", vlan: null, mtu: null, dns: { servers: ["10.0.0.1"], domain: "phoenix.local" }, clone_node: null,
-        tags: ["agents", "phoenix"], protection: true, adopt: true, cpu_type: "x86-64-v2-AES", agent: false, machine: null,
-        disks: [{ interface: "scsi1", size_gb: 100, datastore: "local-zfs" }], gpus: [], root_only: [],
+        id: 1002,
+        datastore: "local-zfs",
+        bridge: "vmbr0",
+        vlan: null,
+        mtu: null,
+        dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
+        clone_node: null,
+        tags: ["agents", "phoenix"],
+        protection: true,
+        adopt: true,
+        cpu_type: "x86-64-v2-AES",
+        agent: false,
+        machine: null,
+        disks: [{ interface: "scsi1", size_gb: 100, datastore: "local-zfs" }],
+        gpus: [],
+        root_only: [],
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -77,10 +108,14 @@ describe("plan", () => {
   });
 
   it("rejects root-only keys under token-only auth, a guest without a datastore, an unknown os_type and gpus without q35", () => {
-    const dev = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
+    const dev = fs
+      .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
       .replace(/ {4}username: root@pam\n {4}password:\n {6}secure: \S+\n/, "    api_token:\n      secure: v1:abc:def\n")
       .replace("    datastore: local-zfs\n", "")
-      .replace("      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n", "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n")
+      .replace(
+        "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n",
+        "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n",
+      )
       .replace("      clone_from_vmid: 9000\n", "      clone_from_vmid: 9000\n      gpus: [{ mapping: rtx-a4000 }]\n");
     const dir = projectWith(dev);
     try {
@@ -94,10 +129,12 @@ describe("plan", () => {
       ]);
       fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), dev.replace("os_type: debian12", "os_type: debian"));
       const fixedOs = run(["--stack", "bad"], dir);
-      expect(fixedOs.err.split("\n")).toEqual(expect.arrayContaining([
-        "  phoenix:lxcs[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local",
-        '  phoenix:lxcs[0].proxmox_features.keyctl: needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with an API token, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
-      ]));
+      expect(fixedOs.err.split("\n")).toEqual(
+        expect.arrayContaining([
+          "  phoenix:lxcs[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local",
+          '  phoenix:lxcs[0].proxmox_features.keyctl: needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with an API token, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+        ]),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -107,13 +144,27 @@ describe("plan", () => {
     const r = run(["--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
     const d = JSON.parse(r.out);
-    expect(Object.keys(d)).toEqual(["stack", "environment", "proxmox", "guests", "portainer", "environments", "stacks"]);
+    expect(Object.keys(d)).toEqual([
+      "stack",
+      "environment",
+      "proxmox",
+      "guests",
+      "portainer",
+      "environments",
+      "stacks",
+    ]);
     expect(d.environment).toBe("testing");
-    expect(d.guests.map((g: { kind: string; id: number; name: string; ip: string }) => [g.kind, g.id, g.name, g.ip])).toEqual([
+    expect(
+      d.guests.map((g: { kind: string; id: number; name: string; ip: string }) => [g.kind, g.id, g.name, g.ip]),
+    ).toEqual([
       ["vm", 2001, "dev-portainer", "10.0.0.201/24"],
       ["lxc", 2002, "dev-apps", "10.0.0.202/24"],
     ]);
-    expect(d.portainer.server).toEqual({ guest: "dev-portainer", image: "portainer/portainer-ce:2.27.9", ports: [9443, 9000] });
+    expect(d.portainer.server).toEqual({
+      guest: "dev-portainer",
+      image: "portainer/portainer-ce:2.27.9",
+      ports: [9443, 9000],
+    });
     // The exact scripts GuestSetup sends: dev installs Debian's docker.io (phoenix:guest_setup.docker_source).
     expect(d.guests[1].setup).toEqual([
       { name: "base_setup", script: baseSetupScript("lxc", []) },
@@ -121,8 +172,12 @@ describe("plan", () => {
       { name: "health", script: healthScript("dev-apps", true) },
     ]);
     expect([d.guests[0].docker_source, d.guests[0].setup[1].script]).toEqual(["debian", dockerScript("debian")]);
-    expect(d.environments).toEqual([{ name: "dev-apps", guest: "dev-apps", type: "agent", url: "tcp://10.0.0.202:9001" }]);
-    expect(d.stacks.map((s: { name: string; environment: string; guest: string }) => [s.name, s.environment, s.guest])).toEqual([
+    expect(d.environments).toEqual([
+      { name: "dev-apps", guest: "dev-apps", type: "agent", url: "tcp://10.0.0.202:9001" },
+    ]);
+    expect(
+      d.stacks.map((s: { name: string; environment: string; guest: string }) => [s.name, s.environment, s.guest]),
+    ).toEqual([
       ["qdrant_service", "testing", "dev-apps"],
       ["thinkheads_ai_app", "testing", "dev-apps"],
     ]);
@@ -142,7 +197,10 @@ describe("plan", () => {
     const dir = projectWith("config: {}\n");
     try {
       fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.bad.yaml"));
-      fs.writeFileSync(path.join(dir, "stacks/qdrant_service/docker-compose.yml"), "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n    ports: 6333\n");
+      fs.writeFileSync(
+        path.join(dir, "stacks/qdrant_service/docker-compose.yml"),
+        "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n    ports: 6333\n",
+      );
       const r = run(["--stack", "bad"], dir);
       expect(r.code).toBe(1);
       expect(r.err.split("\n")).toEqual([
@@ -155,13 +213,15 @@ describe("plan", () => {
   });
 
   it("lists every problem of a bad stack file and exits 1", () => {
-    const dir = projectWith([
-      "config:",
-      "  phoenix:proxmox: { endpoint: 'http://pve', node_name: pve, api_token: plain }",
-      "  phoenix:vms:",
-      "    - { vmid: 5, name: a, clone_from_vmid: 9000, cores: 1, memory_mb: 512, disk_size_gb: 8, network_config: { ip: 10.0.0.5/24, gw: 10.0.9.1 }, user_config: { username: u } }",
-      "",
-    ].join("\n"));
+    const dir = projectWith(
+      [
+        "config:",
+        "  phoenix:proxmox: { endpoint: 'http://pve', node_name: pve, api_token: plain }",
+        "  phoenix:vms:",
+        "    - { vmid: 5, name: a, clone_from_vmid: 9000, cores: 1, memory_mb: 512, disk_size_gb: 8, network_config: { ip: 10.0.0.5/24, gw: 10.0.9.1 }, user_config: { username: u } }",
+        "",
+      ].join("\n"),
+    );
     try {
       const r = run(["--stack", "bad"], dir);
       expect(r.code).toBe(1);
@@ -180,22 +240,34 @@ describe("plan", () => {
   });
 
   it("reports a missing stack file and bad usage", () => {
-    expect(run(["--stack", "nope"])).toEqual({ code: 1, out: "", err: "plan: Pulumi.nope.yaml: the file does not exist" });
+    expect(run(["--stack", "nope"])).toEqual({
+      code: 1,
+      out: "",
+      err: "plan: Pulumi.nope.yaml: the file does not exist",
+    });
     expect(run([]).code).toBe(2);
-    expect(parseArgs(["--stack", "dev", "--verbose"])).toEqual({ error: "unknown argument --verbose\nusage: npm run plan -- --stack <name> [--json]" });
+    expect(parseArgs(["--stack", "dev", "--verbose"])).toEqual({
+      error: "unknown argument --verbose\nusage: npm run plan -- --stack <name> [--json]",
+    });
   });
 
   it("exits 1 with no stack trace as a real process", () => {
     const dir = projectWith("config:\n  phoenix:vms: 3\n");
     fs.mkdirSync(path.join(dir, "cli"));
     try {
-      const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "cli/plan.ts"), "--stack", "bad"], {
-        cwd: PROJECT_DIR,
-        encoding: "utf8",
-        env: { ...process.env, PHOENIX_PROJECT_DIR: dir },
-      });
+      const r = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "cli/plan.ts"), "--stack", "bad"],
+        {
+          cwd: PROJECT_DIR,
+          encoding: "utf8",
+          env: { ...process.env, PHOENIX_PROJECT_DIR: dir },
+        },
+      );
       expect(r.status).toBe(1);
-      expect(r.stderr).toBe("plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, datastore, and api_token or username and password)\n  phoenix:vms: must be a list\n");
+      expect(r.stderr).toBe(
+        "plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, datastore, and api_token or username and password)\n  phoenix:vms: must be a list\n",
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

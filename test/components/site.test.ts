@@ -26,9 +26,13 @@ function siteConfigOf(stack: string): { site: SiteConfig; runtime: ReturnType<ty
 async function build(stack: string): Promise<{ resources: Recorded[]; site: Site }> {
   const { site: config, runtime } = siteConfigOf(stack);
   let site!: Site;
-  const resources = await recordResources((opts) => {
-    site = new Site("phoenix", { config }, opts);
-  }, runtime, stack);
+  const resources = await recordResources(
+    (opts) => {
+      site = new Site("phoenix", { config }, opts);
+    },
+    runtime,
+    stack,
+  );
   return { resources, site };
 }
 
@@ -76,7 +80,11 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["command:remote:Command", "phoenix-agent-vm-1002-health", "phoenix-agent-vm-1002"],
       ["pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment", "phoenix-agent-vm-1002"],
       ["phoenix:portainer:DockerStack", "phoenix-stack-qdrant_service-vm-1002", "phoenix"],
-      ["pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002", "phoenix-stack-qdrant_service-vm-1002"],
+      [
+        "pulumi-nodejs:dynamic/portainer:Stack",
+        "phoenix-stack-qdrant_service-vm-1002",
+        "phoenix-stack-qdrant_service-vm-1002",
+      ],
     ]);
   });
 
@@ -84,63 +92,125 @@ describe("Site for Pulumi.prod.yaml", () => {
     // CONTRACT.md section 6: named datastores (1), cpu type and ballooning kept (3), a fixed name (4),
     // no agent the template lacks, and a stop on destroy (5), DNS set (6).
     expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").inputs).toEqual({
-      nodeName: "phoenix", vmId: 1001, name: "Portainer", tags: ["phoenix"], protection: false,
+      nodeName: "phoenix",
+      vmId: 1001,
+      name: "Portainer",
+      tags: ["phoenix"],
+      protection: false,
       clone: { vmId: 9000, full: true, datastoreId: "local-zfs" },
-      cpu: { cores: 4, type: "x86-64-v2-AES" }, memory: { dedicated: 8192, floating: 8192 },
+      cpu: { cores: 4, type: "x86-64-v2-AES" },
+      memory: { dedicated: 8192, floating: 8192 },
       disks: [{ interface: "scsi0", datastoreId: "local-zfs", size: 32, discard: "on" }],
       networkDevices: [{ bridge: "vmbr0", model: "virtio" }],
       initialization: {
-        datastoreId: "local-zfs", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
+        datastoreId: "local-zfs",
+        dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
         ipConfigs: [{ ipv4: { address: "10.0.0.101/24", gateway: "10.0.0.1" } }],
-        userAccount: { username: "phoenix_user", keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"] },
+        userAccount: {
+          username: "phoenix_user",
+          keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"],
+        },
       },
-      agent: { enabled: false }, stopOnDestroy: true, onBoot: true, startup: { order: 1 }, started: true,
+      agent: { enabled: false },
+      stopOnDestroy: true,
+      onBoot: true,
+      startup: { order: 1 },
+      started: true,
     });
-    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002").inputs).toMatchObject({ vmId: 1002, name: "Dr-Phoenix", memory: { dedicated: 4096, floating: 4096 }, disks: [{ size: 64 }], startup: { order: 2 } });
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002").inputs).toMatchObject({
+      vmId: 1002,
+      name: "Dr-Phoenix",
+      memory: { dedicated: 4096, floating: 4096 },
+      disks: [{ size: 64 }],
+      startup: { order: 2 },
+    });
   });
 
   it("replaces guests delete-first (fixed VMIDs) and sets a replaced guest up again", () => {
-    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").options).toEqual({ deleteBeforeReplace: true, ignoreChanges: [], import: undefined, replaceWith: [] });
-    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-base").options.replaceWith).toEqual(["VmLegacy:phoenix-vm-1001"]);
-    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-docker").options.replaceWith).toEqual(["VmLegacy:phoenix-vm-1001"]);
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").options).toEqual({
+      deleteBeforeReplace: true,
+      ignoreChanges: [],
+      import: undefined,
+      replaceWith: [],
+    });
+    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-base").options.replaceWith).toEqual([
+      "VmLegacy:phoenix-vm-1001",
+    ]);
+    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-docker").options.replaceWith).toEqual([
+      "VmLegacy:phoenix-vm-1001",
+    ]);
   });
 
   it("sets guests up over SSH with the secret key, mounting the NFS volume of VM 1001", () => {
     const base = find(rs, "command:remote:Command", "phoenix-vm-1001-setup-base").inputs;
     expect(unwrap(base["connection"])).toMatchObject({ host: "10.0.0.101", user: "phoenix_user", dialErrorLimit: 30 });
     expect(isSecret((unwrap(base["connection"]) as Inputs)["privateKey"]) || isSecret(base["connection"])).toBe(true);
-    expect(base["create"]).toContain("'10.0.0.13:/quickOS/vm-persistent-data/1001 /persistent-storage nfs defaults,_netdev 0 0'");
+    expect(base["create"]).toContain(
+      "'10.0.0.13:/quickOS/vm-persistent-data/1001 /persistent-storage nfs defaults,_netdev 0 0'",
+    );
     expect(base["create"]).toContain("qemu-guest-agent");
-    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-docker").inputs["create"]).toContain("docker-ce docker-ce-cli containerd.io docker-compose-plugin");
+    expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-docker").inputs["create"]).toContain(
+      "docker-ce docker-ce-cli containerd.io docker-compose-plugin",
+    );
   });
 
   it("runs the pinned Portainer image with a retained data volume, port 9443 and the agent secret", () => {
-    expect(find(rs, "docker:index/remoteImage:RemoteImage", "phoenix-portainer-image").inputs).toMatchObject({ name: "portainer/portainer-ce:2.27.9", keepLocally: true });
+    expect(find(rs, "docker:index/remoteImage:RemoteImage", "phoenix-portainer-image").inputs).toMatchObject({
+      name: "portainer/portainer-ce:2.27.9",
+      keepLocally: true,
+    });
     const c = find(rs, "docker:index/container:Container", "phoenix-portainer").inputs;
     expect(c).toMatchObject({ name: "portainer", restart: "always", ports: [{ internal: 9443, external: 9443 }] });
     expect(isSecret(c["envs"])).toBe(true);
     expect(unwrap(c["envs"])).toEqual(["AGENT_SECRET=mocked-agent-secret"]);
     expect(find(rs, "docker:index/volume:Volume", "phoenix-portainer-data").inputs).toEqual({ name: "portainer_data" });
     const admin = find(rs, "pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin").inputs;
-    expect([admin["url"], admin["username"], admin["insecureSkipVerify"], admin["waitSeconds"], isSecret(admin["password"]), unwrap(admin["password"])]).toEqual(["https://10.0.0.101:9443", "admin", true, 300, true, "example-prod-admin-password"]);
+    expect([
+      admin["url"],
+      admin["username"],
+      admin["insecureSkipVerify"],
+      admin["waitSeconds"],
+      isSecret(admin["password"]),
+      unwrap(admin["password"]),
+    ]).toEqual(["https://10.0.0.101:9443", "admin", true, 300, true, "example-prod-admin-password"]);
     // The long start-up wait is keyed to the container: a new container id replaces the timestamp.
-    expect(find(rs, "time:index/static:Static", "phoenix-portainer-started").inputs).toEqual({ triggers: { container: "phoenix-portainer-id" } });
+    expect(find(rs, "time:index/static:Static", "phoenix-portainer-started").inputs).toEqual({
+      triggers: { container: "phoenix-portainer-id" },
+    });
     expect(admin["startedAt"]).toBe(1764633600);
   });
 
   it("runs the agent and registers it at tcp://10.0.0.102:9001", () => {
-    expect(find(rs, "docker:index/container:Container", "phoenix-agent-vm-1002").inputs).toMatchObject({ name: "portainer_agent", ports: [{ internal: 9001, external: 9001 }] });
+    expect(find(rs, "docker:index/container:Container", "phoenix-agent-vm-1002").inputs).toMatchObject({
+      name: "portainer_agent",
+      ports: [{ internal: 9001, external: 9001 }],
+    });
     const env = find(rs, "pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment").inputs;
-    expect([env["name"], env["kind"], env["url"], isSecret(env["connection"])]).toEqual(["Dr-Phoenix", "agent", "tcp://10.0.0.102:9001", true]);
-    expect(unwrap(env["connection"])).toEqual({ url: "https://10.0.0.101:9443", apiKey: "ptr_mocked-api-key", insecureSkipVerify: true });
+    expect([env["name"], env["kind"], env["url"], isSecret(env["connection"])]).toEqual([
+      "Dr-Phoenix",
+      "agent",
+      "tcp://10.0.0.102:9001",
+      true,
+    ]);
+    expect(unwrap(env["connection"])).toEqual({
+      url: "https://10.0.0.101:9443",
+      apiKey: "ptr_mocked-api-key",
+      insecureSkipVerify: true,
+    });
   });
 
   it("deploys qdrant_service with its production env, secret key kept secret, and Traefik labels", () => {
     const s = find(rs, "pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002").inputs;
     expect([s["name"], s["type"], s["endpointId"]]).toEqual(["qdrant_service", "standalone", 1]);
     expect(isSecret(s["env"])).toBe(true);
-    expect(unwrap(s["env"])).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: "example-prod-qdrant-key" }]);
-    const compose = parse(s["composeContent"] as string) as { services: { qdrant: { labels: Record<string, string>; configs: unknown[] } }; configs: Record<string, { content: string }> };
+    expect(unwrap(s["env"])).toEqual([
+      { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+      { name: "QDRANT_API_KEY", value: "example-prod-qdrant-key" },
+    ]);
+    const compose = parse(s["composeContent"] as string) as {
+      services: { qdrant: { labels: Record<string, string>; configs: unknown[] } };
+      configs: Record<string, { content: string }>;
+    };
     expect(compose.services.qdrant.labels).toEqual({
       "traefik.enable": "true",
       "traefik.http.routers.qdrant-service.rule": "Host(`qdrant.internal.thinkheads.ai`)",
@@ -148,7 +218,9 @@ describe("Site for Pulumi.prod.yaml", () => {
       "traefik.http.routers.qdrant-service.tls": "true",
       "traefik.http.services.qdrant-service.loadbalancer.server.port": "6333",
     });
-    expect(compose.services.qdrant.configs).toEqual([{ source: "phoenix_0_production_yaml", target: "/qdrant/config/local.yaml" }]);
+    expect(compose.services.qdrant.configs).toEqual([
+      { source: "phoenix_0_production_yaml", target: "/qdrant/config/local.yaml" },
+    ]);
     expect(compose.configs["phoenix_0_production_yaml"]!.content).toContain("default_segment_number: 4");
   });
 
@@ -156,13 +228,24 @@ describe("Site for Pulumi.prod.yaml", () => {
     const deps = (type: string, name: string) => find(rs, type, name).dependsOn;
     expect(deps("phoenix:guest:Setup", "phoenix-vm-1002-setup")).toEqual(["Vm:phoenix-vm-1002"]);
     expect(deps("docker:index/container:Container", "phoenix-portainer")).toEqual(["Setup:phoenix-vm-1001-setup"]);
-    expect(deps("pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin")).toEqual(["Container:phoenix-portainer"]);
-    expect(deps("pulumi-nodejs:dynamic/portainer:ApiKey", "phoenix-portainer-api-key")).toEqual(["Admin:phoenix-portainer-admin"]);
+    expect(deps("pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin")).toEqual([
+      "Container:phoenix-portainer",
+    ]);
+    expect(deps("pulumi-nodejs:dynamic/portainer:ApiKey", "phoenix-portainer-api-key")).toEqual([
+      "Admin:phoenix-portainer-admin",
+    ]);
     expect(deps("docker:index/container:Container", "phoenix-agent-vm-1002")).toEqual(["Setup:phoenix-vm-1002-setup"]);
-    expect(deps("pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment")).toEqual(["Container:phoenix-agent-vm-1002", "Command:phoenix-agent-vm-1002-health"]);
+    expect(deps("pulumi-nodejs:dynamic/portainer:Environment", "phoenix-agent-vm-1002-environment")).toEqual([
+      "Container:phoenix-agent-vm-1002",
+      "Command:phoenix-agent-vm-1002-health",
+    ]);
     expect(deps("command:remote:Command", "phoenix-agent-vm-1002-health")).toEqual(["Container:phoenix-agent-vm-1002"]);
-    expect(deps("pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002")).toEqual(["Environment:phoenix-agent-vm-1002-environment"]);
-    expect(deps("command:remote:Command", "phoenix-vm-1001-setup-docker")).toEqual(["Command:phoenix-vm-1001-setup-base"]);
+    expect(deps("pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-qdrant_service-vm-1002")).toEqual([
+      "Environment:phoenix-agent-vm-1002-environment",
+    ]);
+    expect(deps("command:remote:Command", "phoenix-vm-1001-setup-docker")).toEqual([
+      "Command:phoenix-vm-1001-setup-base",
+    ]);
   });
 
   it("names each stack so that plan's --target URN points at it", () => {
@@ -190,66 +273,103 @@ describe("Site for Pulumi.dev.yaml", () => {
   beforeAll(async () => ({ resources: rs } = await build("dev")), 60_000);
 
   it("creates the LXC with nesting and keyctl and runs both stacks in testing on it", () => {
-    expect(rs.filter((r) => !r.type.startsWith("phoenix:")).map((r) => `${r.type.split(":").pop()}:${r.name}`)).toEqual([
-      "proxmoxve:phoenix-proxmox",
-      "VmLegacy:phoenix-vm-2001",
-      "Command:phoenix-vm-2001-setup-base",
-      "Command:phoenix-vm-2001-setup-docker",
-      "Command:phoenix-vm-2001-setup-health",
-      "docker:phoenix-vm-2001-setup-docker-provider",
-      "ContainerLegacy:phoenix-lxc-2002",
-      "Command:phoenix-lxc-2002-setup-base",
-      "Command:phoenix-lxc-2002-setup-docker",
-      "Command:phoenix-lxc-2002-setup-health",
-      "docker:phoenix-lxc-2002-setup-docker-provider",
-      "RandomPassword:phoenix-agent-secret",
-      "RemoteImage:phoenix-portainer-image",
-      "Volume:phoenix-portainer-data",
-      "Container:phoenix-portainer",
-      "Static:phoenix-portainer-started",
-      "Admin:phoenix-portainer-admin",
-      "ApiKey:phoenix-portainer-api-key",
-      "RemoteImage:phoenix-agent-lxc-2002-image",
-      "Container:phoenix-agent-lxc-2002",
-      "Command:phoenix-agent-lxc-2002-health",
-      "Environment:phoenix-agent-lxc-2002-environment",
-      "Stack:phoenix-stack-qdrant_service-lxc-2002",
-      "Stack:phoenix-stack-thinkheads_ai_app-lxc-2002",
-    ]);
+    expect(rs.filter((r) => !r.type.startsWith("phoenix:")).map((r) => `${r.type.split(":").pop()}:${r.name}`)).toEqual(
+      [
+        "proxmoxve:phoenix-proxmox",
+        "VmLegacy:phoenix-vm-2001",
+        "Command:phoenix-vm-2001-setup-base",
+        "Command:phoenix-vm-2001-setup-docker",
+        "Command:phoenix-vm-2001-setup-health",
+        "docker:phoenix-vm-2001-setup-docker-provider",
+        "ContainerLegacy:phoenix-lxc-2002",
+        "Command:phoenix-lxc-2002-setup-base",
+        "Command:phoenix-lxc-2002-setup-docker",
+        "Command:phoenix-lxc-2002-setup-health",
+        "docker:phoenix-lxc-2002-setup-docker-provider",
+        "RandomPassword:phoenix-agent-secret",
+        "RemoteImage:phoenix-portainer-image",
+        "Volume:phoenix-portainer-data",
+        "Container:phoenix-portainer",
+        "Static:phoenix-portainer-started",
+        "Admin:phoenix-portainer-admin",
+        "ApiKey:phoenix-portainer-api-key",
+        "RemoteImage:phoenix-agent-lxc-2002-image",
+        "Container:phoenix-agent-lxc-2002",
+        "Command:phoenix-agent-lxc-2002-health",
+        "Environment:phoenix-agent-lxc-2002-environment",
+        "Stack:phoenix-stack-qdrant_service-lxc-2002",
+        "Stack:phoenix-stack-thinkheads_ai_app-lxc-2002",
+      ],
+    );
     // CONTRACT.md section 3: a managed OS type (debian, from the template's name), the root filesystem on
     // local-zfs (the provider's default is local), root's key at create, only the flags that are on.
     const ct = find(rs, "proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-2002");
     expect(ct.inputs).toEqual({
-      nodeName: "phoenix", vmId: 2002, tags: ["phoenix"], protection: false,
+      nodeName: "phoenix",
+      vmId: 2002,
+      tags: ["phoenix"],
+      protection: false,
       operatingSystem: { templateFileId: "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst", type: "debian" },
-      cpu: { cores: 2 }, memory: { dedicated: 4096 }, disk: { datastoreId: "local-zfs", size: 32 },
+      cpu: { cores: 2 },
+      memory: { dedicated: 4096 },
+      disk: { datastoreId: "local-zfs", size: 32 },
       networkInterfaces: [{ name: "eth0", bridge: "vmbr0" }],
       initialization: {
-        hostname: "dev-apps", dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
+        hostname: "dev-apps",
+        dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
         ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }],
-        userAccount: { keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"] },
+        userAccount: {
+          keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJVw98GoDVa33YZQmirS7nUFpJSm9ISWkxPZXCFGu1QJ phoenix-example"],
+        },
       },
-      features: { nesting: true, keyctl: true }, unprivileged: true, startOnBoot: true, startup: { order: 2 }, started: true,
+      features: { nesting: true, keyctl: true },
+      unprivileged: true,
+      startOnBoot: true,
+      startup: { order: 2 },
+      started: true,
     });
     // The key list forces a replacement (and a clone cannot take keys): compared never after create.
-    expect(ct.options).toEqual({ deleteBeforeReplace: true, ignoreChanges: ["initialization.userAccount"], import: undefined, replaceWith: [] });
+    expect(ct.options).toEqual({
+      deleteBeforeReplace: true,
+      ignoreChanges: ["initialization.userAccount"],
+      import: undefined,
+      replaceWith: [],
+    });
     // keyctl is root@pam's alone: the provider signs in with the password, not the token.
     const p = find(rs, "pulumi:providers:proxmoxve", "phoenix-proxmox").inputs;
-    expect([p["username"], isSecret(p["password"]), unwrap(p["password"]), p["apiToken"]]).toEqual(["root@pam", true, "example-dev-root-password", undefined]);
-    expect(unwrap(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["connection"])).toMatchObject({ user: "root", host: "10.0.0.202" });
-    expect(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["create"]).not.toContain("qemu-guest-agent");
+    expect([p["username"], isSecret(p["password"]), unwrap(p["password"]), p["apiToken"]]).toEqual([
+      "root@pam",
+      true,
+      "example-dev-root-password",
+      undefined,
+    ]);
+    expect(
+      unwrap(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["connection"]),
+    ).toMatchObject({ user: "root", host: "10.0.0.202" });
+    expect(find(rs, "command:remote:Command", "phoenix-lxc-2002-setup-base").inputs["create"]).not.toContain(
+      "qemu-guest-agent",
+    );
   });
 
   it("publishes 9000 as well, since the configured URL uses it", () => {
-    expect(find(rs, "docker:index/container:Container", "phoenix-portainer").inputs["ports"]).toEqual([{ internal: 9443, external: 9443 }, { internal: 9000, external: 9000 }]);
+    expect(find(rs, "docker:index/container:Container", "phoenix-portainer").inputs["ports"]).toEqual([
+      { internal: 9443, external: 9443 },
+      { internal: 9000, external: 9000 },
+    ]);
   });
 
   it("gives thinkheads_ai_app its testing env and config file", () => {
     const s = find(rs, "pulumi-nodejs:dynamic/portainer:Stack", "phoenix-stack-thinkheads_ai_app-lxc-2002").inputs;
     expect(unwrap(s["env"])).toEqual([
-      { name: "APP_ENV", value: "testing" }, { name: "LOG_LEVEL", value: "debug" }, { name: "QDRANT_URL", value: "http://10.0.0.202:6333" }, { name: "SESSION_SECRET", value: "example-dev-session-secret" },
+      { name: "APP_ENV", value: "testing" },
+      { name: "LOG_LEVEL", value: "debug" },
+      { name: "QDRANT_URL", value: "http://10.0.0.202:6333" },
+      { name: "SESSION_SECRET", value: "example-dev-session-secret" },
     ]);
-    const compose = parse(s["composeContent"] as string) as { services: { app: { labels: string[] } }; configs: Record<string, { content: string }> };
+    const compose = parse(s["composeContent"] as string) as {
+      services: { app: { labels: string[] } };
+      configs: Record<string, { content: string }>;
+    };
     expect(compose.services.app.labels).toEqual([
       "com.thinkheads.team=platform",
       "traefik.enable=true",
@@ -265,24 +385,39 @@ describe("Site for Pulumi.dev.yaml", () => {
 describe("Site with a Portainer 2.43 setup token", () => {
   it("passes the token, secret, to the admin bootstrap", async () => {
     const v = validValues();
-    Object.assign(v["phoenix:portainer"] as Record<string, unknown>, { version: "2.43.0", setup_token: "0123456789abcdef0123456789abcdef" });
+    Object.assign(v["phoenix:portainer"] as Record<string, unknown>, {
+      version: "2.43.0",
+      setup_token: "0123456789abcdef0123456789abcdef",
+    });
     const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
     const admin = find(rs, "pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin").inputs;
-    expect([isSecret(admin["setupToken"]), unwrap(admin["setupToken"])]).toEqual([true, "0123456789abcdef0123456789abcdef"]);
+    expect([isSecret(admin["setupToken"]), unwrap(admin["setupToken"])]).toEqual([
+      true,
+      "0123456789abcdef0123456789abcdef",
+    ]);
   });
 });
 
 describe("Site with the same stack in two environments on two guests", () => {
   it("deploys thinkheads_ai_app in testing on the LXC and in production on the VM", async () => {
     const v = validValues();
-    ((v["phoenix:vms"] as Inputs[])[1]!["docker_stacks"] as Inputs[]).push({ name: "thinkheads_ai_app", environment: "production" });
+    ((v["phoenix:vms"] as Inputs[])[1]!["docker_stacks"] as Inputs[]).push({
+      name: "thinkheads_ai_app",
+      environment: "production",
+    });
     const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
     const stacks = rs.filter((x) => x.type === "pulumi-nodejs:dynamic/portainer:Stack");
-    expect(stacks.map((s) => [s.name, s.dependsOn, (unwrap(s.inputs["env"]) as { name: string; value: string }[]).find((e) => e.name === "APP_ENV")?.value ?? null])).toEqual([
+    expect(
+      stacks.map((s) => [
+        s.name,
+        s.dependsOn,
+        (unwrap(s.inputs["env"]) as { name: string; value: string }[]).find((e) => e.name === "APP_ENV")?.value ?? null,
+      ]),
+    ).toEqual([
       ["phoenix-stack-qdrant_service-vm-1002", ["Environment:phoenix-agent-vm-1002-environment"], null],
       ["phoenix-stack-thinkheads_ai_app-vm-1002", ["Environment:phoenix-agent-vm-1002-environment"], "production"],
       ["phoenix-stack-thinkheads_ai_app-lxc-2002", ["Environment:phoenix-agent-lxc-2002-environment"], "testing"],
@@ -293,12 +428,19 @@ describe("Site with the same stack in two environments on two guests", () => {
 describe("Site with application scripts", () => {
   it("runs them after the features and before the health checks, secret when their env holds a secret", async () => {
     const v = validValues();
-    ((v["phoenix:vms"] as Inputs[])[0]!)["setup_scripts"] = [
-      { name: "write-marker", source: "test/fixtures/setup/write-marker.sh", env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } } },
+    (v["phoenix:vms"] as Inputs[])[0]!["setup_scripts"] = [
+      {
+        name: "write-marker",
+        source: "test/fixtures/setup/write-marker.sh",
+        env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } },
+      },
       { name: "plain", source: "test/fixtures/setup/fails.sh" },
     ];
     v["phoenix:app_token"] = "token-value-123";
-    const r = validateSite(rawConfig(v, [...SECRET_KEYS, "phoenix:app_token"]), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    const r = validateSite(rawConfig(v, [...SECRET_KEYS, "phoenix:app_token"]), {
+      stacksDir: EXAMPLE_STACKS,
+      projectDir: PROJECT_DIR,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const rs = await recordResources((opts) => void new Site("phoenix", { config: r.site }, opts));
     const commands = rs.filter((x) => x.type === "command:remote:Command" && x.parent === "phoenix-vm-1001-setup");
@@ -310,8 +452,13 @@ describe("Site with application scripts", () => {
       ["phoenix-vm-1001-setup-health", ["Command:phoenix-vm-1001-setup-script-plain"]],
     ]);
     const secretOne = commands[2]!.inputs["create"];
-    expect([isSecret(secretOne), unwrap(secretOne)]).toEqual([true, expect.stringContaining("export APP_TOKEN='token-value-123'")]);
-    expect(unwrap(secretOne)).toContain(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/setup/write-marker.sh"), "utf8").trimEnd());
+    expect([isSecret(secretOne), unwrap(secretOne)]).toEqual([
+      true,
+      expect.stringContaining("export APP_TOKEN='token-value-123'"),
+    ]);
+    expect(unwrap(secretOne)).toContain(
+      fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/setup/write-marker.sh"), "utf8").trimEnd(),
+    );
     expect(isSecret(commands[3]!.inputs["create"])).toBe(false);
   });
 });

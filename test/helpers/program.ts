@@ -12,7 +12,12 @@ export interface Recorded {
   /** Explicit `dependsOn`, each as `<short type>:<name>` (e.g. `Container:phoenix-portainer`). */
   readonly dependsOn: string[];
   /** The resource options the engine acts on, `replaceWith` as `<short type>:<name>`. */
-  readonly options: { deleteBeforeReplace: boolean | undefined; ignoreChanges: string[]; import: string | undefined; replaceWith: string[] };
+  readonly options: {
+    deleteBeforeReplace: boolean | undefined;
+    ignoreChanges: string[];
+    import: string | undefined;
+    replaceWith: string[];
+  };
   inputs: Record<string, unknown>;
 }
 
@@ -24,15 +29,24 @@ function mockOutputs(type: string, counters: Map<string, number>): Record<string
     return n;
   };
   switch (type) {
-    case "pulumi-nodejs:dynamic/portainer:Environment": return { environmentId: next("environment"), type: 2 };
-    case "pulumi-nodejs:dynamic/portainer:Stack": return { stackId: next("stack"), swarmId: "" };
-    case "pulumi-nodejs:dynamic/portainer:ApiKey": return { apiKey: "ptr_mocked-api-key", keyId: 1, userId: 1, prefix: "ptr_moc" };
-    case "pulumi-nodejs:dynamic/portainer:Admin": return { userId: 1, created: true };
-    case "random:index/randomPassword:RandomPassword": return { result: "mocked-agent-secret" };
-    case "docker:index/remoteImage:RemoteImage": return { imageId: "sha256:mocked" };
-    case "command:remote:Command": return { stdout: "done", stderr: "" };
-    case "time:index/static:Static": return { unix: 1764633600 };
-    default: return {};
+    case "pulumi-nodejs:dynamic/portainer:Environment":
+      return { environmentId: next("environment"), type: 2 };
+    case "pulumi-nodejs:dynamic/portainer:Stack":
+      return { stackId: next("stack"), swarmId: "" };
+    case "pulumi-nodejs:dynamic/portainer:ApiKey":
+      return { apiKey: "ptr_mocked-api-key", keyId: 1, userId: 1, prefix: "ptr_moc" };
+    case "pulumi-nodejs:dynamic/portainer:Admin":
+      return { userId: 1, created: true };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: "mocked-agent-secret" };
+    case "docker:index/remoteImage:RemoteImage":
+      return { imageId: "sha256:mocked" };
+    case "command:remote:Command":
+      return { stdout: "done", stderr: "" };
+    case "time:index/static:Static":
+      return { unix: 1764633600 };
+    default:
+      return {};
   }
 }
 
@@ -40,7 +54,11 @@ function mockOutputs(type: string, counters: Map<string, number>): Record<string
  * Runs `build` with a `transformations` option to pass to the top component: it applies to that
  * resource and all its children, recording each one.
  */
-export async function recordResources(build: (opts: pulumi.ComponentResourceOptions) => void | Promise<void>, config: { config: Record<string, string>; secretKeys: string[] } = { config: {}, secretKeys: [] }, stack = "dev"): Promise<Recorded[]> {
+export async function recordResources(
+  build: (opts: pulumi.ComponentResourceOptions) => void | Promise<void>,
+  config: { config: Record<string, string>; secretKeys: string[] } = { config: {}, secretKeys: [] },
+  stack = "dev",
+): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   const byResource = new Map<pulumi.Resource, Recorded>();
   const counters = new Map<string, number>();
@@ -70,7 +88,12 @@ export async function recordResources(build: (opts: pulumi.ComponentResourceOpti
       name: a.name,
       parent: a.opts.parent ? byResource.get(a.opts.parent)?.name : undefined,
       dependsOn: deps.map(label),
-      options: { deleteBeforeReplace: custom.deleteBeforeReplace, ignoreChanges: [...(custom.ignoreChanges ?? [])], import: custom.import, replaceWith: (a.opts.replaceWith ?? []).map(label) },
+      options: {
+        deleteBeforeReplace: custom.deleteBeforeReplace,
+        ignoreChanges: [...(custom.ignoreChanges ?? [])],
+        import: custom.import,
+        replaceWith: (a.opts.replaceWith ?? []).map(label),
+      },
       inputs: {},
     };
     byResource.set(a.resource, r);

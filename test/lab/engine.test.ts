@@ -38,10 +38,20 @@ describe("lab preview", () => {
     const stateFile = path.join(dir, "prod.json");
     const steps: Step[] = [];
     await runProgram({
-      mode: "preview", stack: "prod", state: emptyState("prod"), stateFile, host, config, onStep: (s) => steps.push(s),
+      mode: "preview",
+      stack: "prod",
+      state: emptyState("prod"),
+      stateFile,
+      host,
+      config,
+      onStep: (s) => steps.push(s),
       loadProgram: async () => void (await import("../../index")),
     });
-    expect(steps.filter((s) => s.type.startsWith("pulumi-nodejs:")).map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}`)).toEqual([
+    expect(
+      steps
+        .filter((s) => s.type.startsWith("pulumi-nodejs:"))
+        .map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}`),
+    ).toEqual([
       "create Admin phoenix-portainer-admin",
       "create ApiKey phoenix-portainer-api-key",
       "create Environment phoenix-agent-vm-1002-environment",

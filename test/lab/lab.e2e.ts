@@ -41,12 +41,28 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function lab(args: string[], opts: { killOn?: RegExp; passphrase?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string; report?: Report }> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "lab/cli.ts"), ...args, "--portainer-url", fake.url, "--state", path.join(dir, "dev.json")], {
-    cwd: PROJECT_DIR,
-    // Secrets: decrypted with the passphrase (1 s of PBKDF2 a run), or given as variables.
-    env: { ...process.env, ...(opts.passphrase ? { PULUMI_CONFIG_PASSPHRASE: "phoenix-example" } : secretEnv) },
-  });
+function lab(
+  args: string[],
+  opts: { killOn?: RegExp; passphrase?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; report?: Report }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(PROJECT_DIR, "lab/cli.ts"),
+      ...args,
+      "--portainer-url",
+      fake.url,
+      "--state",
+      path.join(dir, "dev.json"),
+    ],
+    {
+      cwd: PROJECT_DIR,
+      // Secrets: decrypted with the passphrase (1 s of PBKDF2 a run), or given as variables.
+      env: { ...process.env, ...(opts.passphrase ? { PULUMI_CONFIG_PASSPHRASE: "phoenix-example" } : secretEnv) },
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -73,24 +89,48 @@ function labHere(args: string[]): Promise<{ code: number; report: Report }> {
 }
 
 // Stacks are created in parallel, so their ids and order vary: compare them by name.
-const liveStacks = () => fake.state.stacks.filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId)).map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+const liveStacks = () =>
+  fake.state.stacks
+    .filter((s) => fake.state.endpoints.some((e) => e.Id === s.EndpointId))
+    .map((s) => [s.Name, fake.state.endpoints.find((e) => e.Id === s.EndpointId)!.Name, s.Status])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 const stackNamed = (name: string) => fake.state.stacks.find((s) => s.Name === name)!;
-const actions = (r: Report) => r.steps.filter((s) => s.action !== "same" && s.action !== "read").map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}${s.changes ? ` [${s.changes.join(",")}]` : ""}`);
+const actions = (r: Report) =>
+  r.steps
+    .filter((s) => s.action !== "same" && s.action !== "read")
+    .map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}${s.changes ? ` [${s.changes.join(",")}]` : ""}`);
 
 describe("the lab against a Portainer", () => {
   it("up from empty brings Portainer to exactly the desired environments and stacks", async () => {
     const r = await lab(["up", "--stack", "dev", "--json"], { passphrase: true });
     expect([r.code, r.report?.error]).toEqual([0, undefined]);
     expect(r.report!.summary).toEqual({ create: 24 });
-    expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([["dev-apps", "tcp://10.0.0.202:9001", 2]]);
-    expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
-    expect(stackNamed("qdrant_service").Env).toEqual([{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" }]);
-    expect(stackNamed("thinkheads_ai_app").fileContent).toContain("traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)");
+    expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([
+      ["dev-apps", "tcp://10.0.0.202:9001", 2],
+    ]);
+    expect(liveStacks()).toEqual([
+      ["qdrant_service", "dev-apps", 1],
+      ["thinkheads_ai_app", "dev-apps", 1],
+    ]);
+    expect(stackNamed("qdrant_service").Env).toEqual([
+      { name: "QDRANT_LOG_LEVEL", value: "DEBUG" },
+      { name: "QDRANT_API_KEY", value: "example-dev-qdrant-key" },
+    ]);
+    expect(stackNamed("thinkheads_ai_app").fileContent).toContain(
+      "traefik.http.routers.thinkheads-ai-app.rule=Host(`app.thinkheads.ai`)",
+    );
   });
 
   it("keeps secrets out of the state file and the output", () => {
     const state = fs.readFileSync(path.join(dir, "dev.json"), "utf8");
-    for (const plain of ["example-dev-admin-password", "example-dev-qdrant-key", "example-dev-session-secret", "lab-generated", "aaaaaaaa-bbbb-cccc"]) expect(state).not.toContain(plain);
+    for (const plain of [
+      "example-dev-admin-password",
+      "example-dev-qdrant-key",
+      "example-dev-session-secret",
+      "lab-generated",
+      "aaaaaaaa-bbbb-cccc",
+    ])
+      expect(state).not.toContain(plain);
     expect(state).not.toMatch(/ptr_[A-Za-z0-9+/=]{20,}/);
     expect(state).toContain('"secure": "v1:');
     expect(JSON.parse(state).resources.map((x: { urn: string }) => x.urn)).toContain(
@@ -130,16 +170,22 @@ describe("the lab against a Portainer", () => {
     const again = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect([again.code, actions(again.report!)]).toEqual([0, []]);
     const preview = await labHere(["preview", "--stack", "dev", "--json"]);
-    expect([preview.code, actions(preview.report!).sort()]).toEqual([0, [
-      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
-      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-    ]]);
+    expect([preview.code, actions(preview.report!).sort()]).toEqual([
+      0,
+      [
+        "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+        "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+      ],
+    ]);
     const repair = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(repair.report!).sort()).toEqual([
       "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
     ]);
-    expect([qdrant!, app!].map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([[1, "DEBUG"], [1, "testing"]]);
+    expect([qdrant!, app!].map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([
+      [1, "DEBUG"],
+      [1, "testing"],
+    ]);
     // The next test's refresh shows nothing but what it deletes: the repair left no drift.
   });
 
@@ -150,7 +196,11 @@ describe("the lab against a Portainer", () => {
     // The other stack survived in Portainer, orphaned: its containers still run on the guest.
     expect([r.code, actions(r.report!)]).toEqual([
       2,
-      ["gone Environment phoenix-agent-lxc-2002-environment", "gone Stack phoenix-stack-qdrant_service-lxc-2002", "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [orphaned]"],
+      [
+        "gone Environment phoenix-agent-lxc-2002-environment",
+        "gone Stack phoenix-stack-qdrant_service-lxc-2002",
+        "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [orphaned]",
+      ],
     ]);
     const orphan = stackNamed("thinkheads_ai_app").Id;
     r = await labHere(["up", "--stack", "dev", "--json"]);
@@ -162,7 +212,10 @@ describe("the lab against a Portainer", () => {
     // Associated with the new environment, not recreated: the same stack, and no orphan left.
     expect(stackNamed("thinkheads_ai_app").Id).toBe(orphan);
     expect(fake.state.stacks.filter((s) => !fake.state.endpoints.some((e) => e.Id === s.EndpointId))).toEqual([]);
-    expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
+    expect(liveStacks().sort()).toEqual([
+      ["qdrant_service", "dev-apps", 1],
+      ["thinkheads_ai_app", "dev-apps", 1],
+    ]);
   });
 
   it("destroy removes every object the program made and keeps what it did not make", async () => {
@@ -185,7 +238,10 @@ describe("the lab against a Portainer", () => {
     expect(killed.code).toBeNull();
     const again = await labHere(["up", "--stack", "dev", "--json"]);
     expect(again.code).toBe(0);
-    expect(liveStacks().sort()).toEqual([["qdrant_service", "dev-apps", 1], ["thinkheads_ai_app", "dev-apps", 1]]);
+    expect(liveStacks().sort()).toEqual([
+      ["qdrant_service", "dev-apps", 1],
+      ["thinkheads_ai_app", "dev-apps", 1],
+    ]);
     expect(fake.state.endpoints.map((e) => e.Name)).toEqual(["dev-apps"]);
     expect(fake.state.apiKeys.filter((k) => k.description === "phoenix")).toHaveLength(1);
     expect(fake.state.stacks.length - before).toBe(2);
@@ -193,7 +249,12 @@ describe("the lab against a Portainer", () => {
 
   it("deletes a stack removed from the configuration", async () => {
     const variant = path.join(dir, "Pulumi.dev-variant.yaml");
-    fs.writeFileSync(variant, fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace("        - { name: thinkheads_ai_app }\n", ""));
+    fs.writeFileSync(
+      variant,
+      fs
+        .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
+        .replace("        - { name: thinkheads_ai_app }\n", ""),
+    );
     const r = await labHere(["up", "--stack", "dev", "--stack-file", variant, "--json"]);
     expect(actions(r.report!)).toEqual(["delete Stack phoenix-stack-thinkheads_ai_app-lxc-2002"]);
     expect(liveStacks()).toEqual([["qdrant_service", "dev-apps", 1]]);
@@ -202,10 +263,26 @@ describe("the lab against a Portainer", () => {
   it("prints no stack trace from any command when an error comes through the provider host", async () => {
     // up (a create refused), preview --refresh and refresh (a read failing), destroy (a delete failing), each a real process.
     const cases: [string[], Parameters<FakePortainer["fault"]>[0], RegExp][] = [
-      [["up", "--stack", "dev"], { method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 8 }, /^lab: .*Unable to create Portainer stack thinkheads_ai_app: Injected fault/m],
-      [["preview", "--stack", "dev", "--refresh"], { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m],
-      [["refresh", "--stack", "dev"], { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m],
-      [["destroy", "--stack", "dev"], { method: "DELETE", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 }, /^lab: Unable to delete Portainer stack \d+: Injected fault: Injected 500/m],
+      [
+        ["up", "--stack", "dev"],
+        { method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 8 },
+        /^lab: .*Unable to create Portainer stack thinkheads_ai_app: Injected fault/m,
+      ],
+      [
+        ["preview", "--stack", "dev", "--refresh"],
+        { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 },
+        /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m,
+      ],
+      [
+        ["refresh", "--stack", "dev"],
+        { method: "GET", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 },
+        /^lab: Unable to read Portainer stack \d+: Injected fault: Injected 500/m,
+      ],
+      [
+        ["destroy", "--stack", "dev"],
+        { method: "DELETE", path: /^\/api\/stacks\/\d+$/, status: 500, times: 8 },
+        /^lab: Unable to delete Portainer stack \d+: Injected fault: Injected 500/m,
+      ],
     ];
     for (const [args, fault, message] of cases) {
       fake.clearFaults();
@@ -214,7 +291,10 @@ describe("the lab against a Portainer", () => {
       fake.clearFaults();
       expect([args.join(" "), r.code]).toEqual([args.join(" "), 1]);
       expect(r.stderr).toMatch(message);
-      expect([args.join(" "), `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /^\s+at |\[host stderr\]/.test(l))]).toEqual([args.join(" "), []]);
+      expect([
+        args.join(" "),
+        `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /^\s+at |\[host stderr\]/.test(l)),
+      ]).toEqual([args.join(" "), []]);
     }
   });
 });

@@ -12,14 +12,44 @@ import { dependantsFirst, emptyState, loadState, saveState, type LabResource } f
 
 describe("lab arguments", () => {
   it.each([
-    [["up", "--stack", "dev"], { command: "up", stack: "dev", guests: "simulated", json: false, refresh: false, reset: false }],
-    [["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"], { command: "refresh", stack: "prod", guests: "simulated", json: true, refresh: false, reset: false, portainerUrl: "https://p:9443", stateFile: "s.json" }],
-    [["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"], { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, refresh: false, reset: false }],
-    [["up", "--stack", "dev", "--guests", "docker"], { error: expect.stringMatching(/^--guests must be simulated or real\n/) }],
-    [["deploy", "--stack", "dev"], { error: expect.stringMatching(/^the first argument must be up, preview, refresh or destroy\n/) }],
+    [
+      ["up", "--stack", "dev"],
+      { command: "up", stack: "dev", guests: "simulated", json: false, refresh: false, reset: false },
+    ],
+    [
+      ["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"],
+      {
+        command: "refresh",
+        stack: "prod",
+        guests: "simulated",
+        json: true,
+        refresh: false,
+        reset: false,
+        portainerUrl: "https://p:9443",
+        stateFile: "s.json",
+      },
+    ],
+    [
+      ["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"],
+      { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, refresh: false, reset: false },
+    ],
+    [
+      ["up", "--stack", "dev", "--guests", "docker"],
+      { error: expect.stringMatching(/^--guests must be simulated or real\n/) },
+    ],
+    [
+      ["deploy", "--stack", "dev"],
+      { error: expect.stringMatching(/^the first argument must be up, preview, refresh or destroy\n/) },
+    ],
     [["up"], { error: expect.stringMatching(/^--stack <name> is required\n/) }],
-    [["up", "--stack", "dev", "--portainer-url", "portainer:9443"], { error: expect.stringMatching(/^--portainer-url must be an http or https URL\n/) }],
-    [["up", "--stack", "dev", "--refresh"], { command: "up", stack: "dev", guests: "simulated", json: false, refresh: true, reset: false }],
+    [
+      ["up", "--stack", "dev", "--portainer-url", "portainer:9443"],
+      { error: expect.stringMatching(/^--portainer-url must be an http or https URL\n/) },
+    ],
+    [
+      ["up", "--stack", "dev", "--refresh"],
+      { command: "up", stack: "dev", guests: "simulated", json: false, refresh: true, reset: false },
+    ],
     [["refresh", "--stack", "dev", "--refresh"], { error: expect.stringMatching(/^unknown argument --refresh\n/) }],
   ])("parses %j", (argv, expected) => expect(parseArgs(argv)).toEqual(expected));
 
@@ -30,8 +60,27 @@ describe("lab arguments", () => {
   ])("names the variable of %s %j", (key, at, name) => expect(secretEnvVar(key, at)).toBe(name));
 
   it("formats a step for people", () => {
-    expect(formatStep({ urn: "u", type: "pulumi-nodejs:dynamic/portainer:Stack", name: "s", action: "update", changes: ["env", "running"], durationMs: 12 })).toBe("~  update  Stack s [env, running] (12 ms)");
-    expect(formatStep({ urn: "u", type: "proxmoxve:index/vmLegacy:VmLegacy", name: "v", action: "update", changes: ["cpu"], notes: ["reboots the guest: cpu"], durationMs: 1 })).toBe("~  update  VmLegacy v [cpu] (1 ms) — reboots the guest: cpu");
+    expect(
+      formatStep({
+        urn: "u",
+        type: "pulumi-nodejs:dynamic/portainer:Stack",
+        name: "s",
+        action: "update",
+        changes: ["env", "running"],
+        durationMs: 12,
+      }),
+    ).toBe("~  update  Stack s [env, running] (12 ms)");
+    expect(
+      formatStep({
+        urn: "u",
+        type: "proxmoxve:index/vmLegacy:VmLegacy",
+        name: "v",
+        action: "update",
+        changes: ["cpu"],
+        notes: ["reboots the guest: cpu"],
+        durationMs: 1,
+      }),
+    ).toBe("~  update  VmLegacy v [cpu] (1 ms) — reboots the guest: cpu");
   });
 });
 
@@ -49,8 +98,19 @@ describe("lab engine helpers", () => {
   });
 
   it("orders deletes dependants first", () => {
-    const r = (urn: string, deps: string[]): LabResource => ({ urn, type: "t", name: urn, dynamic: true, id: urn, inputs: {}, outputs: {}, dependencies: deps });
-    expect(dependantsFirst([r("env", ["key"]), r("key", ["admin"]), r("admin", []), r("stack", ["env"])]).map((x) => x.urn)).toEqual(["stack", "env", "key", "admin"]);
+    const r = (urn: string, deps: string[]): LabResource => ({
+      urn,
+      type: "t",
+      name: urn,
+      dynamic: true,
+      id: urn,
+      inputs: {},
+      outputs: {},
+      dependencies: deps,
+    });
+    expect(
+      dependantsFirst([r("env", ["key"]), r("key", ["admin"]), r("admin", []), r("stack", ["env"])]).map((x) => x.urn),
+    ).toEqual(["stack", "env", "key", "admin"]);
   });
 
   it("finds changed input keys, ignoring __provider and secret wrapping", () => {
@@ -61,7 +121,11 @@ describe("lab engine helpers", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const unknown = (require("@pulumi/pulumi/output") as { unknown: unknown }).unknown;
     expect(pulumi.isUnknown(unknown)).toBe(true);
-    expect(withUnknowns({ a: unknown, b: [1, { c: unknown }], d: "x" })).toEqual({ a: UNKNOWN, b: [1, { c: UNKNOWN }], d: "x" });
+    expect(withUnknowns({ a: unknown, b: [1, { c: unknown }], d: "x" })).toEqual({
+      a: UNKNOWN,
+      b: [1, { c: UNKNOWN }],
+      d: "x",
+    });
   });
 
   it("marks additionalSecretOutputs secret", () => {
@@ -83,7 +147,16 @@ describe("lab state", () => {
     try {
       const file = path.join(dir, "dev.json");
       const state = emptyState("dev");
-      state.resources.push({ urn: "u", type: "t", name: "n", dynamic: true, id: "1", inputs: { password: secret("hunter2-hunter2") }, outputs: { nested: { token: secret(["a", "b"]) } }, dependencies: [] });
+      state.resources.push({
+        urn: "u",
+        type: "t",
+        name: "n",
+        dynamic: true,
+        id: "1",
+        inputs: { password: secret("hunter2-hunter2") },
+        outputs: { nested: { token: secret(["a", "b"]) } },
+        dependencies: [],
+      });
       saveState(file, state);
       const text = fs.readFileSync(file, "utf8");
       expect(text).not.toContain("hunter2");

@@ -85,7 +85,10 @@ export interface FakePortainer {
   editStack(id: number, change: Partial<Pick<StackRecord, "fileContent" | "Env" | "Status" | "Name">>): void;
   removeStack(id: number): void;
   removeEnvironment(id: number): void;
-  editEnvironment(id: number, change: { URL?: string; Name?: string; PublicURL?: string; GroupId?: number; TagIds?: number[] }): void;
+  editEnvironment(
+    id: number,
+    change: { URL?: string; Name?: string; PublicURL?: string; GroupId?: number; TagIds?: number[] },
+  ): void;
   revokeApiKey(id: number): void;
   /** A restart: new JWT signing key (all JWTs die), new admin window, rate limiter reset. */
   restart(): void;
@@ -98,7 +101,6 @@ function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-
 export async function startFakePortainer(options: FakePortainerOptions = {}): Promise<FakePortainer> {
   const version = options.version ?? "2.27.9";
   const now = options.now ?? Date.now;
@@ -108,11 +110,15 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
   const faults: (Fault & { times: number })[] = [];
   const deployFailures: string[] = [];
   const unreachable = new Set<string>();
-  const rate = options.rateLimit === false ? undefined : (options.rateLimit ?? { burst: 10, refillPerSecond: 1, banMs: 3_600_000 });
+  const rate =
+    options.rateLimit === false
+      ? undefined
+      : (options.rateLimit ?? { burst: 10, refillPerSecond: 1, banMs: 3_600_000 });
   const buckets = new Map<string, { tokens: number; at: number; bannedUntil: number }>();
   let jwtSecret = crypto.randomBytes(32);
   let startedAt = now();
-  let setupToken: string | undefined = atLeast("2.43.0") && state.users.length === 0 ? crypto.randomBytes(16).toString("hex") : undefined;
+  let setupToken: string | undefined =
+    atLeast("2.43.0") && state.users.length === 0 ? crypto.randomBytes(16).toString("hex") : undefined;
 
   const persist = () => {
     if (options.stateFile) saveState(options.stateFile, state);
@@ -131,7 +137,16 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     const iat = Math.floor(now() / 1000);
     const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
     const head = enc({ alg: "HS256", typ: "JWT" });
-    const body = enc({ id: user.Id, username: user.Username, role: user.Role, scope: "default", forceChangePassword: false, jti: crypto.randomUUID(), iat, exp: iat + 8 * 3600 });
+    const body = enc({
+      id: user.Id,
+      username: user.Username,
+      role: user.Role,
+      scope: "default",
+      forceChangePassword: false,
+      jti: crypto.randomUUID(),
+      iat,
+      exp: iat + 8 * 3600,
+    });
     const sig = crypto.createHmac("sha256", jwtSecret).update(`${head}.${body}`).digest("base64url");
     return `${head}.${body}.${sig}`;
   };
@@ -140,8 +155,13 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     const [head, body, sig] = token.split(".");
     if (!head || !body || !sig) return undefined;
     const expected = crypto.createHmac("sha256", jwtSecret).update(`${head}.${body}`).digest("base64url");
-    if (expected.length !== sig.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(sig))) return undefined;
-    const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { id: number; iat: number; exp: number };
+    if (expected.length !== sig.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(sig)))
+      return undefined;
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as {
+      id: number;
+      iat: number;
+      exp: number;
+    };
     if (claims.exp * 1000 < now()) return undefined;
     return claims;
   };
@@ -175,7 +195,14 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       const all = url.searchParams.getAll(k);
       query[k] = all.length === 1 ? all[0]! : all;
     }
-    const record: RecordedRequest = { method, path: url.pathname, query, headers, body: raw.toString("utf8"), status: 0 };
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query,
+      headers,
+      body: raw.toString("utf8"),
+      status: 0,
+    };
     try {
       record.json = JSON.parse(record.body);
     } catch {
@@ -210,7 +237,11 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     };
 
     // Fault injection.
-    const fi = faults.findIndex((f) => (f.method === undefined || f.method === method) && (f.path === undefined || (typeof f.path === "string" ? f.path === url.pathname : f.path.test(url.pathname))));
+    const fi = faults.findIndex(
+      (f) =>
+        (f.method === undefined || f.method === method) &&
+        (f.path === undefined || (typeof f.path === "string" ? f.path === url.pathname : f.path.test(url.pathname))),
+    );
     const fault = fi >= 0 ? faults[fi]! : undefined;
     if (fault) {
       fault.times -= 1;
@@ -226,7 +257,10 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
         return;
       }
       if (fault.status) {
-        send({ status: fault.status, json: errorBody(fault.status === 429 ? "Too many requests" : "Injected fault", `injected ${fault.status}`) });
+        send({
+          status: fault.status,
+          json: errorBody(fault.status === 429 ? "Too many requests" : "Injected fault", `injected ${fault.status}`),
+        });
         return;
       }
     }
@@ -240,25 +274,51 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     send(reply);
   };
 
-  const dispatch = (method: string, url: URL, headers: Record<string, string>, raw: Buffer, form: Map<string, string[]> | undefined, ip: string): Reply => {
+  const dispatch = (
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    raw: Buffer,
+    form: Map<string, string[]> | undefined,
+    ip: string,
+  ): Reply => {
     const path = url.pathname;
     // Admin-init timeout (C1.7): exempt exactly /api/status and /api/settings/public, no query string.
     const rawUri = path + url.search;
-    if (options.adminInitTimeoutMs !== 0 && state.users.length === 0 && now() - startedAt > (options.adminInitTimeoutMs ?? 300_000)) {
+    if (
+      options.adminInitTimeoutMs !== 0 &&
+      state.users.length === 0 &&
+      now() - startedAt > (options.adminInitTimeoutMs ?? 300_000)
+    ) {
       if (rawUri.startsWith("/api") && rawUri !== "/api/status" && rawUri !== "/api/settings/public") {
-        return { status: 303, headers: { "redirect-reason": "AdminInitTimeout" }, json: { message: "Administrator initialization timeout", details: "Administrator initialization timeout" } };
+        return {
+          status: 303,
+          headers: { "redirect-reason": "AdminInitTimeout" },
+          json: { message: "Administrator initialization timeout", details: "Administrator initialization timeout" },
+        };
       }
     }
     const cookie = headers["cookie"] ?? "";
     const hasAuthCookie = /(?:^|;\s*)portainer_api_key=[^;]+/.test(cookie);
     // CSRF (C1.5): only requests carrying the auth cookie are checked.
-    if (atLeast("2.20.0") && hasAuthCookie && !["GET", "HEAD", "OPTIONS", "TRACE"].includes(method) && !headers["x-csrf-token"]) {
+    if (
+      atLeast("2.20.0") &&
+      hasAuthCookie &&
+      !["GET", "HEAD", "OPTIONS", "TRACE"].includes(method) &&
+      !headers["x-csrf-token"]
+    ) {
       return { status: 403, text: "Forbidden - CSRF token not found in request\n" };
     }
     const apiKey = headers["x-api-key"] ?? [...url.searchParams].find(([k]) => k.toLowerCase() === "x-api-key")?.[1];
     const authz = headers["authorization"];
     if (atLeast("2.20.0") && apiKey && authz && !hasAuthCookie) {
-      return { status: 403, json: { message: "api key and auth header are not allowed at the same time", details: "Api key and auth header are not allowed at the same time" } };
+      return {
+        status: 403,
+        json: {
+          message: "api key and auth header are not allowed at the same time",
+          details: "Api key and auth header are not allowed at the same time",
+        },
+      };
     }
     if (!path.startsWith("/api/")) return { status: 404, text: "404 page not found\n" };
 
@@ -269,13 +329,16 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     if (!route) return { status: 405 };
     const params = route.pattern.exec(sub)!.groups ?? {};
 
-    if (route.rateLimited && rateLimited(ip)) return { status: 403, json: errorBody("Access denied", "Access denied to resource") };
+    if (route.rateLimited && rateLimited(ip))
+      return { status: 403, json: errorBody("Access denied", "Access denied to resource") };
 
     // Authentication (C1.4): API key, then cookie, then Bearer (2.20+; 2.19 tries the JWT first).
     let user: FakeState["users"][number] | undefined;
     let via: "apiKey" | "jwt" | undefined;
     if (route.access !== "public") {
-      const missing = atLeast("2.20.0") ? "A valid authorization token is missing" : "A valid authorisation token is missing";
+      const missing = atLeast("2.20.0")
+        ? "A valid authorization token is missing"
+        : "A valid authorisation token is missing";
       const invalid = atLeast("2.20.0") ? "Invalid JWT token" : "A valid authorisation token is missing";
       const tryKey = () => {
         if (!apiKey) return undefined;
@@ -295,7 +358,15 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
         if (u.TokenIssueAt > claims.iat) return "invalid" as const;
         return u;
       };
-      const order = atLeast("2.20.0") ? [["apiKey", tryKey], ["jwt", tryJwt]] as const : [["jwt", tryJwt], ["apiKey", tryKey]] as const;
+      const order = atLeast("2.20.0")
+        ? ([
+            ["apiKey", tryKey],
+            ["jwt", tryJwt],
+          ] as const)
+        : ([
+            ["jwt", tryJwt],
+            ["apiKey", tryKey],
+          ] as const);
       let outcome: ReturnType<typeof tryKey> | undefined;
       for (const [name, attempt] of order) {
         outcome = attempt();
@@ -306,9 +377,14 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       }
       if (outcome === undefined) return { status: 401, json: { message: missing, details: "Unauthorized" } };
       if (outcome === "invalid") return { status: 401, json: { message: invalid, details: "Unauthorized" } };
-      if (outcome === "deleted") return { status: 401, json: { message: atLeast("2.20.0") ? "An authorization token is invalid" : missing, details: "Unauthorized" } };
+      if (outcome === "deleted")
+        return {
+          status: 401,
+          json: { message: atLeast("2.20.0") ? "An authorization token is invalid" : missing, details: "Unauthorized" },
+        };
       user = outcome;
-      if (route.access === "admin" && user.Role !== 1) return { status: 403, json: { message: "Access denied", details: "Unauthorized" } };
+      if (route.access === "admin" && user.Role !== 1)
+        return { status: 403, json: { message: "Access denied", details: "Unauthorized" } };
     }
 
     let json: unknown;
@@ -319,7 +395,19 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     }
     const formValue = (name: string): string => form?.get(name)?.[0] ?? url.searchParams.get(name) ?? "";
     const ctx: Ctx = {
-      method, params, query: url.searchParams, headers, json, formValue, hasForm: form !== undefined, user, via, state, version, atLeast, now,
+      method,
+      params,
+      query: url.searchParams,
+      headers,
+      json,
+      formValue,
+      hasForm: form !== undefined,
+      user,
+      via,
+      state,
+      version,
+      atLeast,
+      now,
       err: (status, message, details) => ({ status, json: errorBody(message, details) }),
       signJwt,
       setupToken,
@@ -332,7 +420,9 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     return reply;
   };
 
-  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, (q, s) => void handle(q, s)) : http.createServer((q, s) => void handle(q, s));
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, (q, s) => void handle(q, s))
+    : http.createServer((q, s) => void handle(q, s));
   server.keepAliveTimeout = 5_000;
   // A taken port rejects (the lab then picks another), instead of an uncaught 'error' event.
   await new Promise<void>((resolve, reject) => {
@@ -409,9 +499,10 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
       if (atLeast("2.43.0") && state.users.length === 0) setupToken = crypto.randomBytes(16).toString("hex");
     },
     clearRequests: () => void requests.splice(0),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

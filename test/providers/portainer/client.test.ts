@@ -8,7 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createPortainerClient, normalizeStackName } from "../../../providers/portainer/client";
 import type { PortainerError } from "../../../providers/portainer/errors";
-import { isAuthError, isConflict, isNotFound, isPortainerError, isRetryable } from "../../../providers/portainer/errors";
+import {
+  isAuthError,
+  isConflict,
+  isNotFound,
+  isPortainerError,
+  isRetryable,
+} from "../../../providers/portainer/errors";
 import { startFakePortainer, type FakePortainer, type RecordedRequest } from "../../fakes/portainer/server";
 import { exerciseEveryRoute, noSleep } from "../../helpers/clientScenario";
 import { ADMIN, addAgent, bootstrappedFake } from "../../helpers/portainer";
@@ -18,14 +24,25 @@ afterEach(async () => fake?.close());
 
 /** method, path, query and body keys of each request, as a compact line. */
 function shape(r: RecordedRequest): string {
-  const q = Object.keys(r.query).length ? `?${Object.entries(r.query).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("|") : v}`).join("&")}` : "";
-  const keys = r.form ? Object.keys(r.form) : r.json && typeof r.json === "object" && !Array.isArray(r.json) ? Object.keys(r.json) : [];
+  const q = Object.keys(r.query).length
+    ? `?${Object.entries(r.query)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("|") : v}`)
+        .join("&")}`
+    : "";
+  const keys = r.form
+    ? Object.keys(r.form)
+    : r.json && typeof r.json === "object" && !Array.isArray(r.json)
+      ? Object.keys(r.json)
+      : [];
   const auth = r.headers["x-api-key"] ? "key" : r.headers["authorization"] ? "jwt" : "none";
   return `${r.method} ${r.path}${q} [${keys.join(",")}] ${auth} -> ${r.status}`;
 }
 
 async function rejection(p: Promise<unknown>): Promise<PortainerError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!isPortainerError(e)) throw new Error(`expected a PortainerError, got ${String(e)}`);
   return e;
 }
@@ -103,20 +120,36 @@ describe("PortainerClient against the fake: every route", () => {
     fake = await startFakePortainer();
     await exerciseEveryRoute(fake);
     const form = fake.requests.find((r) => r.method === "POST" && r.path === "/api/endpoints")!.form;
-    expect(form).toEqual({ Name: "Dr-Phoenix", EndpointCreationType: "2", URL: "tcp://10.0.0.102:9001", GroupID: "2", TagIds: "[1]", TLS: "true", TLSSkipVerify: "true", TLSSkipClientVerify: "true" });
+    expect(form).toEqual({
+      Name: "Dr-Phoenix",
+      EndpointCreationType: "2",
+      URL: "tcp://10.0.0.102:9001",
+      GroupID: "2",
+      TagIds: "[1]",
+      TLS: "true",
+      TLSSkipVerify: "true",
+      TLSSkipClientVerify: "true",
+    });
     const config = fake.requests.find((r) => r.path.endsWith("/docker/configs/create"))!.json;
-    expect(config).toEqual({ Name: "app-config", Data: Buffer.from("key: value\n").toString("base64"), Labels: { "phoenix.stack": "app" } });
+    expect(config).toEqual({
+      Name: "app-config",
+      Data: Buffer.from("key: value\n").toString("base64"),
+      Labels: { "phoenix.stack": "app" },
+    });
   });
 });
 
 describe("PortainerClient errors", () => {
   beforeEach(async () => (fake = await bootstrappedFake()));
-  const client = (extra: object = {}) => createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep, ...extra });
+  const client = (extra: object = {}) =>
+    createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep, ...extra });
 
   it("maps 404 to not-found with Portainer's message", async () => {
     const e = await rejection(client().getStack(99));
     expect([isNotFound(e), isConflict(e), isRetryable(e), e.status]).toEqual([true, false, false, 404]);
-    expect(e.message).toBe("Unable to read Portainer stack 99: Unable to find a stack with the specified identifier inside the database: Object not found inside the database (HTTP 404 GET /api/stacks/99)");
+    expect(e.message).toBe(
+      "Unable to read Portainer stack 99: Unable to find a stack with the specified identifier inside the database: Object not found inside the database (HTTP 404 GET /api/stacks/99)",
+    );
   });
 
   it("maps the 500 'API Key not found' to not-found and does not retry it", async () => {
@@ -128,11 +161,16 @@ describe("PortainerClient errors", () => {
   it("maps 409 to conflict", async () => {
     await client().createTag("prod");
     const e = await rejection(client().createTag("prod"));
-    expect([isConflict(e), e.message]).toEqual([true, "Unable to create Portainer tag prod: This name is already associated to a tag: A tag already exists with this name (HTTP 409 POST /api/tags)"]);
+    expect([isConflict(e), e.message]).toEqual([
+      true,
+      "Unable to create Portainer tag prod: This name is already associated to a tag: A tag already exists with this name (HTTP 409 POST /api/tags)",
+    ]);
   });
 
   it("tells 401 (bad credential) from 403 (refused)", async () => {
-    const unauthorized = await rejection(createPortainerClient({ url: fake.url, auth: { apiKey: "ptr_wrong" } }).listTags());
+    const unauthorized = await rejection(
+      createPortainerClient({ url: fake.url, auth: { apiKey: "ptr_wrong" } }).listTags(),
+    );
     expect([unauthorized.status, isAuthError(unauthorized), unauthorized.message]).toEqual([
       401,
       true,
@@ -140,7 +178,10 @@ describe("PortainerClient errors", () => {
         "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one",
     ]);
     const forbidden = await rejection(client().deleteGroup(1));
-    expect([forbidden.status, forbidden.message]).toEqual([403, "Unable to delete Portainer environment group 1: Unable to remove the default 'Unassigned' group: Cannot remove the default environment group (HTTP 403 DELETE /api/endpoint_groups/1)"]);
+    expect([forbidden.status, forbidden.message]).toEqual([
+      403,
+      "Unable to delete Portainer environment group 1: Unable to remove the default 'Unassigned' group: Cannot remove the default environment group (HTTP 403 DELETE /api/endpoint_groups/1)",
+    ]);
   });
 
   it("reports the non-JSON 404 text and the empty 405 of Portainer's router", async () => {
@@ -153,7 +194,11 @@ describe("PortainerClient errors", () => {
     ]);
     fake.fault({ path: "/api/tags", status: 405, body: "" });
     const e405 = await rejection(client().listTags());
-    expect([e405.status, e405.serverMessage, e405.message]).toEqual([405, undefined, "Unable to list Portainer tags: (empty answer) (HTTP 405 GET /api/tags)"]);
+    expect([e405.status, e405.serverMessage, e405.message]).toEqual([
+      405,
+      undefined,
+      "Unable to list Portainer tags: (empty answer) (HTTP 405 GET /api/tags)",
+    ]);
   });
 
   it("reports an answer of the wrong shape as a protocol error", async () => {
@@ -169,7 +214,13 @@ describe("PortainerClient retries", () => {
 
   it("retries a GET after 503 with exponential backoff and jitter, then succeeds", async () => {
     const sleeps: number[] = [];
-    const c = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, retry: { baseDelayMs: 100, maxDelayMs: 1000 } });
+    const c = createPortainerClient({
+      url: fake.url,
+      auth: { apiKey: fake.apiKey! },
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0.5,
+      retry: { baseDelayMs: 100, maxDelayMs: 1000 },
+    });
     fake.fault({ method: "GET", path: "/api/tags", status: 503, times: 2 });
     expect(await c.listTags()).toEqual([]);
     expect(fake.requests.filter((r) => r.path === "/api/tags").map((r) => r.status)).toEqual([503, 503, 200]);
@@ -177,7 +228,12 @@ describe("PortainerClient retries", () => {
   });
 
   it("retries 429 and a reset connection, and gives up after the configured attempts", async () => {
-    const c = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep, retry: { attempts: 3 } });
+    const c = createPortainerClient({
+      url: fake.url,
+      auth: { apiKey: fake.apiKey! },
+      sleep: noSleep,
+      retry: { attempts: 3 },
+    });
     fake.fault({ path: "/api/tags", status: 429 });
     fake.fault({ path: "/api/tags", reset: "before" });
     expect(await c.listTags()).toEqual([]);
@@ -192,7 +248,11 @@ describe("PortainerClient retries", () => {
     const tag = await c.createTag("prod");
     expect(tag).toEqual({ ID: 1, Name: "prod" });
     expect(fake.state.tags).toEqual([{ ID: 1, Name: "prod" }]);
-    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(["GET /api/system/status 200", "POST /api/tags -1", "GET /api/tags 200"]);
+    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      "GET /api/system/status 200",
+      "POST /api/tags -1",
+      "GET /api/tags 200",
+    ]);
   });
 
   it("sends a create again only after the check found nothing", async () => {
@@ -200,7 +260,10 @@ describe("PortainerClient retries", () => {
     const env = await addAgent(fake as FakePortainer & { apiKey: string }, "agent-1");
     fake.clearRequests();
     fake.fault({ method: "POST", path: "/api/stacks/create/standalone/string", status: 503 });
-    const s = await c.createStandaloneStack(env, "web", { stackFileContent: "services:\n  a:\n    image: x\n", env: [] });
+    const s = await c.createStandaloneStack(env, "web", {
+      stackFileContent: "services:\n  a:\n    image: x\n",
+      env: [],
+    });
     expect(s.Name).toBe("web");
     expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       "GET /api/system/status 200",
@@ -211,21 +274,44 @@ describe("PortainerClient retries", () => {
   });
 
   it("does not retry API key creation or a login at all", async () => {
-    const c = createPortainerClient({ url: fake.url, auth: { username: ADMIN.username, password: ADMIN.password }, sleep: noSleep });
+    const c = createPortainerClient({
+      url: fake.url,
+      auth: { username: ADMIN.username, password: ADMIN.password },
+      sleep: noSleep,
+    });
     fake.fault({ method: "POST", path: "/api/auth", status: 503 });
     expect((await rejection(c.listTags())).status).toBe(503);
     fake.fault({ method: "POST", path: "/api/users/1/tokens", status: 503 });
     expect((await rejection(c.createApiKey(1, "x", ADMIN.password))).status).toBe(503);
-    expect(fake.requests.filter((r) => r.method === "POST").map((r) => `${r.path} ${r.status}`)).toEqual(["/api/auth 503", "/api/auth 200", "/api/users/1/tokens 503"]);
+    expect(fake.requests.filter((r) => r.method === "POST").map((r) => `${r.path} ${r.status}`)).toEqual([
+      "/api/auth 503",
+      "/api/auth 200",
+      "/api/users/1/tokens 503",
+    ]);
   });
 
   it("times out a request that gets no answer, and retries it when idempotent", async () => {
-    const one = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep, timeoutMs: 100, retry: { attempts: 1 } });
+    const one = createPortainerClient({
+      url: fake.url,
+      auth: { apiKey: fake.apiKey! },
+      sleep: noSleep,
+      timeoutMs: 100,
+      retry: { attempts: 1 },
+    });
     await one.version();
     fake.fault({ path: "/api/tags", delayMs: 400 });
     const e = await rejection(one.listTags());
-    expect([e.kind, isRetryable(e), e.message]).toEqual(["timeout", true, "Unable to list Portainer tags: no answer in time (GET /api/tags)"]);
-    const retrying = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep, timeoutMs: 100 });
+    expect([e.kind, isRetryable(e), e.message]).toEqual([
+      "timeout",
+      true,
+      "Unable to list Portainer tags: no answer in time (GET /api/tags)",
+    ]);
+    const retrying = createPortainerClient({
+      url: fake.url,
+      auth: { apiKey: fake.apiKey! },
+      sleep: noSleep,
+      timeoutMs: 100,
+    });
     await retrying.version();
     fake.fault({ path: "/api/tags", delayMs: 400 });
     expect(await retrying.listTags()).toEqual([]);
@@ -235,7 +321,11 @@ describe("PortainerClient retries", () => {
 describe("PortainerClient authentication", () => {
   it("logs in once, reuses the JWT, and logs in again once after a server restart", async () => {
     fake = await bootstrappedFake();
-    const c = createPortainerClient({ url: fake.url, auth: { username: ADMIN.username, password: ADMIN.password }, sleep: noSleep });
+    const c = createPortainerClient({
+      url: fake.url,
+      auth: { username: ADMIN.username, password: ADMIN.password },
+      sleep: noSleep,
+    });
     await c.listTags();
     await c.listGroups();
     expect(c.logins).toBe(1);
@@ -249,7 +339,10 @@ describe("PortainerClient authentication", () => {
     fake = await bootstrappedFake();
     const c = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! } });
     const e = await rejection(c.createApiKey(1, "x", "y"));
-    expect([e.kind, e.message]).toEqual(["unsupported", "Unable to create Portainer API key x: Portainer accepts this call only with a password login (JWT), not with an API key"]);
+    expect([e.kind, e.message]).toEqual([
+      "unsupported",
+      "Unable to create Portainer API key x: Portainer accepts this call only with a password login (JWT), not with an API key",
+    ]);
     expect(fake.requests.filter((r) => r.path.includes("tokens"))).toEqual([]);
   });
 
@@ -276,14 +369,19 @@ describe("PortainerClient version awareness", () => {
     fake = await bootstrappedFake({ version: "2.18.4" });
     const c = createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! } });
     const e = await rejection(c.listTags());
-    expect([e.kind, e.message]).toEqual(["unsupported", `Unable to use Portainer server ${fake.url}: version 2.18.4 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`]);
+    expect([e.kind, e.message]).toEqual([
+      "unsupported",
+      `Unable to use Portainer server ${fake.url}: version 2.18.4 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`,
+    ]);
     expect(fake.requests.map((r) => r.path)).toEqual(["/api/system/status"]);
   });
 
   it("reads the version from /api/status on servers before 2.17 and refuses them", async () => {
     fake = await startFakePortainer({ version: "2.16.2" });
     const e = await rejection(createPortainerClient({ url: fake.url }).version());
-    expect(e.message).toBe(`Unable to use Portainer server ${fake.url}: version 2.16.2 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`);
+    expect(e.message).toBe(
+      `Unable to use Portainer server ${fake.url}: version 2.16.2 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`,
+    );
     expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual(["/api/system/status 404", "/api/status 200"]);
   });
 
@@ -302,14 +400,71 @@ describe("PortainerClient TLS", () => {
   beforeAll(() => {
     // A throwaway CA and a server certificate for 127.0.0.1 signed by it, plus an unrelated CA.
     const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=phoenix test CA");
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=phoenix test CA",
+    );
+    ssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=127.0.0.1",
+    );
     fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext");
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=someone else");
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+    );
+    ssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "other.key",
+      "-out",
+      "other.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=someone else",
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  beforeEach(async () => (fake = await startFakePortainer({ tls: { cert: pem("server.pem"), key: pem("server.key") } })));
+  beforeEach(
+    async () => (fake = await startFakePortainer({ tls: { cert: pem("server.pem"), key: pem("server.key") } })),
+  );
 
   it("accepts the server when its CA is pinned", async () => {
     const c = createPortainerClient({ url: fake.url, tls: { caCert: pem("ca.pem") } });
@@ -322,7 +477,11 @@ describe("PortainerClient TLS", () => {
       fake.clearRequests();
       const e = await rejection(createPortainerClient({ url: fake.url, tls, sleep: noSleep }).status());
       expect([e.kind, isRetryable(e)]).toEqual(["tls", false]);
-      expect(e.message).toMatch(new RegExp(`^Unable to verify Portainer server ${fake.url}: TLS verification failed: \\w+ \\(GET /api/system/status\\); no credential was sent; trust the CA that signed its certificate \\(phoenix:portainer.tls.ca_cert\\), or set tls.insecure_skip_verify$`));
+      expect(e.message).toMatch(
+        new RegExp(
+          `^Unable to verify Portainer server ${fake.url}: TLS verification failed: \\w+ \\(GET /api/system/status\\); no credential was sent; trust the CA that signed its certificate \\(phoenix:portainer.tls.ca_cert\\), or set tls.insecure_skip_verify$`,
+        ),
+      );
       expect(fake.requests).toEqual([]);
     }
   });

@@ -33,7 +33,10 @@ async function stackRegistration(name: string): Promise<Registration> {
       endpointId: env,
       name,
       composeContent: COMPOSE,
-      env: [{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: pulumi.secret("qdrant-s3cret") }],
+      env: [
+        { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+        { name: "QDRANT_API_KEY", value: pulumi.secret("qdrant-s3cret") },
+      ],
     });
   });
   return regs[0]!;
@@ -41,7 +44,10 @@ async function stackRegistration(name: string): Promise<Registration> {
 
 describe("Portainer providers in Pulumi's dynamic-provider host", () => {
   it("configures as the engine expects: no secrets, no preview", async () => {
-    expect(await host.configure({ "phoenix:environment": "testing" })).toEqual({ acceptSecrets: false, supportsPreview: false });
+    expect(await host.configure({ "phoenix:environment": "testing" })).toEqual({
+      acceptSecrets: false,
+      supportsPreview: false,
+    });
   });
 
   it("registers with the portainer token and a serialized provider that holds no secret", async () => {
@@ -60,14 +66,28 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     const urn = urnOf(reg.type, reg.name);
     const checked = await host.check(urn, {}, reg.inputs);
     expect(checked.failures).toEqual([]);
-    expect(checked.inputs).toMatchObject({ name: "qdrant_service", running: true, type: "standalone", adopt: true, pullImage: false });
+    expect(checked.inputs).toMatchObject({
+      name: "qdrant_service",
+      running: true,
+      type: "standalone",
+      adopt: true,
+      pullImage: false,
+    });
     expect(typeof checked.inputs["__provider"]).toBe("string");
 
     const created = await host.create(urn, checked.inputs);
     expect(created.id).toBe("1");
     expect(created.properties).toMatchObject({ stackId: 1, swarmId: "", endpointId: env });
     expect([isSecret(created.properties["connection"]), isSecret(created.properties["env"])]).toEqual([true, true]);
-    expect(fake.state.stacks.map((s) => [s.Name, s.Env])).toEqual([["qdrant_service", [{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: "qdrant-s3cret" }]]]);
+    expect(fake.state.stacks.map((s) => [s.Name, s.Env])).toEqual([
+      [
+        "qdrant_service",
+        [
+          { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+          { name: "QDRANT_API_KEY", value: "qdrant-s3cret" },
+        ],
+      ],
+    ]);
 
     const clean = await host.read("1", urn, created.properties, checked.inputs);
     expect(clean.id).toBe("1");
@@ -76,13 +96,19 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     fake.editStack(1, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
     const drifted = await host.read("1", urn, clean.properties, checked.inputs);
     expect(drifted.inputs).toMatchObject({ composeContent: "services:\n  edited:\n    image: by-hand\n" });
-    expect(await host.diff("1", urn, drifted.inputs!, drifted.properties, checked.inputs)).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    expect(await host.diff("1", urn, drifted.inputs!, drifted.properties, checked.inputs)).toEqual({
+      changes: "some",
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
 
     const updated = await host.update("1", urn, drifted.inputs!, drifted.properties, checked.inputs);
     expect(updated.properties).toMatchObject({ composeContent: COMPOSE, stackId: 1 });
     expect(fake.state.stacks[0]!.fileContent).toBe(COMPOSE);
 
-    expect(await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 })).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
+    expect(
+      await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 }),
+    ).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
 
     // A replacement as the engine runs it with deleteBeforeReplace: delete the old, then create the new.
     const other = await addAgent(fake, "Other", "tcp://10.0.0.103:9001");
@@ -117,7 +143,9 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     const urn = urnOf(reg.type, reg.name);
     const checked = await host.check(urn, {}, reg.inputs);
     for (let i = 0; i < 4; i++) fake.failNextDeploy("failed to deploy a stack: pull access denied for qdrant/qdrant");
-    await expect(host.create(urn, checked.inputs)).rejects.toThrow("Unable to create Portainer stack broken: failed to deploy a stack: pull access denied for qdrant/qdrant");
+    await expect(host.create(urn, checked.inputs)).rejects.toThrow(
+      "Unable to create Portainer stack broken: failed to deploy a stack: pull access denied for qdrant/qdrant",
+    );
   });
 
   it("prints no stack trace for a failed read, update, create or delete, on its stderr or in the error", async () => {
@@ -129,20 +157,42 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     const failing = async (what: string, call: () => Promise<unknown>, message: string) => {
       const before = host.stderr.length;
       fake.fault({ path: new RegExp(`^/api/stacks/${id}`), status: 500, times: 4 });
-      const e = await call().then(() => undefined, (err: Error) => err);
+      const e = await call().then(
+        () => undefined,
+        (err: Error) => err,
+      );
       fake.clearFaults();
       const printed = host.stderr.slice(before).join("");
       expect([what, e?.message]).toEqual([what, message]);
       // The host echoes check, diff, read and delete failures as `${e}: ${e.stack}`: the message alone.
       expect([what, printed]).toEqual([what, ["read", "delete"].includes(what) ? `phoenix: ${message}\n` : ""]);
     };
-    const injected = (method: string, suffix = "") => `Injected fault: Injected 500 (HTTP 500 ${method} /api/stacks/${id}${suffix})`;
-    await failing("read", () => host.read(id, urn, created.properties, checked.inputs), `Unable to read Portainer stack ${id}: ${injected("GET")}`);
-    await failing("update", () => host.update(id, urn, checked.inputs, created.properties, { ...checked.inputs, composeContent: "services: {}\n" }), `Unable to update Portainer stack ${id}: ${injected("PUT", `?endpointId=${env}`)}`);
-    await failing("delete", () => host.delete(id, urn, checked.inputs, created.properties), `Unable to delete Portainer stack ${id}: ${injected("DELETE", `?endpointId=${env}`)}`);
+    const injected = (method: string, suffix = "") =>
+      `Injected fault: Injected 500 (HTTP 500 ${method} /api/stacks/${id}${suffix})`;
+    await failing(
+      "read",
+      () => host.read(id, urn, created.properties, checked.inputs),
+      `Unable to read Portainer stack ${id}: ${injected("GET")}`,
+    );
+    await failing(
+      "update",
+      () =>
+        host.update(id, urn, checked.inputs, created.properties, {
+          ...checked.inputs,
+          composeContent: "services: {}\n",
+        }),
+      `Unable to update Portainer stack ${id}: ${injected("PUT", `?endpointId=${env}`)}`,
+    );
+    await failing(
+      "delete",
+      () => host.delete(id, urn, checked.inputs, created.properties),
+      `Unable to delete Portainer stack ${id}: ${injected("DELETE", `?endpointId=${env}`)}`,
+    );
     fake.fault({ method: "POST", path: "/api/stacks/create/standalone/string", status: 500, times: 4 });
     const before = host.stderr.length;
-    await expect(host.create(urn, { ...checked.inputs, name: "another" })).rejects.toThrow(/^Unable to create Portainer stack another: Injected fault/);
+    await expect(host.create(urn, { ...checked.inputs, name: "another" })).rejects.toThrow(
+      /^Unable to create Portainer stack another: Injected fault/,
+    );
     fake.clearFaults();
     expect(host.stderr.slice(before).join("")).toBe("");
     await host.delete(id, urn, checked.inputs, created.properties);
@@ -155,7 +205,11 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
 
   it("marks the API key output secret and creates it through the host", async () => {
     const regs = await captureRegistrations(() => {
-      const key = new PortainerApiKey("phoenix-key", { url: fake.url, username: ADMIN.username, password: pulumi.secret(ADMIN.password) });
+      const key = new PortainerApiKey("phoenix-key", {
+        url: fake.url,
+        username: ADMIN.username,
+        password: pulumi.secret(ADMIN.password),
+      });
       pulumi.all([key.apiKey]).apply(() => undefined);
     });
     const reg = regs[0]!;

@@ -25,7 +25,11 @@ describe("closure serialization of the Portainer providers", () => {
   });
 
   it("measures each provider as ts-node compiles it for pulumi up", () => {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "bench/providerSizes.ts")], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", path.join(PROJECT_DIR, "bench/providerSizes.ts")],
+      { cwd: PROJECT_DIR, encoding: "utf8" },
+    );
     const sizes = JSON.parse(out) as Record<string, number>;
     process.stdout.write(`serialized provider bytes: ${JSON.stringify(sizes)}\n`);
     expect(Object.keys(sizes)).toEqual(Object.keys(PROVIDERS));

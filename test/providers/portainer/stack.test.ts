@@ -2,7 +2,12 @@
 // read (drift in content, env, running state; deletion), update and delete, called directly against the
 // fake Portainer, with the exact requests they send. Does not prove: the engine's use of them (see
 // providerHost.test.ts for the gRPC host).
-import { stackProvider as provider, normalizeCompose, type PortainerStackInputs, type PortainerStackOutputs } from "../../../providers/portainer/stack";
+import {
+  stackProvider as provider,
+  normalizeCompose,
+  type PortainerStackInputs,
+  type PortainerStackOutputs,
+} from "../../../providers/portainer/stack";
 import { UNKNOWN } from "../../../providers/portainer/dynamic";
 import { addAgent, addStack, bootstrappedFake } from "../../helpers/portainer";
 import type { FakePortainer } from "../../fakes/portainer/server";
@@ -20,20 +25,66 @@ afterEach(async () => fake.close());
 const COMPOSE = "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n";
 function inputs(extra: Partial<PortainerStackInputs> = {}): PortainerStackInputs {
   return {
-    connection: { url: fake.url, apiKey: fake.apiKey }, endpointId: env, name: "qdrant_service", type: "standalone", composeContent: COMPOSE,
-    env: [{ name: "QDRANT_LOG_LEVEL", value: "INFO" }, { name: "QDRANT_API_KEY", value: "s3cret" }], running: true, pullImage: false, prune: false, adopt: true, ...extra,
+    connection: { url: fake.url, apiKey: fake.apiKey },
+    endpointId: env,
+    name: "qdrant_service",
+    type: "standalone",
+    composeContent: COMPOSE,
+    env: [
+      { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+      { name: "QDRANT_API_KEY", value: "s3cret" },
+    ],
+    running: true,
+    pullImage: false,
+    prune: false,
+    adopt: true,
+    ...extra,
   };
 }
-const calls = () => fake.requests.map((r) => `${r.method} ${r.path}${r.query["endpointId"] ? `?endpointId=${r.query["endpointId"]}` : ""} ${r.status}`);
+const calls = () =>
+  fake.requests.map(
+    (r) => `${r.method} ${r.path}${r.query["endpointId"] ? `?endpointId=${r.query["endpointId"]}` : ""} ${r.status}`,
+  );
 
 describe("PortainerStack check", () => {
   it("applies defaults and ignores __provider", async () => {
-    const r = await provider.check!({} as PortainerStackInputs, { __provider: "exports.handler=...", connection: { url: fake.url, apiKey: "k" }, endpointId: 1, name: "web", composeContent: COMPOSE } as never);
-    expect(r).toEqual({ inputs: { connection: { url: fake.url, apiKey: "k" }, endpointId: 1, name: "web", type: "standalone", composeContent: COMPOSE, env: [], running: true, pullImage: false, prune: false, adopt: true } });
+    const r = await provider.check!(
+      {} as PortainerStackInputs,
+      {
+        __provider: "exports.handler=...",
+        connection: { url: fake.url, apiKey: "k" },
+        endpointId: 1,
+        name: "web",
+        composeContent: COMPOSE,
+      } as never,
+    );
+    expect(r).toEqual({
+      inputs: {
+        connection: { url: fake.url, apiKey: "k" },
+        endpointId: 1,
+        name: "web",
+        type: "standalone",
+        composeContent: COMPOSE,
+        env: [],
+        running: true,
+        pullImage: false,
+        prune: false,
+        adopt: true,
+      },
+    });
   });
 
   it("reports each bad property, and skips properties unknown during preview", async () => {
-    const r = await provider.check!({} as PortainerStackInputs, { connection: { url: "ftp://x", apiKey: "" }, endpointId: UNKNOWN, name: "!!!", composeContent: "", type: "kubernetes" } as never);
+    const r = await provider.check!(
+      {} as PortainerStackInputs,
+      {
+        connection: { url: "ftp://x", apiKey: "" },
+        endpointId: UNKNOWN,
+        name: "!!!",
+        composeContent: "",
+        type: "kubernetes",
+      } as never,
+    );
     expect(r.failures).toEqual([
       { property: "connection.url", reason: "must be an http or https URL" },
       { property: "connection.apiKey", reason: "must be a non-empty API key" },
@@ -48,9 +99,20 @@ describe("PortainerStack diff", () => {
   const outs = (): PortainerStackOutputs => ({ ...inputs(), stackId: 1, swarmId: "" });
 
   it.each([
-    ["trailing whitespace and final newlines", { composeContent: "services:  \n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n\n\n" }],
+    [
+      "trailing whitespace and final newlines",
+      { composeContent: "services:  \n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n\n\n" },
+    ],
     ["CRLF line ends", { composeContent: COMPOSE.replace(/\n/g, "\r\n") }],
-    ["env order", { env: [{ name: "QDRANT_API_KEY", value: "s3cret" }, { name: "QDRANT_LOG_LEVEL", value: "INFO" }] }],
+    [
+      "env order",
+      {
+        env: [
+          { name: "QDRANT_API_KEY", value: "s3cret" },
+          { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+        ],
+      },
+    ],
     ["name case and punctuation Portainer drops", { name: "Qdrant_Service." }],
     ["pullImage and prune (actions, not state)", { pullImage: true, prune: true }],
   ])("sees no change for %s", async (_what, change) => {
@@ -59,11 +121,24 @@ describe("PortainerStack diff", () => {
 
   it.each([
     ["compose content", { composeContent: COMPOSE.replace("v1.12.4", "v1.13.0") }, { changes: true, replaces: [] }],
-    ["an env value", { env: [{ name: "QDRANT_LOG_LEVEL", value: "DEBUG" }, { name: "QDRANT_API_KEY", value: "s3cret" }] }, { changes: true, replaces: [] }],
+    [
+      "an env value",
+      {
+        env: [
+          { name: "QDRANT_LOG_LEVEL", value: "DEBUG" },
+          { name: "QDRANT_API_KEY", value: "s3cret" },
+        ],
+      },
+      { changes: true, replaces: [] },
+    ],
     ["running state", { running: false }, { changes: true, replaces: [] }],
     ["the API key", { connection: { url: "http://x:9000", apiKey: "other" } }, { changes: true, replaces: [] }],
     ["content unknown in preview", { composeContent: UNKNOWN }, { changes: true, replaces: [] }],
-    ["the environment (same name: delete first)", { endpointId: 7 }, { changes: true, replaces: ["endpointId"], deleteBeforeReplace: true }],
+    [
+      "the environment (same name: delete first)",
+      { endpointId: 7 },
+      { changes: true, replaces: ["endpointId"], deleteBeforeReplace: true },
+    ],
     ["the name (create first)", { name: "qdrant2" }, { changes: true, replaces: ["name"] }],
   ])("sees a change of %s", async (_what, change, expected) => {
     expect(await provider.diff!("1", outs(), inputs(change as Partial<PortainerStackInputs>))).toEqual(expected);
@@ -74,8 +149,16 @@ describe("PortainerStack create", () => {
   it("creates a new stack with its full Env", async () => {
     const r = await provider.create(inputs());
     expect(r).toEqual({ id: "1", outs: { ...inputs(), stackId: 1, swarmId: "", orphaned: false } });
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks 200", `POST /api/stacks/create/standalone/string?endpointId=${env} 200`]);
-    expect(fake.requests.at(-1)!.json).toEqual({ Name: "qdrant_service", StackFileContent: COMPOSE, Env: inputs().env });
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      "GET /api/stacks 200",
+      `POST /api/stacks/create/standalone/string?endpointId=${env} 200`,
+    ]);
+    expect(fake.requests.at(-1)!.json).toEqual({
+      Name: "qdrant_service",
+      StackFileContent: COMPOSE,
+      Env: inputs().env,
+    });
   });
 
   it("creates a stopped stack when running is false", async () => {
@@ -92,12 +175,18 @@ describe("PortainerStack create", () => {
     expect(r.id).toBe(String(existing));
     expect(fake.state.stacks).toHaveLength(1);
     expect(fake.state.stacks[0]).toMatchObject({ fileContent: COMPOSE, Env: inputs().env, Status: 1 });
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks 200", `PUT /api/stacks/${existing}?endpointId=${env} 200`]);
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      "GET /api/stacks 200",
+      `PUT /api/stacks/${existing}?endpointId=${env} 200`,
+    ]);
   });
 
   it("refuses to adopt when adopt is false, naming the existing stack", async () => {
     await addStack(fake, env, "qdrant_service");
-    await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow(`Portainer stack qdrant_service (id 1) already exists on environment ${env}; set adopt: true to manage it, or delete it first`);
+    await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow(
+      `Portainer stack qdrant_service (id 1) already exists on environment ${env}; set adopt: true to manage it, or delete it first`,
+    );
   });
 
   it("creates a swarm stack with the environment's swarm id", async () => {
@@ -115,10 +204,17 @@ describe("PortainerStack create", () => {
   });
 
   it("retries a failed deploy (a 500) behind the lookup, then fails with Portainer's message and saves nothing", async () => {
-    for (let i = 0; i < 4; i++) fake.failNextDeploy("failed to deploy a stack: manifest for qdrant/qdrant:v9 not found");
-    await expect(provider.create(inputs())).rejects.toThrow("Unable to create Portainer stack qdrant_service: failed to deploy a stack: manifest for qdrant/qdrant:v9 not found");
+    for (let i = 0; i < 4; i++)
+      fake.failNextDeploy("failed to deploy a stack: manifest for qdrant/qdrant:v9 not found");
+    await expect(provider.create(inputs())).rejects.toThrow(
+      "Unable to create Portainer stack qdrant_service: failed to deploy a stack: manifest for qdrant/qdrant:v9 not found",
+    );
     expect(fake.state.stacks).toEqual([]);
-    expect(calls().slice(2).map((c) => c.split(" ")[0])).toEqual(["POST", "GET", "POST", "GET", "POST", "GET", "POST"]);
+    expect(
+      calls()
+        .slice(2)
+        .map((c) => c.split(" ")[0]),
+    ).toEqual(["POST", "GET", "POST", "GET", "POST", "GET", "POST"]);
   });
 });
 
@@ -134,12 +230,25 @@ describe("PortainerStack read", () => {
     expect(r.props).toEqual(created);
     expect(r.inputs).toEqual(inputs());
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: false, replaces: [] });
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", `GET /api/endpoints/${env} 200`, "GET /api/stacks/1/file 200"]);
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      "GET /api/stacks/1 200",
+      `GET /api/endpoints/${env} 200`,
+      "GET /api/stacks/1/file 200",
+    ]);
   });
 
   it.each([
-    ["compose edited", (f: Fake) => f.editStack(1, { fileContent: "services:\n  other:\n    image: x\n" }), { composeContent: "services:\n  other:\n    image: x\n" }],
-    ["env changed", (f: Fake) => f.editStack(1, { Env: [{ name: "QDRANT_LOG_LEVEL", value: "TRACE" }] }), { env: [{ name: "QDRANT_LOG_LEVEL", value: "TRACE" }] }],
+    [
+      "compose edited",
+      (f: Fake) => f.editStack(1, { fileContent: "services:\n  other:\n    image: x\n" }),
+      { composeContent: "services:\n  other:\n    image: x\n" },
+    ],
+    [
+      "env changed",
+      (f: Fake) => f.editStack(1, { Env: [{ name: "QDRANT_LOG_LEVEL", value: "TRACE" }] }),
+      { env: [{ name: "QDRANT_LOG_LEVEL", value: "TRACE" }] },
+    ],
     ["stack stopped", (f: Fake) => f.editStack(1, { Status: 2 }), { running: false }],
   ])("shows drift: %s", async (_what, drift, expected) => {
     drift(fake);
@@ -162,7 +271,9 @@ describe("PortainerStack read", () => {
   });
 
   it("refuses pulumi import (no state) with a clear message", async () => {
-    await expect(provider.read!("1", undefined)).rejects.toThrow("Unable to read Portainer stack 1: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name");
+    await expect(provider.read!("1", undefined)).rejects.toThrow(
+      "Unable to read Portainer stack 1: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name",
+    );
   });
 });
 
@@ -178,7 +289,12 @@ describe("PortainerStack update and delete", () => {
     const r = await provider.update!("1", created, news);
     expect(r.outs).toEqual({ ...news, stackId: 1, swarmId: "", orphaned: false });
     expect(calls()).toEqual(["GET /api/system/status 200", `PUT /api/stacks/1?endpointId=${env} 200`]);
-    expect(fake.requests.at(-1)!.json).toEqual({ StackFileContent: news.composeContent, Env: news.env, Prune: false, PullImage: true });
+    expect(fake.requests.at(-1)!.json).toEqual({
+      StackFileContent: news.composeContent,
+      Env: news.env,
+      Prune: false,
+      PullImage: true,
+    });
   });
 
   it("stops and starts without redeploying", async () => {
@@ -196,13 +312,21 @@ describe("PortainerStack update and delete", () => {
 
   it("explains an update of a stack deleted outside Pulumi", async () => {
     fake.removeStack(1);
-    await expect(provider.update!("1", created, inputs({ composeContent: "services:\n  a:\n    image: b\n" }))).rejects.toThrow("Portainer stack qdrant_service (id 1) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again");
+    await expect(
+      provider.update!("1", created, inputs({ composeContent: "services:\n  a:\n    image: b\n" })),
+    ).rejects.toThrow(
+      "Portainer stack qdrant_service (id 1) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again",
+    );
   });
 
   it("deletes with the stack's endpointId, retries 5xx, and treats not-found as done", async () => {
     fake.fault({ method: "DELETE", path: "/api/stacks/1", status: 503, times: 2 });
     await provider.delete!("1", created);
-    expect(calls().filter((c) => c.startsWith("DELETE"))).toEqual([`DELETE /api/stacks/1?endpointId=${env} 503`, `DELETE /api/stacks/1?endpointId=${env} 503`, `DELETE /api/stacks/1?endpointId=${env} 204`]);
+    expect(calls().filter((c) => c.startsWith("DELETE"))).toEqual([
+      `DELETE /api/stacks/1?endpointId=${env} 503`,
+      `DELETE /api/stacks/1?endpointId=${env} 503`,
+      `DELETE /api/stacks/1?endpointId=${env} 204`,
+    ]);
     await expect(provider.delete!("1", created)).resolves.toBeUndefined();
   });
 });
@@ -226,10 +350,20 @@ describe("PortainerStack on a lost environment", () => {
   it("reads the stack as orphaned, which diffs as a change in place, also when nothing else changed", async () => {
     const { created, newEnv } = await orphanIt();
     const r = await provider.read!("1", created);
-    expect([(r.props as PortainerStackOutputs).orphaned, r.props!.endpointId, (r.inputs as unknown as Record<string, unknown>)["orphaned"]]).toEqual([true, env, true]);
+    expect([
+      (r.props as PortainerStackOutputs).orphaned,
+      r.props!.endpointId,
+      (r.inputs as unknown as Record<string, unknown>)["orphaned"],
+    ]).toEqual([true, env, true]);
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: true, replaces: [] });
-    expect(await provider.diff!("1", r.props!, inputs({ endpointId: newEnv }))).toEqual({ changes: true, replaces: [] });
-    expect(await provider.diff!("1", r.props!, inputs({ endpointId: UNKNOWN as never }))).toEqual({ changes: true, replaces: [] });
+    expect(await provider.diff!("1", r.props!, inputs({ endpointId: newEnv }))).toEqual({
+      changes: true,
+      replaces: [],
+    });
+    expect(await provider.diff!("1", r.props!, inputs({ endpointId: UNKNOWN as never }))).toEqual({
+      changes: true,
+      replaces: [],
+    });
   });
 
   it("associates the orphan with the new environment and redeploys it there, in one update", async () => {
@@ -238,21 +372,44 @@ describe("PortainerStack on a lost environment", () => {
     fake.clearRequests();
     const r = await provider.update!("1", orphan, inputs({ endpointId: newEnv }));
     expect(r.outs).toEqual({ ...inputs({ endpointId: newEnv }), stackId: 1, swarmId: "", orphaned: false });
-    expect(calls()).toEqual(["GET /api/system/status 200", `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`, `PUT /api/stacks/1?endpointId=${newEnv} 200`]);
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`,
+      `PUT /api/stacks/1?endpointId=${newEnv} 200`,
+    ]);
     expect(fake.requests[1]!.query).toEqual({ endpointId: String(newEnv), swarmId: "", orphanedRunning: "true" });
     expect(fake.state.stacks.map((s) => [s.Id, s.EndpointId, s.Status])).toEqual([[1, newEnv, 1]]);
-    expect((await provider.read!("1", r.outs as PortainerStackOutputs)).props).toMatchObject({ orphaned: false, endpointId: newEnv });
+    expect((await provider.read!("1", r.outs as PortainerStackOutputs)).props).toMatchObject({
+      orphaned: false,
+      endpointId: newEnv,
+    });
   });
 
   it("adopts an orphan of the same name when it creates the stack (the state lost it)", async () => {
     const { newEnv } = await orphanIt();
     // A plain create is refused: the orphan's containers still run on that host (CONTRACT.md 6.2).
-    const refused = await fetch(`${fake.url}/api/stacks/create/standalone/string?endpointId=${newEnv}`, { method: "POST", headers: { "X-API-Key": fake.apiKey }, body: JSON.stringify({ Name: "qdrant_service", StackFileContent: COMPOSE }) });
-    expect([refused.status, await refused.json()]).toEqual([409, { message: "A stack with the normalized name 'qdrant_service' already exists", details: "A stack with the normalized name 'qdrant_service' already exists" }]);
+    const refused = await fetch(`${fake.url}/api/stacks/create/standalone/string?endpointId=${newEnv}`, {
+      method: "POST",
+      headers: { "X-API-Key": fake.apiKey },
+      body: JSON.stringify({ Name: "qdrant_service", StackFileContent: COMPOSE }),
+    });
+    expect([refused.status, await refused.json()]).toEqual([
+      409,
+      {
+        message: "A stack with the normalized name 'qdrant_service' already exists",
+        details: "A stack with the normalized name 'qdrant_service' already exists",
+      },
+    ]);
     fake.clearRequests();
     const r = await provider.create(inputs({ endpointId: newEnv }));
     expect(r.id).toBe("1");
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks 200", `GET /api/endpoints/${env} 404`, `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`, `PUT /api/stacks/1?endpointId=${newEnv} 200`]);
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      "GET /api/stacks 200",
+      `GET /api/endpoints/${env} 404`,
+      `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`,
+      `PUT /api/stacks/1?endpointId=${newEnv} 200`,
+    ]);
     expect(fake.state.stacks.map((s) => [s.Id, s.EndpointId])).toEqual([[1, newEnv]]);
   });
 
@@ -285,7 +442,12 @@ describe("PortainerStack after the API key was replaced", () => {
     fake.editStack(1, { Status: 2, fileContent: "services: {}\n" });
     fake.clearRequests();
     await provider.update!("1", stale, inputs());
-    expect(calls()).toEqual(["GET /api/system/status 200", "GET /api/stacks/1 200", "GET /api/stacks/1/file 200", `PUT /api/stacks/1?endpointId=${env} 200`]);
+    expect(calls()).toEqual([
+      "GET /api/system/status 200",
+      "GET /api/stacks/1 200",
+      "GET /api/stacks/1/file 200",
+      `PUT /api/stacks/1?endpointId=${env} 200`,
+    ]);
     expect(fake.state.stacks.map((s) => [s.Status, s.fileContent])).toEqual([[1, COMPOSE]]);
   });
 });
