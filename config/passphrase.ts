@@ -8,6 +8,8 @@
  * ../shared/pulumi/ENGINELESS.md.
  */
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const ITERATIONS = 1_000_000;
 
@@ -54,4 +56,21 @@ export function decryptValue(key: Buffer, ciphertext: string): string {
   const decipher = crypto.createDecipheriv("aes-256-gcm", key, nonce);
   decipher.setAuthTag(body.subarray(body.length - 16));
   return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString("utf8");
+}
+
+/**
+ * The passphrase as the Pulumi CLI finds it (pkg/secrets/passphrase, readPassphrase):
+ * `PULUMI_CONFIG_PASSPHRASE` when it is set, even to the empty string; otherwise the contents of the file
+ * `PULUMI_CONFIG_PASSPHRASE_FILE` names (relative to `cwd`), trimmed of surrounding whitespace; otherwise none.
+ */
+export function passphraseFromEnv(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const direct = env["PULUMI_CONFIG_PASSPHRASE"];
+  if (direct !== undefined) return direct;
+  const file = env["PULUMI_CONFIG_PASSPHRASE_FILE"];
+  if (file === undefined || file === "") return undefined;
+  try {
+    return fs.readFileSync(path.resolve(cwd, file), "utf8").trim();
+  } catch (e) {
+    throw new PassphraseError(`unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ${(e as Error).message}`);
+  }
 }

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { decryptValue, keyFromSalt } from "./passphrase";
+import { SITE_KEYS } from "./schema";
 import type { RawConfig } from "./validate";
 
 /** A stack file that cannot be read as a Pulumi stack config. */
@@ -29,7 +30,8 @@ export function readStackFile(file: string): RawConfig {
   return { values: config as Record<string, unknown>, secretKeys: new Set() };
 }
 
-const STRUCTURED = /^\s*[[{]/;
+/** phoenix's keys whose values are maps or lists: the runtime holds them JSON-encoded. Every other key is a string. */
+export const STRUCTURED_KEYS: readonly string[] = SITE_KEYS.filter((k) => k !== "environment");
 
 /**
  * Reads the program's configuration from the Pulumi runtime: values are decrypted, and the keys
@@ -44,12 +46,14 @@ export function readRuntimeConfig(project: string): RawConfig {
     isConfigSecret?(k: string): boolean;
   };
   const all = runtimeConfig.allConfig();
+  const isSecret = secretKeyTest(runtimeConfig.isConfigSecret, process.env);
   const values: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   for (const [k, v] of Object.entries(all)) {
     if (!k.startsWith(`${project}:`)) continue;
     let value: unknown = v;
-    if (STRUCTURED.test(v)) {
+    // Only phoenix's structured keys are JSON: a secret such as "[not-json" or '{"a":1}' stays a string.
+    if (STRUCTURED_KEYS.includes(k.slice(project.length + 1))) {
       try {
         value = JSON.parse(v);
       } catch {
@@ -57,9 +61,26 @@ export function readRuntimeConfig(project: string): RawConfig {
       }
     }
     values[k] = value;
-    if (runtimeConfig.isConfigSecret?.(k)) secretKeys.add(k);
+    if (isSecret(k)) secretKeys.add(k);
   }
   return { values, secretKeys };
+}
+
+/**
+ * Which keys hold secrets: the SDK's `isConfigSecret` (internal to `@pulumi/pulumi/runtime/config`), or,
+ * when a version of the SDK lacks it, `PULUMI_CONFIG_SECRET_KEYS`, the JSON list of keys the engine sets
+ * for the program.
+ */
+export function secretKeyTest(sdk: ((k: string) => boolean) | undefined, env: NodeJS.ProcessEnv): (k: string) => boolean {
+  if (typeof sdk === "function") return (k) => sdk(k);
+  let listed: unknown;
+  try {
+    listed = JSON.parse(env["PULUMI_CONFIG_SECRET_KEYS"] ?? "[]");
+  } catch {
+    listed = [];
+  }
+  const keys = new Set(Array.isArray(listed) ? listed.filter((k): k is string => typeof k === "string") : []);
+  return (k) => keys.has(k);
 }
 
 /**

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFakePortainer, type FakePortainer } from "../test/fakes/portainer/server";
 import { decryptStackFile, readStackFile, toRuntimeConfig } from "../config/sources";
+import { passphraseFromEnv } from "../config/passphrase";
 import type { RawConfig } from "../config/validate";
 import { destroy, refresh, runProgram, type Action, type Step } from "./engine";
 import { guestEngine, RealGuests } from "./guests";
@@ -105,7 +106,8 @@ function generate(varName: string): string {
 }
 
 /**
- * The stack's configuration with secrets resolved: decrypted with `PULUMI_CONFIG_PASSPHRASE` when set;
+ * The stack's configuration with secrets resolved: decrypted with the passphrase when one is given
+ * (`PULUMI_CONFIG_PASSPHRASE`, even empty, or `PULUMI_CONFIG_PASSPHRASE_FILE`, as the Pulumi CLI reads them);
  * otherwise each `secure:` value comes from its `PHOENIX_SECRET_*` variable, or is generated when the lab
  * runs its built-in fake. Returns the names of variables still missing.
  */
@@ -114,9 +116,11 @@ export function resolveConfig(
   env: NodeJS.ProcessEnv,
   state: LabState,
   builtinFake: boolean,
+  cwd: string = process.cwd(),
 ): { raw: RawConfig; missing: string[] } {
-  if (env["PULUMI_CONFIG_PASSPHRASE"])
-    return { raw: decryptStackFile(stackFile, env["PULUMI_CONFIG_PASSPHRASE"]), missing: [] };
+  // As the CLI: PULUMI_CONFIG_PASSPHRASE when set (even empty), else PULUMI_CONFIG_PASSPHRASE_FILE.
+  const passphrase = passphraseFromEnv(env, cwd);
+  if (passphrase !== undefined) return { raw: decryptStackFile(stackFile, passphrase), missing: [] };
   const raw = readStackFile(stackFile);
   const secretKeys = new Set<string>();
   const missing: string[] = [];
@@ -236,7 +240,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
       throw new Error(
-        `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or ${missing.join(", ")}`,
+        `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or ${missing.join(", ")}`,
       );
     }
     if (builtinFake) {

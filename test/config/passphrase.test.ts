@@ -1,8 +1,11 @@
 // Proves: Pulumi passphrase-format secrets round-trip, and a wrong passphrase or a tampered value is
-// refused. (The example stack files decrypt with "phoenix-example": test/config/sources.test.ts.)
+// refused; the passphrase is found as the CLI finds it (the variable, even empty, then the file). (The example stack files decrypt with "phoenix-example": test/config/sources.test.ts.)
 // Does not prove: byte compatibility with the Pulumi CLI (not installable here); the format follows
 // pkg/secrets/passphrase and config/crypt.go as recorded in ../shared/pulumi/ENGINELESS.md.
-import { decryptValue, encryptValue, keyFromSalt, newSalt } from "../../config/passphrase";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { decryptValue, encryptValue, keyFromSalt, newSalt, passphraseFromEnv } from "../../config/passphrase";
 
 describe("passphrase secrets", () => {
   // One derivation (1,000,000 PBKDF2 rounds, about a second) shared by the tests.
@@ -30,4 +33,25 @@ describe("passphrase secrets", () => {
     expect(() => decryptValue(key, tampered)).toThrow();
   });
 
+});
+
+describe("passphraseFromEnv", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-passphrase-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, "pass.txt"), "  from-the-file\n");
+
+  it.each<[string, NodeJS.ProcessEnv, string | undefined]>([
+    ["the variable", { PULUMI_CONFIG_PASSPHRASE: "direct" }, "direct"],
+    ["the variable set to the empty string (Pulumi accepts it)", { PULUMI_CONFIG_PASSPHRASE: "" }, ""],
+    ["the variable over the file", { PULUMI_CONFIG_PASSPHRASE: "direct", PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" }, "direct"],
+    ["the file, relative to the working directory, trimmed", { PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" }, "from-the-file"],
+    ["an empty file variable: none", { PULUMI_CONFIG_PASSPHRASE_FILE: "" }, undefined],
+    ["neither: none", {}, undefined],
+  ])("reads %s", (_what, env, expected) => expect(passphraseFromEnv(env, dir)).toBe(expected));
+
+  it("names the file it cannot read", () => {
+    expect(() => passphraseFromEnv({ PULUMI_CONFIG_PASSPHRASE_FILE: "missing.txt" }, dir)).toThrow(
+      /^unable to read PULUMI_CONFIG_PASSPHRASE_FILE: ENOENT: no such file or directory, open '.*missing\.txt'$/,
+    );
+  });
 });

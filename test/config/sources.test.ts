@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { decryptStackFile, readRuntimeConfig, readStackFile, StackFileError, toRuntimeConfig } from "../../config/sources";
+import { decryptStackFile, readRuntimeConfig, readStackFile, secretKeyTest, StackFileError, toRuntimeConfig } from "../../config/sources";
 import { PROJECT_DIR } from "../helpers/site";
 
 describe("readStackFile", () => {
@@ -53,6 +53,45 @@ describe("readRuntimeConfig", () => {
       "phoenix:qdrant_api_key": "k",
     });
     expect([...raw.secretKeys].sort()).toEqual(["phoenix:proxmox", "phoenix:qdrant_api_key"]);
+  });
+});
+
+describe("readRuntimeConfig: only phoenix's structured keys are JSON", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+  it("keeps a secret that looks like JSON a string", () => {
+    pulumi.runtime.setAllConfig(
+      { "phoenix:qdrant_api_key": '{"not":"an object"}', "phoenix:thinkheads_session_secret": "[abc", "phoenix:vms": "[]", "phoenix:environment": "[x]" },
+      ["phoenix:qdrant_api_key", "phoenix:thinkheads_session_secret"],
+    );
+    expect(readRuntimeConfig("phoenix").values).toEqual({
+      "phoenix:qdrant_api_key": '{"not":"an object"}',
+      "phoenix:thinkheads_session_secret": "[abc",
+      "phoenix:vms": [],
+      "phoenix:environment": "[x]",
+    });
+  });
+});
+
+describe("secretKeyTest", () => {
+  it("uses the SDK's isConfigSecret when it exists", () => {
+    const test = secretKeyTest((k) => k === "phoenix:a", { PULUMI_CONFIG_SECRET_KEYS: '["phoenix:b"]' });
+    expect([test("phoenix:a"), test("phoenix:b")]).toEqual([true, false]);
+  });
+
+  it.each([
+    ['["phoenix:b","phoenix:c"]', [false, true, true]],
+    [undefined, [false, false, false]],
+    ["not json", [false, false, false]],
+    ['{"phoenix:b":true}', [false, false, false]],
+  ])("falls back to PULUMI_CONFIG_SECRET_KEYS=%s without it", (value, expected) => {
+    const test = secretKeyTest(undefined, value === undefined ? {} : { PULUMI_CONFIG_SECRET_KEYS: value });
+    expect(["phoenix:a", "phoenix:b", "phoenix:c"].map(test)).toEqual(expected);
+  });
+
+  it("is what the SDK in this project does (the internal helper exists here)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect(typeof (require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: unknown }).isConfigSecret).toBe("function");
   });
 });
 

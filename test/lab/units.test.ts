@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { formatStep, parseArgs, secretEnvVar } from "../../lab/cli";
+import { formatStep, parseArgs, resolveConfig, secretEnvVar } from "../../lab/cli";
 import * as pulumi from "@pulumi/pulumi";
 import { UNKNOWN, changedKeys, mapLimit, markSecret, simulatedOutputs, withUnknowns } from "../../lab/engine";
 import { isSecret, secret } from "../../lab/host";
@@ -166,5 +166,21 @@ describe("lab state", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the lab's passphrase, as the CLI reads it", () => {
+  const stackFile = path.join(__dirname, "..", "..", "Pulumi.dev.yaml");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-lab-pass-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("decrypts with PULUMI_CONFIG_PASSPHRASE_FILE", () => {
+    fs.writeFileSync(path.join(dir, "pass"), "phoenix-example\n");
+    const r = resolveConfig(stackFile, { PULUMI_CONFIG_PASSPHRASE_FILE: "pass" }, emptyState("dev"), true, dir);
+    expect([r.missing, r.raw.values["phoenix:qdrant_api_key"]]).toEqual([[], "example-dev-qdrant-key"]);
+  });
+
+  it("uses an empty PULUMI_CONFIG_PASSPHRASE (here the wrong one) instead of treating it as unset", () => {
+    expect(() => resolveConfig(stackFile, { PULUMI_CONFIG_PASSPHRASE: "" }, emptyState("dev"), true, dir)).toThrow("incorrect passphrase");
   });
 });
