@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./schema";
 import { readRuntimeConfig } from "./sources";
-import { validateSite, type SiteConfig } from "./validate";
+import { describeProblems, validateSite, type SiteConfig } from "./validate";
 
 /** The project folder: where `stacks/` lives. */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -16,6 +16,7 @@ export const PROJECT_DIR = path.resolve(__dirname, "..");
 export function loadSiteConfig(projectDir: string = PROJECT_DIR): SiteConfig {
   const result = validateSite(readRuntimeConfig(PROJECT), { stacksDir: path.join(projectDir, "stacks"), projectDir });
   if (result.ok) return result.site;
-  const lines = result.problems.map((p) => `  ${p.path}: ${p.message}`);
-  throw new pulumi.RunError(`Invalid configuration for stack ${pulumi.getStack()} (${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+  const e = new pulumi.RunError(describeProblems(pulumi.getStack(), result.problems));
+  // Marked so that tools (the lab) can tell a configuration error from a failed run.
+  throw Object.assign(e, { phoenixConfigError: true });
 }

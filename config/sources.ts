@@ -24,9 +24,11 @@ export function readStackFile(file: string): RawConfig {
     throw new StackFileError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
   if (doc === null || doc === undefined) return { values: {}, secretKeys: new Set() };
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new StackFileError(`${file} must be a YAML map with a config key`);
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new StackFileError(`${file} must be a YAML map with a config key`);
   const config = (doc as Record<string, unknown>)["config"] ?? {};
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new StackFileError(`${file}: config must be a map of keys to values`);
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new StackFileError(`${file}: config must be a map of keys to values`);
   return { values: config as Record<string, unknown>, secretKeys: new Set() };
 }
 
@@ -71,7 +73,10 @@ export function readRuntimeConfig(project: string): RawConfig {
  * when a version of the SDK lacks it, `PULUMI_CONFIG_SECRET_KEYS`, the JSON list of keys the engine sets
  * for the program.
  */
-export function secretKeyTest(sdk: ((k: string) => boolean) | undefined, env: NodeJS.ProcessEnv): (k: string) => boolean {
+export function secretKeyTest(
+  sdk: ((k: string) => boolean) | undefined,
+  env: NodeJS.ProcessEnv,
+): (k: string) => boolean {
   if (typeof sdk === "function") return (k) => sdk(k);
   let listed: unknown;
   try {
@@ -94,8 +99,17 @@ export function decryptStackFile(file: string, passphrase: string): RawConfig {
   const secretKeys = new Set<string>();
   let key: Buffer | undefined;
   const walk = (v: unknown, top: string): unknown => {
-    if (v && typeof v === "object" && !Array.isArray(v) && typeof (v as Record<string, unknown>)["secure"] === "string" && Object.keys(v).length === 1) {
-      if (typeof salt !== "string") throw new StackFileError(`${file} has secure values but no encryptionsalt (not the passphrase secrets provider)`);
+    if (
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      typeof (v as Record<string, unknown>)["secure"] === "string" &&
+      Object.keys(v).length === 1
+    ) {
+      if (typeof salt !== "string")
+        throw new StackFileError(
+          `${file} has secure values but no encryptionsalt (not the passphrase secrets provider)`,
+        );
       key ??= keyFromSalt(passphrase, salt);
       secretKeys.add(top);
       return decryptValue(key, (v as Record<string, string>)["secure"]!);
@@ -110,6 +124,8 @@ export function decryptStackFile(file: string, passphrase: string): RawConfig {
 
 /** The config map the Pulumi runtime holds (`PULUMI_CONFIG`): structured values JSON-encoded. */
 export function toRuntimeConfig(raw: RawConfig): { config: Record<string, string>; secretKeys: string[] } {
-  const config = Object.fromEntries(Object.entries(raw.values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const config = Object.fromEntries(
+    Object.entries(raw.values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   return { config, secretKeys: [...raw.secretKeys] };
 }

@@ -284,6 +284,12 @@ export function secretConfigKey(name: string): string {
  * Validates a whole site. `stacksDir` holds the stack manifests; `projectDir` is used to print
  * manifest paths relative to the project.
  */
+/** Every problem, one per line under a heading naming the stack: how the program and the lab report them. */
+export function describeProblems(stack: string, problems: readonly Problem[]): string {
+  const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
+  return `Invalid configuration for stack ${stack} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
 export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectDir: string }): ValidationResult {
   const problems: Problem[] = [];
   const ctx: SecretContext = { secretKeys: raw.secretKeys };

@@ -1,18 +1,20 @@
 /**
- * `npm run lab -- <up|preview|refresh|destroy> --stack <name> [--portainer-url URL] [--state FILE] [--json] [--reset]`
+ * `npm run lab -- <up|preview|refresh|destroy> --stack <name> [--skip-refresh] [--expect-no-changes] [--portainer-url URL] [--state FILE] [--json] [--reset]`
  *
  * Runs the real program and the real dynamic providers, through Pulumi's own dynamic-provider host,
  * against the built-in fake Portainer (default; its data kept beside the state) or any Portainer URL,
  * with a state file. No Pulumi CLI, no Proxmox, no Docker: those resources are simulated.
- * Exit codes: 0 done (refresh: no drift), 2 refresh found drift, 1 error.
+ * `up` and `preview` refresh first, as `pulumi up` and `pulumi preview` do under `options: refresh: always`.
+ * Exit codes, as the Pulumi CLI's (3.227+): 0 done, 1 error, 2 bad usage or configuration, 7 changes found where
+ * none were expected (`refresh` finding drift; `preview --expect-no-changes` finding changes).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFakePortainer, type FakePortainer } from "../test/fakes/portainer/server";
-import { decryptStackFile, readStackFile, toRuntimeConfig } from "../config/sources";
-import { passphraseFromEnv } from "../config/passphrase";
-import type { RawConfig } from "../config/validate";
+import { decryptStackFile, readStackFile, toRuntimeConfig, StackFileError } from "../config/sources";
+import { PassphraseError, passphraseFromEnv } from "../config/passphrase";
+import { describeProblems, validateSite, type RawConfig } from "../config/validate";
 import { destroy, refresh, runProgram, type Action, type Step } from "./engine";
 import { guestEngine, RealGuests } from "./guests";
 import { DynamicProviderHost, secret } from "./host";
@@ -35,12 +37,20 @@ export interface LabArgs {
   readonly guests: "simulated" | "real";
   readonly json: boolean;
   readonly reset: boolean;
-  /** `up --refresh` / `preview --refresh`: read the live site first, as `pulumi up --refresh` does. */
+  /** `up` / `preview`: read the live site first (the default; `--skip-refresh` turns it off). */
   readonly refresh: boolean;
+  /** `preview --expect-no-changes`: exit 7 when the preview finds something to change. */
+  readonly expectNoChanges: boolean;
 }
 
+/** Exit codes, as the Pulumi CLI's since 3.227. */
+export const EXIT = { ok: 0, error: 1, usage: 2, changes: 7 } as const;
+
+/** A problem with the command line, the stack file or the configuration: exit 2. */
+export class UsageError extends Error {}
+
 const USAGE =
-  "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--refresh] [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] " +
+  "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--skip-refresh] [--expect-no-changes] [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] " +
   "[--guests simulated|real] [--json] [--reset]";
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
@@ -55,7 +65,8 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
   let guests: "simulated" | "real" = "simulated";
   let json = false;
   let reset = false;
-  let refresh = false;
+  let refresh = command === "up" || command === "preview";
+  let expectNoChanges = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === "--stack") stack = rest[++i];
@@ -70,6 +81,8 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
     } else if (a === "--json") json = true;
     else if (a === "--reset") reset = true;
     else if (a === "--refresh" && (command === "up" || command === "preview")) refresh = true;
+    else if (a === "--skip-refresh" && (command === "up" || command === "preview")) refresh = false;
+    else if (a === "--expect-no-changes" && (command === "preview" || command === "refresh")) expectNoChanges = true;
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
@@ -86,6 +99,7 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
     json,
     reset,
     refresh,
+    expectNoChanges,
   };
 }
 
@@ -173,9 +187,10 @@ export function formatStep(s: Step): string {
   return `${SYMBOL[s.action].padEnd(2)} ${s.action.padEnd(7)} ${type} ${s.name}${changes} (${s.durationMs} ms)${notes}`;
 }
 
-export function summarize(steps: readonly Step[]): Record<string, number> {
+/** Counts the steps by action: the program's (not the refresh before it), or with `refreshPhase` only those. */
+export function summarize(steps: readonly Step[], refreshPhase = false): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of steps) out[s.action] = (out[s.action] ?? 0) + 1;
+  for (const s of steps) if ((s.refresh === true) === refreshPhase) out[s.action] = (out[s.action] ?? 0) + 1;
   return out;
 }
 
@@ -205,7 +220,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   const args = parseArgs(argv);
   if ("error" in args) {
     io.err(args.error);
-    return 1;
+    return EXIT.usage;
   }
   const labDir = path.join(io.projectDir, ".lab");
   const stateFile = args.stateFile ? path.resolve(args.stateFile) : path.join(labDir, `${args.stack}.json`);
@@ -232,14 +247,14 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     if (!args.json) io.out(formatStep(s));
   };
   try {
-    if (!fs.existsSync(stackFile)) throw new Error(`${path.relative(io.projectDir, stackFile)} does not exist`);
+    if (!fs.existsSync(stackFile)) throw new UsageError(`${path.relative(io.projectDir, stackFile)} does not exist`);
     const proxmox = new ProxmoxSimulation(
       loadInventory(args.proxmoxHost ? path.resolve(args.proxmoxHost) : DEFAULT_INVENTORY),
     );
     const guests = args.guests === "real" ? new RealGuests(await guestEngine(), args.stack) : undefined;
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
-      throw new Error(
+      throw new UsageError(
         `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or ${missing.join(", ")}`,
       );
     }
@@ -255,6 +270,9 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       portainer["url"] = portainerUrl;
       if (portainerUrl.startsWith("http:")) delete portainer["tls"];
     }
+    // The configuration is checked before anything reads or changes the site (the refresh included).
+    const checked = validateSite(raw, { stacksDir: path.join(io.projectDir, "stacks"), projectDir: io.projectDir });
+    if (!checked.ok) throw new UsageError(describeProblems(args.stack, checked.problems));
     const config = toRuntimeConfig(raw);
     host = await hostStarting;
     // What providers log (waits, adoptions, revoked keys) is shown as it happens, as the CLI shows it.
@@ -279,9 +297,12 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
           }
         : undefined;
     const loadProgram = io.loadProgram ?? (async () => requireFreshProgram(io.projectDir));
-    let exitCode = 0;
+    let exitCode: number = EXIT.ok;
     if (args.command === "up" || args.command === "preview") {
-      if (args.refresh) await refresh({ state, stateFile, host, onStep, save: args.command === "up" });
+      if (args.refresh) {
+        const onRefresh = (s: Step) => onStep({ ...s, refresh: true });
+        await refresh({ state, stateFile, host, onStep: onRefresh, save: args.command === "up" });
+      }
       await runProgram({
         mode: args.command,
         stack: args.stack,
@@ -295,9 +316,10 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
         ...(guests ? { guests } : {}),
         ...(simulated ? { simulated } : {}),
       });
+      if (args.expectNoChanges && steps.some(isChange)) exitCode = EXIT.changes;
     } else if (args.command === "refresh") {
       await refresh({ state, stateFile, host, onStep });
-      if (steps.some((s) => s.action === "drift" || s.action === "gone")) exitCode = 2;
+      if (steps.some(isChange)) exitCode = EXIT.changes;
     } else {
       await destroy({ state, stateFile, host, onStep, proxmox });
       await guests?.removeAll();
@@ -325,14 +347,30 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     return exitCode;
   } catch (e) {
     const message = (e as Error).message ?? String(e);
+    const code = isUsageError(e) ? EXIT.usage : EXIT.error;
     if (args.json)
-      io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, logs, exitCode: 1 }));
+      io.out(JSON.stringify({ command: args.command, stack: args.stack, error: message, steps, logs, exitCode: code }));
     else io.err(`lab: ${message}`);
-    return 1;
+    return code;
   } finally {
     await (host ?? (await hostStarting.catch(() => undefined)))?.close();
     await fake?.close();
   }
+}
+
+/** A step that changes something, or found something changed (the refresh's drift). */
+function isChange(s: Step): boolean {
+  return s.action !== "same" && s.action !== "read";
+}
+
+/** Bad usage, a bad stack file or passphrase, or a configuration the program refused: exit 2. */
+export function isUsageError(e: unknown): boolean {
+  return (
+    e instanceof UsageError ||
+    e instanceof StackFileError ||
+    e instanceof PassphraseError ||
+    (typeof e === "object" && e !== null && (e as { phoenixConfigError?: unknown }).phoenixConfigError === true)
+  );
 }
 
 function report(
@@ -353,6 +391,14 @@ function report(
         portainerUrl,
         steps,
         summary,
+        ...(steps.some((x) => x.refresh)
+          ? {
+              refreshed: summarize(
+                steps.filter((x) => x.refresh),
+                true,
+              ),
+            }
+          : {}),
         logs,
         exitCode,
         durationMs: ms,
@@ -361,16 +407,22 @@ function report(
     return;
   }
   const parts = Object.entries(summary).map(([k, v]) => `${v} ${k}`);
+  const refreshed = steps.filter((s) => s.refresh);
+  const drifted = refreshed.filter(isChange).length;
+  const read =
+    refreshed.length > 0 ? `; refreshed ${refreshed.length} (${drifted > 0 ? `${drifted} drifted` : "no drift"})` : "";
   const verdict =
     args.command === "refresh"
-      ? exitCode === 2
+      ? exitCode === EXIT.changes
         ? "drift found"
         : "no drift"
       : args.command === "preview"
-        ? "nothing changed (preview)"
+        ? exitCode === EXIT.changes
+          ? "changes found (preview, --expect-no-changes)"
+          : "nothing changed (preview)"
         : "done";
   io.out(
-    `${args.command} ${args.stack}: ${parts.join(", ") || "nothing to do"}; ${verdict} in ${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`,
+    `${args.command} ${args.stack}: ${parts.join(", ") || "nothing to do"}${read}; ${verdict} in ${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`,
   );
 }
 

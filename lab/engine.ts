@@ -25,6 +25,8 @@ export interface Step {
   readonly changes?: string[];
   /** What the simulated Proxmox says about this step: reboots, replacements, waits, defaults applied. */
   readonly notes?: string[];
+  /** A step of the refresh that `up` and `preview` run first. */
+  readonly refresh?: boolean;
   readonly durationMs: number;
 }
 
@@ -477,7 +479,15 @@ export async function refresh(
     const step: Step =
       diff.changes === "none"
         ? { urn: r.urn, type: r.type, name: r.name, action: "read", durationMs: Date.now() - started }
-        : { urn: r.urn, type: r.type, name: r.name, action: "drift", changes, durationMs: Date.now() - started };
+        : // The provider may see drift the inputs do not show (an orphaned stack read again): no key list then.
+          {
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            action: "drift",
+            ...(changes.length > 0 ? { changes } : {}),
+            durationMs: Date.now() - started,
+          };
     return { r, gone: false as const, step, outputs: markSecret(live.properties, r.secretOutputs), inputs: liveInputs };
   });
   for (const x of results) {

@@ -32,7 +32,6 @@ describe("passphrase secrets", () => {
     const tampered = v.slice(0, -4) + (v.endsWith("AAAA") ? "BBBB" : "AAAA");
     expect(() => decryptValue(key, tampered)).toThrow();
   });
-
 });
 
 describe("passphraseFromEnv", () => {
@@ -43,8 +42,16 @@ describe("passphraseFromEnv", () => {
   it.each<[string, NodeJS.ProcessEnv, string | undefined]>([
     ["the variable", { PULUMI_CONFIG_PASSPHRASE: "direct" }, "direct"],
     ["the variable set to the empty string (Pulumi accepts it)", { PULUMI_CONFIG_PASSPHRASE: "" }, ""],
-    ["the variable over the file", { PULUMI_CONFIG_PASSPHRASE: "direct", PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" }, "direct"],
-    ["the file, relative to the working directory, trimmed", { PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" }, "from-the-file"],
+    [
+      "the variable over the file",
+      { PULUMI_CONFIG_PASSPHRASE: "direct", PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" },
+      "direct",
+    ],
+    [
+      "the file, relative to the working directory, trimmed",
+      { PULUMI_CONFIG_PASSPHRASE_FILE: "pass.txt" },
+      "from-the-file",
+    ],
     ["an empty file variable: none", { PULUMI_CONFIG_PASSPHRASE_FILE: "" }, undefined],
     ["neither: none", {}, undefined],
   ])("reads %s", (_what, env, expected) => expect(passphraseFromEnv(env, dir)).toBe(expected));

@@ -4,14 +4,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { decryptStackFile, readRuntimeConfig, readStackFile, secretKeyTest, StackFileError, toRuntimeConfig } from "../../config/sources";
+import {
+  decryptStackFile,
+  readRuntimeConfig,
+  readStackFile,
+  secretKeyTest,
+  StackFileError,
+  toRuntimeConfig,
+} from "../../config/sources";
 import { PROJECT_DIR } from "../helpers/site";
 
 describe("readStackFile", () => {
   it("keeps encrypted values as {secure} and marks no key secret", () => {
     const raw = readStackFile(path.join(PROJECT_DIR, "Pulumi.prod.yaml"));
     expect(raw.secretKeys.size).toBe(0);
-    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toEqual({ secure: expect.stringMatching(/^v1:/) });
+    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toEqual({
+      secure: expect.stringMatching(/^v1:/),
+    });
     expect(raw.values["phoenix:environment"]).toBe("production");
   });
 
@@ -61,7 +70,12 @@ describe("readRuntimeConfig: only phoenix's structured keys are JSON", () => {
 
   it("keeps a secret that looks like JSON a string", () => {
     pulumi.runtime.setAllConfig(
-      { "phoenix:qdrant_api_key": '{"not":"an object"}', "phoenix:thinkheads_session_secret": "[abc", "phoenix:vms": "[]", "phoenix:environment": "[x]" },
+      {
+        "phoenix:qdrant_api_key": '{"not":"an object"}',
+        "phoenix:thinkheads_session_secret": "[abc",
+        "phoenix:vms": "[]",
+        "phoenix:environment": "[x]",
+      },
       ["phoenix:qdrant_api_key", "phoenix:thinkheads_session_secret"],
     );
     expect(readRuntimeConfig("phoenix").values).toEqual({
@@ -91,23 +105,33 @@ describe("secretKeyTest", () => {
 
   it("is what the SDK in this project does (the internal helper exists here)", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    expect(typeof (require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: unknown }).isConfigSecret).toBe("function");
+    expect(typeof (require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: unknown }).isConfigSecret).toBe(
+      "function",
+    );
   });
 });
 
 describe("decryptStackFile", () => {
   it("decrypts every secure value with the passphrase and marks those keys secret", () => {
     const raw = decryptStackFile(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "phoenix-example");
-    expect([...raw.secretKeys].sort()).toEqual(["phoenix:guest_ssh", "phoenix:portainer", "phoenix:proxmox", "phoenix:qdrant_api_key"]);
-    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toBe("root@pam!phoenix=11111111-2222-3333-4444-555555555555");
+    expect([...raw.secretKeys].sort()).toEqual([
+      "phoenix:guest_ssh",
+      "phoenix:portainer",
+      "phoenix:proxmox",
+      "phoenix:qdrant_api_key",
+    ]);
+    expect((raw.values["phoenix:proxmox"] as Record<string, unknown>)["api_token"]).toBe(
+      "root@pam!phoenix=11111111-2222-3333-4444-555555555555",
+    );
     expect(raw.values["phoenix:qdrant_api_key"]).toBe("example-prod-qdrant-key");
     const runtime = toRuntimeConfig(raw);
     expect(runtime.config["phoenix:environment"]).toBe("production");
     expect(JSON.parse(runtime.config["phoenix:vms"]!)[0].vmid).toBe(1001);
   });
 
-
   it("refuses a wrong passphrase", () => {
-    expect(() => decryptStackFile(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "not-the-passphrase")).toThrow("incorrect passphrase");
+    expect(() => decryptStackFile(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "not-the-passphrase")).toThrow(
+      "incorrect passphrase",
+    );
   });
 });

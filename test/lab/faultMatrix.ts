@@ -478,9 +478,14 @@ export const DRIFT_ROWS: [string, Row][] = [
         w.fake.revokeApiKey(w.fake.state.apiKeys[0]!.id);
         w.fake.editStack(w.fake.state.stacks[0]!.Id, { Status: 2 });
       },
-      // Without a refresh the stack is not known to need work; a changed config makes the run touch Portainer.
+      // Without a refresh (--skip-refresh) the stack is not known to need work; a changed config makes the run touch Portainer.
       first: (w) =>
-        run(w, ["up", "--stack-file", variant(w, (y) => y.replace("        - { name: thinkheads_ai_app }\n", ""))]),
+        run(w, [
+          "up",
+          "--skip-refresh",
+          "--stack-file",
+          variant(w, (y) => y.replace("        - { name: thinkheads_ai_app }\n", "")),
+        ]),
       runs: 2,
       expectFirst: {
         code: 1,

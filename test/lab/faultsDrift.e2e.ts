@@ -109,7 +109,8 @@ describe("the fault matrix: servers that are not Portainer", () => {
       const stamp = state.resources.find((r) => r.type === "time:index/static:Static")!;
       stamp.outputs["unix"] = Math.floor(Date.now() / 1000) - 600;
       fs.writeFileSync(w.stateFile, JSON.stringify(state, null, 2));
-      const first = await run(w, ["up"], { url });
+      // Without the refresh (which would fail at once reading the admin), so that the admin create waits.
+      const first = await run(w, ["up", "--skip-refresh"], { url });
       expect([first.code, first.report.error]).toEqual([
         1,
         expect.stringMatching(
@@ -215,7 +216,7 @@ describe("the fault matrix: bad input", () => {
       "a secret that is not given",
       (y) => y,
       { PHOENIX_SECRET_QDRANT_API_KEY: undefined },
-      /these secrets are encrypted in Pulumi\.dev\.yaml and not given: set PULUMI_CONFIG_PASSPHRASE, or PHOENIX_SECRET_QDRANT_API_KEY/,
+      /these secrets are encrypted in Pulumi\.dev\.yaml and not given: set PULUMI_CONFIG_PASSPHRASE \(or PULUMI_CONFIG_PASSPHRASE_FILE\), or PHOENIX_SECRET_QDRANT_API_KEY/,
     ],
     [
       "a YAML syntax error",
@@ -231,7 +232,7 @@ describe("the fault matrix: bad input", () => {
       const before = fs.readFileSync(w.stateFile, "utf8");
       w.fake.clearRequests();
       const first = await run(w, ["up", "--stack-file", variant(w, edit)], { env });
-      expect([first.code, first.report.error]).toEqual([1, expect.stringMatching(error)]);
+      expect([first.code, first.report.error]).toEqual([2, expect.stringMatching(error)]);
       expect(first.report.error).not.toMatch(/\n\s+at /);
       expect(w.fake.requests.filter((r) => r.method !== "GET")).toEqual([]);
       expect(fs.readFileSync(w.stateFile, "utf8")).toBe(before);

@@ -20,6 +20,8 @@ interface Report {
   exitCode: number;
   steps: { type: string; name: string; action: string; changes?: string[] }[];
   summary: Record<string, number>;
+  /** The refresh that up and preview run first: its steps by action. */
+  refreshed?: Record<string, number>;
   error?: string;
 }
 
@@ -148,35 +150,43 @@ describe("the lab against a Portainer", () => {
     ]);
   });
 
-  it("a second up, with the secrets from variables instead of the passphrase, reports no change and sends no request", async () => {
+  it("a second up, with the secrets from variables instead of the passphrase, reads the site and changes nothing; with --skip-refresh it sends no request", async () => {
     fake.clearRequests();
     const r = await labHere(["up", "--stack", "dev", "--json"]);
-    expect([r.code, r.report.summary]).toEqual([0, { same: 24 }]);
+    expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 24 }, { read: 5 }]);
+    // 14 GETs: each of the 5 reads probes the status once; the admin check, the key list, the environment,
+    // and per stack the stack, its environment and its file.
+    expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 14]);
+    fake.clearRequests();
+    const quiet = await labHere(["up", "--stack", "dev", "--skip-refresh", "--json"]);
+    expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 24 }, undefined]);
     expect(fake.requests).toEqual([]);
   });
 
-  it("refresh reports out-of-band drift with exit 2 (a second refresh 0), preview still shows it, and the next up repairs it", async () => {
+  it("preview shows out-of-band drift without --refresh; refresh exits 7 (a second refresh 0); preview still shows the changes; up repairs them", async () => {
     const [qdrant, app] = [stackNamed("qdrant_service"), stackNamed("thinkheads_ai_app")];
     fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
     fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
-    const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
-    expect(drift.code).toBe(2);
-    expect(actions(drift.report!).sort()).toEqual([
+    const drifts = [
       "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
       "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-    ]);
+    ];
+    const updates = [
+      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+    ];
+    // preview refreshes first (Pulumi.yaml: refresh: always) without writing the state.
+    const shown = await labHere(["preview", "--stack", "dev", "--json"]);
+    expect([shown.code, actions(shown.report!).sort()]).toEqual([0, [...drifts, ...updates]]);
+    expect((await labHere(["preview", "--stack", "dev", "--expect-no-changes", "--json"])).code).toBe(7);
+    const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
+    expect([drift.code, actions(drift.report!).sort()]).toEqual([7, drifts]);
     // The refresh wrote the live values into state: a second refresh finds nothing new (exit 0), as
     // `pulumi refresh` does, while preview still shows what the next up changes.
     const again = await labHere(["refresh", "--stack", "dev", "--json"]);
     expect([again.code, actions(again.report!)]).toEqual([0, []]);
     const preview = await labHere(["preview", "--stack", "dev", "--json"]);
-    expect([preview.code, actions(preview.report!).sort()]).toEqual([
-      0,
-      [
-        "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
-        "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-      ],
-    ]);
+    expect([preview.code, actions(preview.report!).sort()]).toEqual([0, updates]);
     const repair = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(repair.report!).sort()).toEqual([
       "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
@@ -194,19 +204,21 @@ describe("the lab against a Portainer", () => {
     fake.removeEnvironment(fake.state.endpoints[0]!.Id);
     let r = await labHere(["refresh", "--stack", "dev", "--json"]);
     // The other stack survived in Portainer, orphaned: its containers still run on the guest.
-    expect([r.code, actions(r.report!)]).toEqual([
-      2,
+    expect([r.code, actions(r.report!).sort()]).toEqual([
+      7,
       [
+        "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [orphaned]",
         "gone Environment phoenix-agent-lxc-2002-environment",
         "gone Stack phoenix-stack-qdrant_service-lxc-2002",
-        "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [orphaned]",
       ],
     ]);
     const orphan = stackNamed("thinkheads_ai_app").Id;
+    // up refreshes first: the orphan is still drift (the state already says so), then it is associated.
     r = await labHere(["up", "--stack", "dev", "--json"]);
     expect(actions(r.report!).sort()).toEqual([
       "create Environment phoenix-agent-lxc-2002-environment",
       "create Stack phoenix-stack-qdrant_service-lxc-2002",
+      "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002",
       "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [endpointId,orphaned]",
     ]);
     // Associated with the new environment, not recreated: the same stack, and no orphan left.

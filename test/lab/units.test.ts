@@ -14,7 +14,15 @@ describe("lab arguments", () => {
   it.each([
     [
       ["up", "--stack", "dev"],
-      { command: "up", stack: "dev", guests: "simulated", json: false, refresh: false, reset: false },
+      {
+        command: "up",
+        stack: "dev",
+        guests: "simulated",
+        json: false,
+        refresh: true,
+        expectNoChanges: false,
+        reset: false,
+      },
     ],
     [
       ["refresh", "--stack", "prod", "--json", "--portainer-url", "https://p:9443", "--state", "s.json"],
@@ -24,6 +32,7 @@ describe("lab arguments", () => {
         guests: "simulated",
         json: true,
         refresh: false,
+        expectNoChanges: false,
         reset: false,
         portainerUrl: "https://p:9443",
         stateFile: "s.json",
@@ -31,7 +40,16 @@ describe("lab arguments", () => {
     ],
     [
       ["up", "--stack", "dev", "--guests", "real", "--proxmox-host", "h.json"],
-      { command: "up", stack: "dev", guests: "real", proxmoxHost: "h.json", json: false, refresh: false, reset: false },
+      {
+        command: "up",
+        stack: "dev",
+        guests: "real",
+        proxmoxHost: "h.json",
+        json: false,
+        refresh: true,
+        expectNoChanges: false,
+        reset: false,
+      },
     ],
     [
       ["up", "--stack", "dev", "--guests", "docker"],
@@ -47,8 +65,32 @@ describe("lab arguments", () => {
       { error: expect.stringMatching(/^--portainer-url must be an http or https URL\n/) },
     ],
     [
-      ["up", "--stack", "dev", "--refresh"],
-      { command: "up", stack: "dev", guests: "simulated", json: false, refresh: true, reset: false },
+      ["up", "--stack", "dev", "--skip-refresh"],
+      {
+        command: "up",
+        stack: "dev",
+        guests: "simulated",
+        json: false,
+        refresh: false,
+        expectNoChanges: false,
+        reset: false,
+      },
+    ],
+    [
+      ["preview", "--stack", "dev", "--expect-no-changes"],
+      {
+        command: "preview",
+        stack: "dev",
+        guests: "simulated",
+        json: false,
+        refresh: true,
+        expectNoChanges: true,
+        reset: false,
+      },
+    ],
+    [
+      ["up", "--stack", "dev", "--expect-no-changes"],
+      { error: expect.stringMatching(/^unknown argument --expect-no-changes\n/) },
     ],
     [["refresh", "--stack", "dev", "--refresh"], { error: expect.stringMatching(/^unknown argument --refresh\n/) }],
   ])("parses %j", (argv, expected) => expect(parseArgs(argv)).toEqual(expected));
@@ -181,6 +223,8 @@ describe("the lab's passphrase, as the CLI reads it", () => {
   });
 
   it("uses an empty PULUMI_CONFIG_PASSPHRASE (here the wrong one) instead of treating it as unset", () => {
-    expect(() => resolveConfig(stackFile, { PULUMI_CONFIG_PASSPHRASE: "" }, emptyState("dev"), true, dir)).toThrow("incorrect passphrase");
+    expect(() => resolveConfig(stackFile, { PULUMI_CONFIG_PASSPHRASE: "" }, emptyState("dev"), true, dir)).toThrow(
+      "incorrect passphrase",
+    );
   });
 });
