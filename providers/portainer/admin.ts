@@ -68,6 +68,11 @@ export function waitBudget(waitSeconds: number, startedAt: number | undefined, n
   return { seconds: Math.min(waitSeconds, QUICK_WAIT_SECONDS), starting: false };
 }
 
+/** A transport without credentials, with the setup token when configured: for the public bootstrap routes. */
+function publicTransport(inputs: PortainerAdminInputs) {
+  return connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {});
+}
+
 /** How often the wait says what it waits for. */
 const PROGRESS_EVERY_MS = 10_000;
 
@@ -76,7 +81,7 @@ const PROGRESS_EVERY_MS = 10_000;
  * an administrator exists. Connection failures, timeouts and 5xx answers are waited out within the
  * budget, with a line every 10 s; a server that is not Portainer fails at once.
  */
-async function adminExistsWhenUp(inputs: PortainerAdminInputs, t = connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {})): Promise<boolean> {
+async function adminExistsWhenUp(inputs: PortainerAdminInputs, t = publicTransport(inputs)): Promise<boolean> {
   const started = Date.now();
   const budget = waitBudget(inputs.waitSeconds, inputs.startedAt, Math.floor(started / 1000));
   const deadline = started + budget.seconds * 1000;
@@ -126,7 +131,7 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
   },
 
   async create(inputs) {
-    const t = connect(inputs, undefined, inputs.setupToken !== undefined ? { setupToken: inputs.setupToken } : {});
+    const t = publicTransport(inputs);
     if (!(await adminExistsWhenUp(inputs, t))) {
       let user;
       try {

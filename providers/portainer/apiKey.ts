@@ -113,7 +113,8 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
   },
 
   async update(_id, olds, news) {
-    if ((olds.duplicates ?? []).length > 0) await revoke(keyClient(olds), olds.userId, olds.duplicates!, olds.description, "besides the one phoenix uses");
+    const duplicates = olds.duplicates ?? [];
+    if (duplicates.length > 0) await revoke(keyClient(olds), olds.userId, duplicates, olds.description, "besides the one phoenix uses");
     return { outs: { ...news, userId: olds.userId, keyId: olds.keyId, prefix: olds.prefix, apiKey: olds.apiKey, duplicates: [] } };
   },
 
@@ -139,7 +140,11 @@ export class PortainerApiKey extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { ...args, password: pulumi.secret(args.password), userId: undefined, keyId: undefined, prefix: undefined, apiKey: undefined, duplicates: undefined },
+      {
+        ...args,
+        password: pulumi.secret(args.password),
+        ...{ userId: undefined, keyId: undefined, prefix: undefined, apiKey: undefined, duplicates: undefined },
+      },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey"] },
       "portainer",
       "ApiKey",

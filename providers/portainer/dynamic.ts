@@ -183,7 +183,11 @@ export function hostable<I, O>(p: pulumi.dynamic.ResourceProvider<I, O>): pulumi
         // report it gone, so that refresh finishes and the next up makes a new key.
         if (!isKeyRefused(e) || state === undefined) throw e;
         const name = (state as Record<string, unknown>)["name"];
-        await pulumi.log.warn(`Kept the last known state of ${typeof name === "string" ? `${name} (id ${id})` : `id ${id}`}: Portainer refused phoenix's API key (revoked or deleted outside Pulumi); the next pulumi up creates a new key`);
+        const what = typeof name === "string" ? `${name} (id ${id})` : `id ${id}`;
+        await pulumi.log.warn(
+          `Kept the last known state of ${what}: Portainer refused phoenix's API key (revoked or deleted outside ` +
+            `Pulumi); the next pulumi up creates a new key`,
+        );
         return plain({ id, props: state });
       }
     }),

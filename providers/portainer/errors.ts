@@ -78,7 +78,8 @@ export function portainerError(init: PortainerErrorInit): PortainerError {
 /** The same error with a hint added to its message (what to do, what did not happen). */
 export function withHint(e: PortainerError, hint: string): PortainerError {
   if (e.hint !== undefined) return e;
-  return portainerError({ kind: e.kind, operation: e.operation, method: e.method, path: e.path, status: e.status, serverMessage: e.serverMessage, details: e.details, hint, cause: e.cause });
+  const { kind, operation, method, path, status, serverMessage, details, cause } = e;
+  return portainerError({ kind, operation, method, path, status, serverMessage, details, hint, cause });
 }
 
 function formatMessage(init: PortainerErrorInit): string {

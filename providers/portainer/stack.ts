@@ -106,7 +106,11 @@ async function findOrphan(s: ReturnType<typeof api>, elsewhere: readonly Stack[]
   const orphans: Stack[] = [];
   for (const x of elsewhere) if (!(await s.environmentExists(x.EndpointId))) orphans.push(x);
   if (orphans.length > 1) {
-    throw new Error(`Portainer has ${orphans.length} orphaned stacks named ${orphans[0]!.Name} (ids ${orphans.map((x) => x.Id).join(", ")}), left by deleted environments; phoenix cannot tell which one ran on environment ${endpointId}: delete all but that one in Portainer, then run pulumi up again`);
+    const ids = orphans.map((x) => x.Id).join(", ");
+    throw new Error(
+      `Portainer has ${orphans.length} orphaned stacks named ${orphans[0]!.Name} (ids ${ids}), left by deleted environments; ` +
+        `phoenix cannot tell which one ran on environment ${endpointId}: delete all but that one in Portainer, then run pulumi up again`,
+    );
   }
   return orphans[0];
 }
@@ -153,8 +157,8 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     const swarmId = inputs.type === "swarm" ? await s.swarmId(inputs.endpointId) : "";
     // One list: this environment's stacks and, to adopt, the orphans deleted environments left (C6.4).
     const wanted = normalizeStackName(inputs.name);
-    const named = (await s.listStacks({ endpointId: inputs.endpointId, ...(swarmId ? { swarmId } : {}), ...(inputs.adopt ? { includeOrphaned: true } : {}) }))
-      .filter((x) => normalizeStackName(x.Name) === wanted);
+    const filters = { endpointId: inputs.endpointId, ...(swarmId ? { swarmId } : {}), ...(inputs.adopt ? { includeOrphaned: true } : {}) };
+    const named = (await s.listStacks(filters)).filter((x) => normalizeStackName(x.Name) === wanted);
     const existing = named.find((x) => x.EndpointId === inputs.endpointId);
     let id: number;
     if (existing) {
@@ -167,7 +171,10 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     } else {
       const orphan = await findOrphan(s, named.filter((x) => x.EndpointId !== inputs.endpointId), inputs.endpointId);
       if (orphan) {
-        await note(`Adopting the orphaned Portainer stack ${orphan.Name} (id ${orphan.Id}), left by the deleted environment ${orphan.EndpointId}, onto environment ${inputs.endpointId}`);
+        await note(
+          `Adopting the orphaned Portainer stack ${orphan.Name} (id ${orphan.Id}), left by the deleted environment ` +
+            `${orphan.EndpointId}, onto environment ${inputs.endpointId}`,
+        );
         id = orphan.Id;
         await s.associateStack(id, inputs.endpointId, swarmId, inputs.running);
         await converge(s, id, inputs, true);
@@ -219,9 +226,15 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       // A new key (the old one was revoked) means the state was refreshed with a key Portainer refused,
       // so it may be stale: compare with the live stack instead.
       const base = !moved && olds.connection.apiKey !== news.connection.apiKey ? await liveContent(s, Number(id), olds) : olds;
-      const redeploy = moved || normalizeCompose(base.composeContent) !== normalizeCompose(news.composeContent) || JSON.stringify(normalizeEnv(base.env)) !== JSON.stringify(normalizeEnv(news.env));
+      const redeploy =
+        moved ||
+        normalizeCompose(base.composeContent) !== normalizeCompose(news.composeContent) ||
+        JSON.stringify(normalizeEnv(base.env)) !== JSON.stringify(normalizeEnv(news.env));
       if (moved) {
-        await note(`Associating the orphaned Portainer stack ${news.name} (id ${id}), left by the deleted environment ${olds.endpointId}, with environment ${news.endpointId}`);
+        await note(
+          `Associating the orphaned Portainer stack ${news.name} (id ${id}), left by the deleted environment ` +
+            `${olds.endpointId}, with environment ${news.endpointId}`,
+        );
         await s.associateStack(Number(id), news.endpointId, olds.swarmId, news.running);
       }
       if (redeploy || base.running !== news.running) await converge(s, Number(id), news, redeploy);
@@ -250,8 +263,9 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       }
       if (!still) return note(`Portainer stack ${props.name} (id ${id}) was already gone`);
       await pulumi.log.warn(
-        `Portainer stack ${props.name} (id ${id}) is orphaned: its environment ${props.endpointId} was deleted outside Pulumi, and Portainer deletes a stack only ` +
-          `through an existing environment. It is no longer managed by Pulumi; delete it in Portainer (Stacks, orphaned) if it should go`,
+        `Portainer stack ${props.name} (id ${id}) is orphaned: its environment ${props.endpointId} was deleted ` +
+          `outside Pulumi, and Portainer deletes a stack only through an existing environment. It is no longer ` +
+          `managed by Pulumi; delete it in Portainer (Stacks, orphaned) if it should go`,
       );
     }
   },
@@ -269,6 +283,7 @@ export class PortainerStack extends pulumi.dynamic.Resource {
   declare readonly running: pulumi.Output<boolean>;
 
   constructor(name: string, args: PortainerStackArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), stackId: undefined, swarmId: undefined, orphaned: undefined }, opts, "portainer", "Stack");
+    const outputs = { stackId: undefined, swarmId: undefined, orphaned: undefined };
+    super(provider, name, { ...args, connection: pulumi.secret(args.connection), ...outputs }, opts, "portainer", "Stack");
   }
 }

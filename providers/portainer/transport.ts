@@ -128,6 +128,12 @@ export function createTransport(options: PortainerClientOptions): Transport {
   let loginCount = 0;
   let versionPromise: Promise<string> | undefined;
 
+  /** Waits before the next attempt: exponential backoff with jitter, capped. */
+  function backoff(attempt: number): Promise<void> {
+    const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
+    return sleep(Math.round(cap / 2 + (cap / 2) * random()));
+  }
+
   function fail(c: Call<unknown>, init: Partial<PortainerErrorInit> & Pick<PortainerErrorInit, "kind">) {
     return portainerError({ operation: c.op, method: c.method, path: `/api${c.path}`, ...init });
   }
@@ -158,7 +164,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
     try {
       const res = await request(url, { method: c.method, headers, body, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
       const ct = res.headers["content-type"];
-      return { status: res.statusCode, contentType: (Array.isArray(ct) ? ct[0] : ct) ?? "", text: await res.body.text(), path };
+      const contentType = (Array.isArray(ct) ? ct[0] : ct) ?? "";
+      return { status: res.statusCode, contentType, text: await res.body.text(), path };
     } catch (e) {
       const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string } };
       if (err.name === "TimeoutError" || err.name === "AbortError") throw fail(c, { kind: "timeout", path, cause: e });
@@ -196,7 +203,14 @@ export function createTransport(options: PortainerClientOptions): Transport {
     }
     // A refused API key: revoked or deleted in Portainer (C1.4). Say what repairs it.
     const hint = status === 401 && authHeader?.["X-API-Key"] !== undefined ? KEY_REFUSED_HINT : undefined;
-    throw fail(c, { kind: "http", path, status, ...(serverMessage ? { serverMessage } : {}), ...(details !== undefined ? { details } : {}), ...(hint ? { hint } : {}) });
+    throw fail(c, {
+      kind: "http",
+      path,
+      status,
+      ...(serverMessage ? { serverMessage } : {}),
+      ...(details !== undefined ? { details } : {}),
+      ...(hint ? { hint } : {}),
+    });
   }
 
   async function login(): Promise<void> {
@@ -249,13 +263,15 @@ export function createTransport(options: PortainerClientOptions): Transport {
       for (let attempt = 1; ; attempt++) {
         try {
           const a = await exchange(c, undefined);
-          if (a.status === 429 || a.status >= 500) throw fail(c, { kind: "http", path: a.path, status: a.status, ...(a.text.trim() ? { serverMessage: firstLineOf(a.text) } : {}) });
+          if (a.status === 429 || a.status >= 500) {
+            const said = a.text.trim() ? { serverMessage: firstLineOf(a.text) } : {};
+            throw fail(c, { kind: "http", path: a.path, status: a.status, ...said });
+          }
           return a;
         } catch (e) {
           const retryable = isRetryable(e) && attempt < attempts;
           if (!retryable) throw isPortainerError(e) ? withHint(e, e.kind === "tls" ? TLS_HINT : "no credential was sent") : e;
-          const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
-          await sleep(Math.round(cap / 2 + (cap / 2) * random()));
+          await backoff(attempt);
         }
       }
     };
@@ -299,8 +315,7 @@ export function createTransport(options: PortainerClientOptions): Transport {
         } else if (c.method === "POST") {
           throw e;
         }
-        const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
-        await sleep(Math.round(cap / 2 + (cap / 2) * random()));
+        await backoff(attempt);
       }
     }
   }
@@ -308,7 +323,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
   return { baseUrl, options, send, status, version, login, jwt: () => jwt, logins: () => loginCount, close: () => agent.close() };
 }
 
-const TLS_HINT = "no credential was sent; trust the CA that signed its certificate (phoenix:portainer.tls.ca_cert), or set tls.insecure_skip_verify";
+const TLS_HINT =
+  "no credential was sent; trust the CA that signed its certificate (phoenix:portainer.tls.ca_cert), or set tls.insecure_skip_verify";
 
 /** The first line of a body, at most 120 characters: enough to tell what answered. */
 function firstLineOf(text: string): string {
@@ -317,7 +333,11 @@ function firstLineOf(text: string): string {
 }
 
 /** Portainer's status answer (C4): 200, JSON, an object with a dotted `Version`; undefined for anything else. */
-function portainerStatus(a: { status: number; contentType: string; text: string }): { Version: string; InstanceID?: string } | undefined {
+function portainerStatus(a: {
+  status: number;
+  contentType: string;
+  text: string;
+}): { Version: string; InstanceID?: string } | undefined {
   if (a.status !== 200 || !/^application\/json\b/i.test(a.contentType)) return undefined;
   let o: unknown;
   try {

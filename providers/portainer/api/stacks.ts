@@ -96,7 +96,10 @@ export function stacksApi(t: Transport) {
     /** True when the environment exists; a stack whose environment is gone is orphaned (C5.7). */
     environmentExists: async (endpointId: number): Promise<boolean> => {
       try {
-        await t.send({ method: "GET", path: `/endpoints/${endpointId}`, query: { excludeSnapshot: true }, auth: "any", op: { action: "read", resource: "environment", id: endpointId }, ok: [200], retry: "idempotent" });
+        await t.send({
+          method: "GET", path: `/endpoints/${endpointId}`, query: { excludeSnapshot: true }, auth: "any",
+          op: { action: "read", resource: "environment", id: endpointId }, ok: [200], retry: "idempotent",
+        });
         return true;
       } catch (e) {
         if (isNotFound(e)) return false;
@@ -110,7 +113,8 @@ export function stacksApi(t: Transport) {
      */
     associateStack: (id: number, endpointId: number, swarmId: string, running: boolean): Promise<Stack> =>
       t.send({
-        method: "PUT", path: `/stacks/${id}/associate`, query: { endpointId, swarmId, orphanedRunning: running }, auth: "any", op: { action: "associate", resource: "stack", id },
+        method: "PUT", path: `/stacks/${id}/associate`, query: { endpointId, swarmId, orphanedRunning: running }, auth: "any",
+        op: { action: "associate", resource: "stack", id },
         ok: [200], parse: parseStack, retry: "idempotent",
       }),
 
