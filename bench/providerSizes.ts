@@ -1,33 +1,20 @@
 /**
- * Prints the size of each Portainer provider as Pulumi serializes it into `__provider`, one JSON object
- * `{ "<type>": bytes }`. Run it with ts-node (as `pulumi up` compiles the program) so the text is what
- * production stores: `node -r ts-node/register/transpile-only bench/providerSizes.ts`.
+ * Prints the size of each Portainer provider as Pulumi serializes it into `__provider` (the loader of
+ * ADR 011), one JSON object `{ "<type>": bytes }`. Run it with ts-node (as `pulumi up` compiles the
+ * program) so the text is what production stores: `node -r ts-node/register/transpile-only bench/providerSizes.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { adminProvider } from "../providers/portainer/admin";
-import { apiKeyProvider } from "../providers/portainer/apiKey";
-import { dockerConfigProvider, dockerSecretProvider } from "../providers/portainer/dockerObject";
-import { endpointGroupProvider } from "../providers/portainer/endpointGroup";
-import { environmentProvider } from "../providers/portainer/environment";
-import { stackProvider } from "../providers/portainer/stack";
-import { tagProvider } from "../providers/portainer/tag";
+import { PROVIDERS } from "../providers/portainer/registry";
+import { runtimeProvider, type ProviderType } from "../providers/portainer/runtime";
 
-export const PROVIDERS: Record<string, object> = {
-  "portainer:Admin": adminProvider,
-  "portainer:ApiKey": apiKeyProvider,
-  "portainer:Tag": tagProvider,
-  "portainer:EndpointGroup": endpointGroupProvider,
-  "portainer:Environment": environmentProvider,
-  "portainer:Stack": stackProvider,
-  "portainer:DockerConfig": dockerConfigProvider,
-  "portainer:DockerSecret": dockerSecretProvider,
-};
+export const TYPES = Object.keys(PROVIDERS).map((t) => `portainer:${t}`);
 
-/** Serializes each provider as `pulumi.dynamic.Resource` does; returns the text of each. */
+/** Serializes each type's loader as `pulumi.dynamic.Resource` does; returns the text of each. */
 export async function serializedProviders(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [type, p] of Object.entries(PROVIDERS)) {
-    out[type] = (await pulumi.runtime.serializeFunction(() => p, { allowSecrets: false })).text;
+  for (const type of Object.keys(PROVIDERS) as ProviderType[]) {
+    const loader = runtimeProvider(type);
+    out[`portainer:${type}`] = (await pulumi.runtime.serializeFunction(() => loader, { allowSecrets: false })).text;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { usersApi } from "./api/users";
 import { checkWith, connect, diffWith, note, readResult, stateOf, hostable, type LoginInputs } from "./dynamic";
 import { isPortainerError, isRetryable } from "./errors";
+import { runtimeProvider } from "./runtime";
 
 export interface PortainerAdminInputs extends LoginInputs {
   /** The one-time setup token of Portainer 2.43+ (printed in its logs). */
@@ -171,6 +172,7 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
 });
 
 export const adminProvider = provider;
+const loader = runtimeProvider<PortainerAdminInputs, PortainerAdminOutputs>("Admin");
 
 /** Portainer's first administrator. */
 export class PortainerAdmin extends pulumi.dynamic.Resource {
@@ -179,7 +181,7 @@ export class PortainerAdmin extends pulumi.dynamic.Resource {
   declare readonly created: pulumi.Output<boolean>;
 
   constructor(name: string, args: PortainerAdminArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, {
+    super(loader, name, {
       ...args,
       password: pulumi.secret(args.password),
       ...(args.setupToken !== undefined ? { setupToken: pulumi.secret(args.setupToken) } : {}),

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { usersApi } from "./api/users";
 import { checkWith, connect, diffWith, note, readResult, stateOf, hostable, type LoginInputs } from "./dynamic";
 import { isAuthError, isNotFound } from "./errors";
+import { runtimeProvider } from "./runtime";
 
 export interface PortainerApiKeyInputs extends LoginInputs {
   readonly description: string;
@@ -129,6 +130,7 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
 });
 
 export const apiKeyProvider = provider;
+const loader = runtimeProvider<PortainerApiKeyInputs, PortainerApiKeyOutputs>("ApiKey");
 
 /** An API key for Portainer's administrator; `apiKey` is a secret output. */
 export class PortainerApiKey extends pulumi.dynamic.Resource {
@@ -138,7 +140,7 @@ export class PortainerApiKey extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PortainerApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      provider,
+      loader,
       name,
       {
         ...args,

@@ -13,7 +13,7 @@ import { tagsApi } from "./api/tags";
 import { usersApi } from "./api/users";
 import { createTransport, type PortainerClientOptions } from "./transport";
 
-export { MIN_SUPPORTED_VERSION, compareVersions, createTransport } from "./transport";
+export { MIN_SUPPORTED_VERSION, compareVersions, createTransport, forgetVerifiedServers } from "./transport";
 export type { PortainerAuth, PortainerClientOptions, Transport } from "./transport";
 export { normalizeStackName } from "./api/stacks";
 export type { StackContent, StackFilters } from "./api/stacks";

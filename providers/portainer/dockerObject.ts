@@ -10,6 +10,7 @@ import { z } from "zod";
 import { dockerApi, type DockerObjectKind } from "./api/docker";
 import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
+import { runtimeProvider } from "./runtime";
 
 export interface PortainerDockerObjectInputs {
   readonly connection: ConnectionInputs;
@@ -106,6 +107,8 @@ const secretProvider = makeProvider("secrets");
 
 export const dockerConfigProvider = configProvider;
 export const dockerSecretProvider = secretProvider;
+const configLoader = runtimeProvider<PortainerDockerObjectInputs, PortainerDockerObjectOutputs>("DockerConfig");
+const secretLoader = runtimeProvider<PortainerDockerObjectInputs, PortainerDockerObjectOutputs>("DockerSecret");
 
 /** A swarm config created through Portainer. */
 export class PortainerDockerConfig extends pulumi.dynamic.Resource {
@@ -113,7 +116,7 @@ export class PortainerDockerConfig extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerDockerObjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(configProvider, name, { ...args, connection: pulumi.secret(args.connection), dockerId: undefined }, opts, "portainer", "DockerConfig");
+    super(configLoader, name, { ...args, connection: pulumi.secret(args.connection), dockerId: undefined }, opts, "portainer", "DockerConfig");
   }
 }
 
@@ -123,6 +126,6 @@ export class PortainerDockerSecret extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerDockerObjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(secretProvider, name, { ...args, connection: pulumi.secret(args.connection), data: pulumi.secret(args.data), dockerId: undefined }, opts, "portainer", "DockerSecret");
+    super(secretLoader, name, { ...args, connection: pulumi.secret(args.connection), data: pulumi.secret(args.data), dockerId: undefined }, opts, "portainer", "DockerSecret");
   }
 }

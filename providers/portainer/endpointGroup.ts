@@ -9,6 +9,7 @@ import { z } from "zod";
 import { groupsApi } from "./api/groups";
 import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
+import { runtimeProvider } from "./runtime";
 
 export interface PortainerEndpointGroupInputs {
   readonly connection: ConnectionInputs;
@@ -97,12 +98,13 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
 });
 
 export const endpointGroupProvider = provider;
+const loader = runtimeProvider<PortainerEndpointGroupInputs, PortainerEndpointGroupOutputs>("EndpointGroup");
 
 /** A Portainer environment group. */
 export class PortainerEndpointGroup extends pulumi.dynamic.Resource {
   declare readonly groupId: pulumi.Output<number>;
 
   constructor(name: string, args: PortainerEndpointGroupArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), groupId: undefined }, opts, "portainer", "EndpointGroup");
+    super(loader, name, { ...args, connection: pulumi.secret(args.connection), groupId: undefined }, opts, "portainer", "EndpointGroup");
   }
 }

@@ -10,6 +10,7 @@ import { environmentsApi } from "./api/environments";
 import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Environment } from "./wire";
+import { runtimeProvider } from "./runtime";
 
 export type EnvironmentKind = "agent" | "docker" | "local";
 
@@ -170,6 +171,7 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
 });
 
 export const environmentProvider = provider;
+const loader = runtimeProvider<PortainerEnvironmentInputs, PortainerEnvironmentOutputs>("Environment");
 
 /** A Portainer environment. */
 export class PortainerEnvironment extends pulumi.dynamic.Resource {
@@ -178,6 +180,6 @@ export class PortainerEnvironment extends pulumi.dynamic.Resource {
   declare readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerEnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), environmentId: undefined, type: undefined }, opts, "portainer", "Environment");
+    super(loader, name, { ...args, connection: pulumi.secret(args.connection), environmentId: undefined, type: undefined }, opts, "portainer", "Environment");
   }
 }

@@ -13,6 +13,7 @@ import { normalizeStackName, stacksApi } from "./api/stacks";
 import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Stack } from "./wire";
+import { runtimeProvider } from "./runtime";
 
 export interface EnvVar {
   readonly name: string;
@@ -273,6 +274,7 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
 
 /** The provider object, exported for direct tests. */
 export const stackProvider = provider;
+const loader = runtimeProvider<PortainerStackInputs, PortainerStackOutputs>("Stack");
 
 /** A Docker Compose stack managed through Portainer. */
 export class PortainerStack extends pulumi.dynamic.Resource {
@@ -284,6 +286,6 @@ export class PortainerStack extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PortainerStackArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = { stackId: undefined, swarmId: undefined, orphaned: undefined };
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), ...outputs }, opts, "portainer", "Stack");
+    super(loader, name, { ...args, connection: pulumi.secret(args.connection), ...outputs }, opts, "portainer", "Stack");
   }
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { tagsApi } from "./api/tags";
 import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
 import { isConflict } from "./errors";
+import { runtimeProvider } from "./runtime";
 
 export interface PortainerTagInputs {
   readonly connection: ConnectionInputs;
@@ -79,12 +80,13 @@ const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
 });
 
 export const tagProvider = provider;
+const loader = runtimeProvider<PortainerTagInputs, PortainerTagOutputs>("Tag");
 
 /** A Portainer tag. */
 export class PortainerTag extends pulumi.dynamic.Resource {
   declare readonly tagId: pulumi.Output<number>;
 
   constructor(name: string, args: PortainerTagArgs, opts?: pulumi.CustomResourceOptions) {
-    super(provider, name, { ...args, connection: pulumi.secret(args.connection), tagId: undefined }, opts, "portainer", "Tag");
+    super(loader, name, { ...args, connection: pulumi.secret(args.connection), tagId: undefined }, opts, "portainer", "Tag");
   }
 }

@@ -108,6 +108,18 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * The servers this process has verified (C4), by URL and TLS settings, with their versions: the status
+ * probe runs once per process and server, not once per provider call (the providers are loaded once per
+ * host process, ADR 011). A failed probe is not kept.
+ */
+const verifiedServers = new Map<string, Promise<string>>();
+
+/** Forgets every verified server, so that the next call probes again (tests that count requests). */
+export function forgetVerifiedServers(): void {
+  verifiedServers.clear();
+}
+
 export function createTransport(options: PortainerClientOptions): Transport {
   const baseUrl = options.url.replace(/\/+$/, "").replace(/\/api$/, "");
   const tls = options.tls ?? {};
@@ -126,7 +138,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
   const final = new WeakSet<object>();
   let jwt: string | undefined;
   let loginCount = 0;
-  let versionPromise: Promise<string> | undefined;
+  // What the identity check vouches for: this URL reached with these TLS settings.
+  const identity = JSON.stringify([baseUrl, tls.insecureSkipVerify === true, tls.caCert ?? ""]);
 
   /** Waits before the next attempt: exponential backoff with jitter, capped. */
   function backoff(attempt: number): Promise<void> {
@@ -289,16 +302,17 @@ export function createTransport(options: PortainerClientOptions): Transport {
   }
 
   function version(): Promise<string> {
-    if (!versionPromise) {
-      versionPromise = status().then((s) => {
-        if (compareVersions(s.Version, MIN_SUPPORTED_VERSION) < 0) {
-          throw portainerError({ kind: "unsupported", operation: { action: "use", resource: "server", id: baseUrl }, method: "GET", path: "/api/system/status", serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer` });
-        }
-        return s.Version;
-      });
-      versionPromise.catch(() => (versionPromise = undefined));
-    }
-    return versionPromise;
+    const known = verifiedServers.get(identity);
+    if (known) return known;
+    const probe = status().then((s) => {
+      if (compareVersions(s.Version, MIN_SUPPORTED_VERSION) < 0) {
+        throw portainerError({ kind: "unsupported", operation: { action: "use", resource: "server", id: baseUrl }, method: "GET", path: "/api/system/status", serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer` });
+      }
+      return s.Version;
+    });
+    verifiedServers.set(identity, probe);
+    probe.catch(() => verifiedServers.get(identity) === probe && verifiedServers.delete(identity));
+    return probe;
   }
 
   async function send<T>(c: Call<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createPortainerClient, normalizeStackName } from "../../../providers/portainer/client";
+import { createPortainerClient, forgetVerifiedServers, normalizeStackName } from "../../../providers/portainer/client";
 import type { PortainerError } from "../../../providers/portainer/errors";
 import {
   isAuthError,
@@ -61,7 +61,7 @@ describe("PortainerClient against the fake: every route", () => {
       "POST /api/auth [Username,Password] none -> 200",
       "GET /api/users/me [] jwt -> 200",
       "POST /api/users/1/tokens [description,password] jwt -> 201",
-      "GET /api/system/status [] none -> 200",
+      // The API-key client reaches a server this process has verified: no second probe.
       "GET /api/users/1/tokens [] key -> 200",
       "POST /api/tags [Name] key -> 200",
       "GET /api/tags [] key -> 200",
@@ -315,6 +315,32 @@ describe("PortainerClient retries", () => {
     await retrying.version();
     fake.fault({ path: "/api/tags", delayMs: 400 });
     expect(await retrying.listTags()).toEqual([]);
+  });
+});
+
+describe("PortainerClient identity check, once per process", () => {
+  const statusProbes = () => fake.requests.filter((r) => r.path === "/api/system/status").length;
+
+  it("probes a server once for every client of this process, again under other TLS settings, and again after a failed probe", async () => {
+    fake = await bootstrappedFake();
+    forgetVerifiedServers();
+    fake.clearRequests();
+    const client = () => createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep });
+    await client().listTags();
+    await client().listTags();
+    await createPortainerClient({ url: `${fake.url}/`, auth: { apiKey: fake.apiKey! } }).listGroups();
+    expect(statusProbes()).toBe(1);
+
+    await createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, tls: { insecureSkipVerify: true } }).listTags();
+    expect(statusProbes()).toBe(2);
+
+    forgetVerifiedServers();
+    fake.clearRequests();
+    fake.fault({ path: "/api/system/status", status: 500, times: 4 });
+    await expect(client().listTags()).rejects.toThrow(/HTTP 500/);
+    expect([statusProbes(), fake.requests.some((r) => r.path === "/api/tags")]).toEqual([4, false]);
+    await client().listTags();
+    expect(statusProbes()).toBe(5);
   });
 });
 

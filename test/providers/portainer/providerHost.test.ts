@@ -5,7 +5,8 @@
 // Does not prove: the engine's own step ordering (the lab, issue 6, and the real CLI do that).
 import * as pulumi from "@pulumi/pulumi";
 import { PortainerApiKey } from "../../../providers/portainer/apiKey";
-import { PortainerStack } from "../../../providers/portainer/stack";
+import { PortainerStack, stackProvider } from "../../../providers/portainer/stack";
+import { LOADER_MARK } from "../../../providers/portainer/runtime";
 import { DynamicProviderHost, captureRegistrations, isSecret, urnOf, type Registration } from "../../harness/engine";
 import { ADMIN, addAgent, bootstrappedFake } from "../../helpers/portainer";
 import { PROJECT_DIR } from "../../helpers/site";
@@ -55,6 +56,8 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     expect([reg.type, reg.name]).toEqual(["pulumi-nodejs:dynamic/portainer:Stack", "qdrant_service"]);
     const provider = reg.inputs["__provider"] as string;
     expect(provider).toMatch(/^exports\.handler = /);
+    expect(provider).toContain(LOADER_MARK);
+    expect(provider.length).toBeLessThanOrEqual(8192);
     expect(provider).not.toContain(fake.apiKey);
     expect(provider).not.toContain("qdrant-s3cret");
     expect(isSecret(reg.inputs["connection"])).toBe(true);
@@ -126,6 +129,39 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     const again = await host.create(urn, checked.inputs);
     await host.delete(again.id, urn, checked.inputs, again.properties);
     expect(fake.state.stacks).toEqual([]);
+  });
+
+  it("rewrites a state that holds a provider serialized before the loader with one update that sends no request", async () => {
+    const reg = await stackRegistration("legacy_service");
+    const urn = urnOf(reg.type, reg.name);
+    const checked = await host.check(urn, {}, reg.inputs);
+    // What phoenix stored before ADR 011: a whole provider, serialized. The host runs the old text only
+    // for read and delete (the code of that day), never for diff or update, which take the program's
+    // __provider: a stand-in of the same form is enough here.
+    const oldProvider = { ...stackProvider };
+    const legacy = (await pulumi.runtime.serializeFunction(() => oldProvider, { allowSecrets: false })).text;
+    expect([legacy.startsWith("exports.handler = "), legacy.includes(LOADER_MARK)]).toEqual([true, false]);
+    const created = await host.create(urn, checked.inputs);
+    const refreshed = { ...created, properties: { ...created.properties, __provider: legacy } };
+
+    expect(await host.diff(created.id, urn, checked.inputs, refreshed.properties, checked.inputs)).toEqual({
+      changes: "some",
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    fake.clearRequests();
+    const updated = await host.update(created.id, urn, checked.inputs, refreshed.properties, checked.inputs);
+    expect(fake.requests).toEqual([]);
+    expect(updated.properties["__provider"]).toBe(checked.inputs["__provider"]);
+    const withoutProvider = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== "__provider"));
+    expect(withoutProvider(updated.properties)).toEqual(withoutProvider(refreshed.properties));
+    expect((await host.diff(created.id, urn, checked.inputs, updated.properties, checked.inputs)).changes).toBe("none");
+
+    // A real change on a legacy state is a real update.
+    const edited = { ...checked.inputs, composeContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.5\n" };
+    await host.update(created.id, urn, checked.inputs, refreshed.properties, edited);
+    expect(fake.state.stacks.find((s) => s.Id === Number(created.id))!.fileContent).toContain("v1.12.5");
+    await host.delete(created.id, urn, edited, updated.properties);
   });
 
   it("returns check failures per property", async () => {

@@ -8,6 +8,7 @@ import {
   type PortainerStackInputs,
   type PortainerStackOutputs,
 } from "../../../providers/portainer/stack";
+import { forgetVerifiedServers } from "../../../providers/portainer/client";
 import { UNKNOWN } from "../../../providers/portainer/dynamic";
 import { addAgent, addStack, bootstrappedFake } from "../../helpers/portainer";
 import type { FakePortainer } from "../../fakes/portainer/server";
@@ -19,6 +20,8 @@ beforeEach(async () => {
   fake = await bootstrappedFake();
   env = await addAgent(fake, "Dr-Phoenix");
   fake.clearRequests();
+  // Each test is a provider process of its own: it proves the server's identity first.
+  forgetVerifiedServers();
 });
 afterEach(async () => fake.close());
 
@@ -231,7 +234,6 @@ describe("PortainerStack read", () => {
     expect(r.inputs).toEqual(inputs());
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: false, replaces: [] });
     expect(calls()).toEqual([
-      "GET /api/system/status 200",
       "GET /api/stacks/1 200",
       `GET /api/endpoints/${env} 200`,
       "GET /api/stacks/1/file 200",
@@ -288,7 +290,7 @@ describe("PortainerStack update and delete", () => {
     const news = inputs({ composeContent: COMPOSE.replace("v1.12.4", "v1.13.0"), pullImage: true });
     const r = await provider.update!("1", created, news);
     expect(r.outs).toEqual({ ...news, stackId: 1, swarmId: "", orphaned: false });
-    expect(calls()).toEqual(["GET /api/system/status 200", `PUT /api/stacks/1?endpointId=${env} 200`]);
+    expect(calls()).toEqual([`PUT /api/stacks/1?endpointId=${env} 200`]);
     expect(fake.requests.at(-1)!.json).toEqual({
       StackFileContent: news.composeContent,
       Env: news.env,
@@ -373,11 +375,10 @@ describe("PortainerStack on a lost environment", () => {
     const r = await provider.update!("1", orphan, inputs({ endpointId: newEnv }));
     expect(r.outs).toEqual({ ...inputs({ endpointId: newEnv }), stackId: 1, swarmId: "", orphaned: false });
     expect(calls()).toEqual([
-      "GET /api/system/status 200",
       `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`,
       `PUT /api/stacks/1?endpointId=${newEnv} 200`,
     ]);
-    expect(fake.requests[1]!.query).toEqual({ endpointId: String(newEnv), swarmId: "", orphanedRunning: "true" });
+    expect(fake.requests[0]!.query).toEqual({ endpointId: String(newEnv), swarmId: "", orphanedRunning: "true" });
     expect(fake.state.stacks.map((s) => [s.Id, s.EndpointId, s.Status])).toEqual([[1, newEnv, 1]]);
     expect((await provider.read!("1", r.outs as PortainerStackOutputs)).props).toMatchObject({
       orphaned: false,
@@ -404,7 +405,6 @@ describe("PortainerStack on a lost environment", () => {
     const r = await provider.create(inputs({ endpointId: newEnv }));
     expect(r.id).toBe("1");
     expect(calls()).toEqual([
-      "GET /api/system/status 200",
       "GET /api/stacks 200",
       `GET /api/endpoints/${env} 404`,
       `PUT /api/stacks/1/associate?endpointId=${newEnv} 200`,
@@ -443,7 +443,6 @@ describe("PortainerStack after the API key was replaced", () => {
     fake.clearRequests();
     await provider.update!("1", stale, inputs());
     expect(calls()).toEqual([
-      "GET /api/system/status 200",
       "GET /api/stacks/1 200",
       "GET /api/stacks/1/file 200",
       `PUT /api/stacks/1?endpointId=${env} 200`,
