@@ -154,9 +154,10 @@ describe("the lab against a Portainer", () => {
     fake.clearRequests();
     const r = await labHere(["up", "--stack", "dev", "--json"]);
     expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 24 }, { read: 5 }]);
-    // 14 GETs: each of the 5 reads probes the status once; the admin check, the key list, the environment,
-    // and per stack the stack, its environment and its file.
-    expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 14]);
+    // 10 GETs: one status probe for the host process (ADR 011); the admin check, the key list, the
+    // environment, and per stack the stack, its environment and its file.
+    expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 10]);
+    expect(fake.requests.filter((q) => q.path === "/api/system/status").length).toBe(1);
     fake.clearRequests();
     const quiet = await labHere(["up", "--stack", "dev", "--skip-refresh", "--json"]);
     expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 24 }, undefined]);
