@@ -2,8 +2,8 @@
  * What every Portainer dynamic provider shares: the connection it takes as a (secret) input, `check`
  * with zod that tolerates `__provider` and preview's unknowns, and `diff` over normalised values.
  *
- * Closure-serialized with the providers: functions only, no module-level instances
- * (../shared/pulumi/ENGINELESS.md Q1).
+ * Loaded in the dynamic-provider host from the project (ADR 011), not closure-serialized: only the
+ * loader in runtime.ts must avoid module-level instances.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";

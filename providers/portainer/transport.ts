@@ -7,8 +7,8 @@
  * "already done?" check the caller supplies), connection reuse, and typed errors. Facts about the API
  * come from ../shared/portainer/CONTRACT.md (cited as "C" + section).
  *
- * Everything lives inside {@link createTransport}: Pulumi's closure serializer then captures it as one
- * function (small), and no module-level instance exists for it to choke on (ENGINELESS.md Q1).
+ * Loaded from the project in the provider host (ADR 011), so the one module-level value, the servers
+ * this process verified, lives as long as the host.
  */
 import { Agent, FormData, request } from "undici";
 import { isPortainerError, isRetryable, KEY_REFUSED_HINT, portainerError, withHint, type Operation, type PortainerErrorInit } from "./errors";

@@ -1,8 +1,8 @@
 /**
  * Zod schemas of Portainer's responses, with the casing the server really sends
  * (../shared/portainer/CONTRACT.md 0 and 10.7): PascalCase, `ID` on tags and Docker objects, camelCase on
- * API keys. Unknown fields are tolerated (stripped). One function per domain, so a provider captures
- * only the schemas it uses; none is held at module top level (this module is closure-serialized).
+ * API keys. Unknown fields are tolerated (stripped). One function per domain; none is held at module top
+ * level (this module was closure-serialized before ADR 011, and a zod instance cannot be).
  */
 import { z } from "zod";
 
