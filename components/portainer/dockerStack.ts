@@ -62,9 +62,16 @@ export class DockerStack extends pulumi.ComponentResource {
         type: mode,
         composeContent: this.composeContent,
         env: args.variables.map((v) => ({ name: v.name, value: v.value })),
+        secretNames: secretNamesOf(args.variables),
       },
       { parent: this, dependsOn: [...configs, ...(args.dependsOn ?? [])] },
     );
     this.registerOutputs({ stackId: this.stack.stackId });
   }
+}
+
+/** The names of the variables whose values are Pulumi secrets, as the SDK marks them. */
+export function secretNamesOf(variables: DockerStackArgs["variables"]): pulumi.Output<string[]> {
+  const marked = variables.map(async (v) => (pulumi.Output.isInstance(v.value) && (await pulumi.isSecret(v.value as pulumi.Output<string>)) ? [v.name] : []));
+  return pulumi.output(Promise.all(marked)).apply((names) => names.flat());
 }

@@ -126,8 +126,13 @@ export function vmInputs(args: ProxmoxVmArgs): proxmox.VmLegacyArgs {
 }
 
 /** The resource options: a fixed VMID cannot be created before the old VM is gone. */
-export function vmOptions(args: Pick<ProxmoxVmArgs, "nodeName" | "vmId" | "adopt">): pulumi.CustomResourceOptions {
-  return { deleteBeforeReplace: true, ...(args.adopt ? { import: `${args.nodeName}/${args.vmId}` } : {}) };
+export function vmOptions(args: Pick<ProxmoxVmArgs, "nodeName" | "vmId" | "adopt"> & { protection?: boolean }): pulumi.CustomResourceOptions {
+  return {
+    deleteBeforeReplace: true,
+    // A protected guest is protected in Pulumi too: destroy and replacement stop before Proxmox refuses.
+    ...(args.protection ? { protect: true } : {}),
+    ...(args.adopt ? { import: `${args.nodeName}/${args.vmId}` } : {}),
+  };
 }
 
 export class ProxmoxVm extends pulumi.ComponentResource {

@@ -39,6 +39,11 @@ export interface PortainerStackInputs {
   readonly prune: boolean;
   /** Take over a stack with the same name on the environment instead of failing. */
   readonly adopt: boolean;
+  /**
+   * The names of the env entries whose values are Pulumi secrets, as the program found them. Never sent to
+   * Portainer: a record for the policy pack, which sees values unwrapped (policy/policies.ts).
+   */
+  readonly secretNames?: readonly string[];
 }
 
 export interface PortainerStackOutputs extends PortainerStackInputs {
@@ -68,6 +73,8 @@ export interface PortainerStackArgs {
   readonly prune?: pulumi.Input<boolean>;
   /** Defaults to true, as the phoenix scripts were idempotent. */
   readonly adopt?: pulumi.Input<boolean>;
+  /** The env names whose values are secrets (the program computes it with `pulumi.isSecret`). */
+  readonly secretNames?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** Compose content as compared: CRLF as LF, no trailing whitespace on lines, no final newlines. */
@@ -92,6 +99,7 @@ function inputsSchema() {
     pullImage: z.boolean().default(false),
     prune: z.boolean().default(false),
     adopt: z.boolean().default(true),
+    secretNames: z.array(z.string()).optional(),
   });
 }
 
@@ -215,6 +223,7 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     const inputs: PortainerStackInputs = {
       connection: props.connection, endpointId: live.endpointId, name: live.name, type: live.type, composeContent: live.composeContent, env: live.env, running: live.running,
       pullImage: props.pullImage, prune: props.prune, adopt: props.adopt,
+      ...(props.secretNames !== undefined ? { secretNames: props.secretNames } : {}),
     };
     // Shown as drift: the program does not set it, so the next diff lists it.
     return readResult(id, live, orphaned ? { ...inputs, orphaned } : inputs);

@@ -54,7 +54,7 @@ describe("plan", () => {
     expect(run(["--stack", "prod"]).out.split("\n")).toEqual(
       expect.arrayContaining([
         "Proxmox sign-in: API token (no root-only operations)",
-        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix",
+        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix, protected",
       ]),
     );
     expect(run(["--stack", "dev"]).out.split("\n")).toEqual(
@@ -71,7 +71,7 @@ describe("plan", () => {
       .readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")
       .replace(
         "    - vmid: 1002\n",
-        "    - vmid: 1002\n      adopt: true\n      protection: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n",
+        "    - vmid: 1002\n      adopt: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n",
       );
     const dir = projectWith(file);
     try {

@@ -96,7 +96,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       vmId: 1001,
       name: "Portainer",
       tags: ["phoenix"],
-      protection: false,
+      protection: true,
       clone: { vmId: 9000, full: true, datastoreId: "local-zfs" },
       cpu: { cores: 4, type: "x86-64-v2-AES" },
       memory: { dedicated: 8192, floating: 8192 },
@@ -132,6 +132,8 @@ describe("Site for Pulumi.prod.yaml", () => {
       ignoreChanges: [],
       import: undefined,
       replaceWith: [],
+      // protection: true in the example: Pulumi's protect as well as Proxmox's flag.
+      protect: true,
     });
     expect(find(rs, "command:remote:Command", "phoenix-vm-1001-setup-base").options.replaceWith).toEqual([
       "VmLegacy:phoenix-vm-1001",
@@ -334,6 +336,7 @@ describe("Site for Pulumi.dev.yaml", () => {
       ignoreChanges: ["initialization.userAccount"],
       import: undefined,
       replaceWith: [],
+      protect: undefined,
     });
     // keyctl is root@pam's alone: the provider signs in with the password, not the token.
     const p = find(rs, "pulumi:providers:proxmoxve", "phoenix-proxmox").inputs;

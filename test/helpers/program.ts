@@ -17,6 +17,7 @@ export interface Recorded {
     ignoreChanges: string[];
     import: string | undefined;
     replaceWith: string[];
+    protect: boolean | undefined;
   };
   inputs: Record<string, unknown>;
 }
@@ -93,6 +94,7 @@ export async function recordResources(
         ignoreChanges: [...(custom.ignoreChanges ?? [])],
         import: custom.import,
         replaceWith: (a.opts.replaceWith ?? []).map(label),
+        protect: a.opts.protect,
       },
       inputs: {},
     };

@@ -97,11 +97,15 @@ describe("the lab's Proxmox, end to end", () => {
         ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
       ],
     ]);
+    // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): this variant unprotects it.
+    // The lab does not model Pulumi's protect; the policy tests and site tests pin that prod sets it.
     const renamedTemplate = variant("prod", "prod-template", (t) =>
-      t.replace(
-        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
-        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
-      ),
+      t
+        .replace(
+          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+        )
+        .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
     );
     const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", renamedTemplate]);
     expect(r.code).toBe(0);
