@@ -21,7 +21,10 @@ export async function serializedProviders(): Promise<Record<string, string>> {
 
 if (require.main === module) {
   serializedProviders().then(
-    (texts) => process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, v.length]))) + "\n"),
+    (texts) =>
+      process.stdout.write(
+        JSON.stringify(Object.fromEntries(Object.entries(texts).map(([k, v]) => [k, v.length]))) + "\n",
+      ),
     (e: Error) => {
       process.stderr.write(`providerSizes: ${e.message}\n`);
       process.exitCode = 1;

@@ -35,7 +35,19 @@ interface Phase {
 /** A copy of the project (sources only, node_modules linked) where a generated site can live. */
 function scratchProject(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-bench-"));
-  for (const entry of ["index.ts", "tsconfig.json", "package.json", "Pulumi.yaml", "Pulumi.dev.yaml", "config", "components", "providers", "lab", "test", "stacks"]) {
+  for (const entry of [
+    "index.ts",
+    "tsconfig.json",
+    "package.json",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "config",
+    "components",
+    "providers",
+    "lab",
+    "test",
+    "stacks",
+  ]) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
@@ -47,34 +59,64 @@ function generateSite(dir: string, agents: number, stacksPerAgent: number): void
   for (let s = 1; s <= stacksPerAgent; s++) {
     const sd = path.join(dir, "stacks", `svc_${s}`);
     fs.mkdirSync(path.join(sd, "config"), { recursive: true });
-    fs.writeFileSync(path.join(sd, "docker-compose.yml"), `services:\n  web:\n    image: nginx:1.27\n    environment:\n      LEVEL: \${LEVEL}\n`);
+    fs.writeFileSync(
+      path.join(sd, "docker-compose.yml"),
+      `services:\n  web:\n    image: nginx:1.27\n    environment:\n      LEVEL: \${LEVEL}\n`,
+    );
     fs.writeFileSync(path.join(sd, "config", "app.conf"), `# svc_${s}\nworkers = ${s}\n`);
-    fs.writeFileSync(path.join(sd, "phoenix.json"), JSON.stringify({
-      name: `svc_${s}`, compose_file: "docker-compose.yml",
-      environments: { production: { variables: [{ name: "LEVEL", value: "info" }], files: [{ source: "config/app.conf", destination: "/etc/app.conf", service: "web" }] } },
-      traefik_service: { service: "web", host: `svc${s}.example.com`, port: 80 },
-    }, null, 2));
+    fs.writeFileSync(
+      path.join(sd, "phoenix.json"),
+      JSON.stringify(
+        {
+          name: `svc_${s}`,
+          compose_file: "docker-compose.yml",
+          environments: {
+            production: {
+              variables: [{ name: "LEVEL", value: "info" }],
+              files: [{ source: "config/app.conf", destination: "/etc/app.conf", service: "web" }],
+            },
+          },
+          traefik_service: { service: "web", host: `svc${s}.example.com`, port: 80 },
+        },
+        null,
+        2,
+      ),
+    );
   }
-  const vm = (id: number, name: string, ip: number, role: string, stacks: string) => `    - { vmid: ${id}, name: ${name}, clone_from_vmid: 9000, cores: 2, memory_mb: 2048, disk_size_gb: 32, features: [docker], portainer_role: ${role}, network_config: { ip: 10.1.${Math.floor(ip / 250)}.${(ip % 250) + 2}/16, gw: 10.1.0.1 }, user_config: { username: phoenix }${stacks} }`;
+  const vm = (id: number, name: string, ip: number, role: string, stacks: string) =>
+    `    - { vmid: ${id}, name: ${name}, clone_from_vmid: 9000, cores: 2, memory_mb: 2048, disk_size_gb: 32, features: [docker], portainer_role: ${role}, network_config: { ip: 10.1.${Math.floor(ip / 250)}.${(ip % 250) + 2}/16, gw: 10.1.0.1 }, user_config: { username: phoenix }${stacks} }`;
   const lines = [vm(3000, "bench-portainer", 0, "primary", "")];
-  for (let i = 1; i <= agents; i++) lines.push(vm(3000 + i, `bench-agent-${i}`, i, "agent", `, docker_stacks: [${Array.from({ length: stacksPerAgent }, (_, s) => `{ name: svc_${s + 1} }`).join(", ")}]`));
+  for (let i = 1; i <= agents; i++)
+    lines.push(
+      vm(
+        3000 + i,
+        `bench-agent-${i}`,
+        i,
+        "agent",
+        `, docker_stacks: [${Array.from({ length: stacksPerAgent }, (_, s) => `{ name: svc_${s + 1} }`).join(", ")}]`,
+      ),
+    );
   // The ciphertexts are never decrypted: PHOENIX_SECRET_* variables supply the values.
-  fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), [
-    "config:",
-    "  phoenix:environment: production",
-    "  phoenix:proxmox: { endpoint: 'https://10.1.0.10:8006', node_name: phoenix, datastore: local-zfs, api_token: { secure: 'v1:AAAA:AAAA' } }",
-    "  phoenix:guest_ssh: { public_key: 'ssh-ed25519 AAAAC3NzaBench bench', private_key: { secure: 'v1:AAAA:AAAA' } }",
-    "  phoenix:portainer: { version: 2.27.9, admin_username: admin, admin_password: { secure: 'v1:AAAA:AAAA' } }",
-    "  phoenix:vms:",
-    ...lines,
-    "",
-  ].join("\n"));
+  fs.writeFileSync(
+    path.join(dir, "Pulumi.bench.yaml"),
+    [
+      "config:",
+      "  phoenix:environment: production",
+      "  phoenix:proxmox: { endpoint: 'https://10.1.0.10:8006', node_name: phoenix, datastore: local-zfs, api_token: { secure: 'v1:AAAA:AAAA' } }",
+      "  phoenix:guest_ssh: { public_key: 'ssh-ed25519 AAAAC3NzaBench bench', private_key: { secure: 'v1:AAAA:AAAA' } }",
+      "  phoenix:portainer: { version: 2.27.9, admin_username: admin, admin_password: { secure: 'v1:AAAA:AAAA' } }",
+      "  phoenix:vms:",
+      ...lines,
+      "",
+    ].join("\n"),
+  );
 }
 
 const SECRETS = {
   PHOENIX_SECRET_PROXMOX_API_TOKEN: "root@pam!bench=00000000-0000-0000-0000-000000000000",
   PHOENIX_SECRET_PROXMOX_PASSWORD: "bench-root-password",
-  PHOENIX_SECRET_GUEST_SSH_PRIVATE_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n",
+  PHOENIX_SECRET_GUEST_SSH_PRIVATE_KEY:
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n",
   PHOENIX_SECRET_PORTAINER_ADMIN_PASSWORD: "bench-admin-password",
   PHOENIX_SECRET_QDRANT_API_KEY: "bench-qdrant-key",
   PHOENIX_SECRET_THINKHEADS_SESSION_SECRET: "bench-session-secret",
@@ -86,36 +128,79 @@ function stateSize(stateFile: string): { stateBytes: number; dynamicStateBytes: 
   const text = fs.readFileSync(stateFile, "utf8");
   const state = JSON.parse(text) as { resources: { dynamic: boolean }[] };
   const dynamic = state.resources.filter((r) => r.dynamic);
-  return { stateBytes: text.length, dynamicStateBytes: dynamic.reduce((n, r) => n + JSON.stringify(r, null, 2).length, 0) };
+  return {
+    stateBytes: text.length,
+    dynamicStateBytes: dynamic.reduce((n, r) => n + JSON.stringify(r, null, 2).length, 0),
+  };
 }
 
-function runLab(project: string, fake: FakePortainer, stack: string, command: string, stateFile: string, extra: string[] = []): Promise<Phase> {
+function runLab(
+  project: string,
+  fake: FakePortainer,
+  stack: string,
+  command: string,
+  stateFile: string,
+  extra: string[] = [],
+): Promise<Phase> {
   const before = fake.requests.length;
   const started = Date.now();
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(project, "lab/cli.ts"), command, "--stack", stack, "--json", "--portainer-url", fake.url, "--state", stateFile, ...extra], {
-    cwd: project,
-    env: { ...process.env, ...SECRETS },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      path.join(project, "lab/cli.ts"),
+      command,
+      "--stack",
+      stack,
+      "--json",
+      "--portainer-url",
+      fake.url,
+      "--state",
+      stateFile,
+      ...extra,
+    ],
+    {
+      cwd: project,
+      env: { ...process.env, ...SECRETS },
+    },
+  );
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   let err = "";
   child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) =>
     child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`lab ${command} --stack ${stack} exited ${code}: ${`${err}\n${out}`.trim().split("\n").slice(-3).join(" | ")}`));
+      if (code !== 0)
+        return reject(
+          new Error(
+            `lab ${command} --stack ${stack} exited ${code}: ${`${err}\n${out}`.trim().split("\n").slice(-3).join(" | ")}`,
+          ),
+        );
       const wallMs = Date.now() - started;
       const reqs: RecordedRequest[] = fake.requests.slice(before);
       let dynamic = 0;
       let resources = 0;
       try {
-        const report = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { steps?: { type: string; refresh?: boolean }[] };
+        const report = JSON.parse(out.trim().split("\n").pop() ?? "{}") as {
+          steps?: { type: string; refresh?: boolean }[];
+        };
         const steps = (report.steps ?? []).filter((s) => s.refresh !== true);
         resources = steps.length;
         dynamic = steps.filter((s) => s.type.startsWith("pulumi-nodejs:dynamic/")).length;
       } catch {
         dynamic = 0;
       }
-      resolve({ wallMs, requests: reqs.length, writes: reqs.filter((r) => r.method !== "GET").length, logins: reqs.filter((r) => r.path === "/api/auth").length, resources, dynamic, exitCode: code, ...stateSize(stateFile) });
+      resolve({
+        wallMs,
+        requests: reqs.length,
+        writes: reqs.filter((r) => r.method !== "GET").length,
+        logins: reqs.filter((r) => r.path === "/api/auth").length,
+        resources,
+        dynamic,
+        exitCode: code,
+        ...stateSize(stateFile),
+      });
     }),
   );
 }
@@ -149,7 +234,10 @@ function loadTimeMs(project: string): number {
     return Date.now() - s;
   };
   const base = Math.min(t("require('@pulumi/pulumi')"), t("require('@pulumi/pulumi')"));
-  const full = Math.min(t("require('./components/site.ts'); require('./config/load.ts')"), t("require('./components/site.ts'); require('./config/load.ts')"));
+  const full = Math.min(
+    t("require('./components/site.ts'); require('./config/load.ts')"),
+    t("require('./components/site.ts'); require('./config/load.ts')"),
+  );
   return full - base;
 }
 
@@ -157,7 +245,13 @@ async function main(): Promise<void> {
   const project = scratchProject();
   try {
     generateSite(project, 20, 5);
-    const sizes = JSON.parse(execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench/providerSizes.ts")], { cwd: ROOT, encoding: "utf8" })) as Record<string, number>;
+    const sizes = JSON.parse(
+      execFileSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench/providerSizes.ts")],
+        { cwd: ROOT, encoding: "utf8" },
+      ),
+    ) as Record<string, number>;
     const results: { site: string; latencyMs: number; phases: Record<string, Phase> }[] = [];
     for (const [site, stack] of SITES) {
       for (const latencyMs of [0, 20]) {
@@ -181,10 +275,13 @@ async function main(): Promise<void> {
     ];
     for (const r of results) {
       for (const [phase, p] of Object.entries(r.phases)) {
-        lines.push(`| ${r.site} | ${r.latencyMs} ms | ${phase} | ${(p.wallMs / 1000).toFixed(1)} s | ${p.resources} (${p.dynamic}) | ${p.requests} | ${p.dynamic ? (p.requests / p.dynamic).toFixed(1) : "-"} | ${p.writes} | ${p.logins} | ${p.exitCode} |`);
+        lines.push(
+          `| ${r.site} | ${r.latencyMs} ms | ${phase} | ${(p.wallMs / 1000).toFixed(1)} s | ${p.resources} (${p.dynamic}) | ${p.requests} | ${p.dynamic ? (p.requests / p.dynamic).toFixed(1) : "-"} | ${p.writes} | ${p.logins} | ${p.exitCode} |`,
+        );
       }
     }
-    const at = (site: string, latencyMs: number) => results.find((r) => r.site === site && r.latencyMs === latencyMs)!.phases;
+    const at = (site: string, latencyMs: number) =>
+      results.find((r) => r.site === site && r.latencyMs === latencyMs)!.phases;
     lines.push(
       "",
       "Marginal no-op cost per resource: `(no-op up of generated - no-op up of dev) / (resources of generated - resources of dev)`,",
@@ -198,17 +295,37 @@ async function main(): Promise<void> {
         const g = at(SITES[1][0], latencyMs)[phase]!;
         const d = at(SITES[0][0], latencyMs)[phase]!;
         const marginal = (g.wallMs - d.wallMs) / (g.resources - d.resources);
-        lines.push(`| ${latencyMs} ms | ${phase} | ${(g.wallMs / 1000).toFixed(1)} s, ${g.resources} resources | ${(d.wallMs / 1000).toFixed(1)} s, ${d.resources} resources | ${marginal.toFixed(1)} ms |`);
+        lines.push(
+          `| ${latencyMs} ms | ${phase} | ${(g.wallMs / 1000).toFixed(1)} s, ${g.resources} resources | ${(d.wallMs / 1000).toFixed(1)} s, ${d.resources} resources | ${marginal.toFixed(1)} ms |`,
+        );
       }
     }
-    lines.push("", "State after the first `up` (the lab's state file, shaped like a Pulumi checkpoint):", "", "| site | state bytes | resources | per resource | per Portainer resource |", "|---|---|---|---|---|");
+    lines.push(
+      "",
+      "State after the first `up` (the lab's state file, shaped like a Pulumi checkpoint):",
+      "",
+      "| site | state bytes | resources | per resource | per Portainer resource |",
+      "|---|---|---|---|---|",
+    );
     for (const [site] of SITES) {
       const up = at(site, 0)["up"]!;
-      lines.push(`| ${site} | ${up.stateBytes} | ${up.resources} | ${Math.round(up.stateBytes / up.resources)} | ${Math.round(up.dynamicStateBytes / up.dynamic)} |`);
+      lines.push(
+        `| ${site} | ${up.stateBytes} | ${up.resources} | ${Math.round(up.stateBytes / up.resources)} | ${Math.round(up.dynamicStateBytes / up.dynamic)} |`,
+      );
     }
-    lines.push("", "Serialized provider bytes per resource type (as `pulumi up` stores `__provider`, ts-node; the loader of ADR 011, target at most 8 KB):", "", "| type | bytes |", "|---|---|");
+    lines.push(
+      "",
+      "Serialized provider bytes per resource type (as `pulumi up` stores `__provider`, ts-node; the loader of ADR 011, target at most 8 KB):",
+      "",
+      "| type | bytes |",
+      "|---|---|",
+    );
     for (const [type, bytes] of Object.entries(sizes)) lines.push(`| ${type} | ${bytes} |`);
-    lines.push("", `Program load time (components, providers and config modules on top of @pulumi/pulumi, ts-node): ${load} ms.`, "");
+    lines.push(
+      "",
+      `Program load time (components, providers and config modules on top of @pulumi/pulumi, ts-node): ${load} ms.`,
+      "",
+    );
     const text = lines.join("\n");
     fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), text);
     process.stdout.write(text + "\n");

@@ -5,7 +5,8 @@
  */
 import { startFakePortainer, type FakePortainerOptions } from "../test/fakes/portainer/server";
 
-const USAGE = "usage: npm run fake-portainer -- [--port N] [--version X.Y.Z] [--state FILE] [--admin-timeout SECONDS] [--no-rate-limit]";
+const USAGE =
+  "usage: npm run fake-portainer -- [--port N] [--version X.Y.Z] [--state FILE] [--admin-timeout SECONDS] [--no-rate-limit]";
 
 export function parseArgs(argv: readonly string[]): FakePortainerOptions | { error: string } {
   const o: FakePortainerOptions = {};
@@ -23,7 +24,8 @@ export function parseArgs(argv: readonly string[]): FakePortainerOptions | { err
     } else if (a === "--state") o.stateFile = value();
     else if (a === "--admin-timeout") {
       const s = Number(value());
-      if (!Number.isFinite(s) || s < 0) return { error: `--admin-timeout must be a number of seconds (0 disables)\n${USAGE}` };
+      if (!Number.isFinite(s) || s < 0)
+        return { error: `--admin-timeout must be a number of seconds (0 disables)\n${USAGE}` };
       o.adminInitTimeoutMs = s * 1000;
     } else if (a === "--no-rate-limit") o.rateLimit = false;
     else return { error: `unknown argument ${a}\n${USAGE}` };

@@ -35,7 +35,16 @@ export function renderStacks(site: SiteConfig): { composes: string[]; problems: 
     const def = site.stacks[d.stack]!;
     try {
       const traefik = def.manifest.traefik_service;
-      composes.push(renderCompose({ stack: d.stack, where: `${d.stack} on ${d.guest.name} (${d.path})`, compose: def.composeContent, files: d.files, ...(traefik ? { traefik } : {}), mode: "standalone" }));
+      composes.push(
+        renderCompose({
+          stack: d.stack,
+          where: `${d.stack} on ${d.guest.name} (${d.path})`,
+          compose: def.composeContent,
+          files: d.files,
+          ...(traefik ? { traefik } : {}),
+          mode: "standalone",
+        }),
+      );
     } catch (e) {
       if (!(e instanceof ComposeError)) throw e;
       problems.push({ path: `${def.manifestPath}: compose_file`, message: e.message });
@@ -46,20 +55,44 @@ export function renderStacks(site: SiteConfig): { composes: string[]; problems: 
 }
 
 /** Renders the desired site for people. */
-export function renderText(d: SiteDescription & { guests: (GuestLine & { setup?: { name: string; script: string }[] })[]; stacks: (SiteDescription["stacks"][number] & { urn?: string })[] }): string {
+export function renderText(
+  d: SiteDescription & {
+    guests: (GuestLine & { setup?: { name: string; script: string }[] })[];
+    stacks: (SiteDescription["stacks"][number] & { urn?: string })[];
+  },
+): string {
   const lines: string[] = [];
-  lines.push(`Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`);
-  lines.push(`Proxmox sign-in: ${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`);
+  lines.push(
+    `Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`,
+  );
+  lines.push(
+    `Proxmox sign-in: ${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`,
+  );
   lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
   lines.push("", `Guests (${d.guests.length}):`);
   for (const g of d.guests) {
-    const src = "clone_from_vmid" in g ? `clone of VM ${g.clone_from_vmid}` : "template" in g ? `from ${g.template}` : `clone of CT ${g.clone_from_ctid}`;
-    lines.push(`  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ${g.gateway}, ${src}`);
-    lines.push(`      features: ${g.features.join(", ") || "none"}; role: ${g.portainer_role ?? "none"}; start at boot: ${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`);
+    const src =
+      "clone_from_vmid" in g
+        ? `clone of VM ${g.clone_from_vmid}`
+        : "template" in g
+          ? `from ${g.template}`
+          : `clone of CT ${g.clone_from_ctid}`;
+    lines.push(
+      `  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ${g.gateway}, ${src}`,
+    );
+    lines.push(
+      `      features: ${g.features.join(", ") || "none"}; role: ${g.portainer_role ?? "none"}; start at boot: ${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`,
+    );
     lines.push(`      proxmox: ${guestProxmoxLine(g)}`);
-    if (g.adopt) lines.push(`      adopted: takes over the existing ${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the config must match it`);
+    if (g.adopt)
+      lines.push(
+        `      adopted: takes over the existing ${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the config must match it`,
+      );
     if (g.root_only.length > 0) lines.push(`      root@pam only: ${g.root_only.join(", ")}`);
-    if (g.setup && g.setup.length > 0) lines.push(`      setup over SSH: ${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; the scripts are in --json`);
+    if (g.setup && g.setup.length > 0)
+      lines.push(
+        `      setup over SSH: ${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; the scripts are in --json`,
+      );
   }
   if (d.portainer) {
     const p = d.portainer;
@@ -75,8 +108,12 @@ export function renderText(d: SiteDescription & { guests: (GuestLine & { setup?:
   for (const s of d.stacks) {
     lines.push(`  ${s.name} on ${s.guest} (environment ${s.environment})`);
     for (const v of s.variables) lines.push(`      ${v.name}=${v.value}`);
-    for (const f of s.files) lines.push(`      file ${f.source} -> ${f.destination}${f.service ? ` (${f.service})` : ""}`);
-    if (s.traefik) lines.push(`      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`);
+    for (const f of s.files)
+      lines.push(`      file ${f.source} -> ${f.destination}${f.service ? ` (${f.service})` : ""}`);
+    if (s.traefik)
+      lines.push(
+        `      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`,
+      );
     if (s.urn) lines.push(`      sync alone: pulumi up --target '${s.urn}'`);
   }
   return lines.join("\n");
@@ -86,8 +123,12 @@ type GuestLine = SiteDescription["guests"][number];
 
 /** One line of a guest's Proxmox placement: storage, network, and what the kind adds. */
 function guestProxmoxLine(g: GuestLine): string {
-  const parts = [`datastore ${g.datastore}`, `bridge ${g.bridge}${g.vlan !== null ? ` vlan ${g.vlan}` : ""}${g.mtu !== null ? ` mtu ${g.mtu}` : ""}`];
-  if (g.dns) parts.push(`dns ${[...(g.dns.servers ?? []), ...(g.dns.domain ? [`search ${g.dns.domain}`] : [])].join(" ")}`);
+  const parts = [
+    `datastore ${g.datastore}`,
+    `bridge ${g.bridge}${g.vlan !== null ? ` vlan ${g.vlan}` : ""}${g.mtu !== null ? ` mtu ${g.mtu}` : ""}`,
+  ];
+  if (g.dns)
+    parts.push(`dns ${[...(g.dns.servers ?? []), ...(g.dns.domain ? [`search ${g.dns.domain}`] : [])].join(" ")}`);
   if (g.clone_node !== null) parts.push(`template on ${g.clone_node}`);
   if ("cpu_type" in g) {
     parts.push(`cpu ${g.cpu_type}`, g.agent ? "QEMU agent on" : "QEMU agent off (stopped hard on destroy)");
@@ -97,7 +138,9 @@ function guestProxmoxLine(g: GuestLine): string {
   }
   if ("os_type" in g) {
     parts.push(`os ${g.os_type ?? "as cloned"}`, g.unprivileged ? "unprivileged" : "privileged");
-    const f = Object.entries(g.proxmox_features ?? {}).filter(([, on]) => on).map(([k]) => k);
+    const f = Object.entries(g.proxmox_features ?? {})
+      .filter(([, on]) => on)
+      .map(([k]) => k);
     if (f.length > 0) parts.push(`features ${f.join(", ")}`);
     for (const m of g.mount_points ?? []) parts.push(`bind ${m.host_path} -> ${m.path}${m.read_only ? " (ro)" : ""}`);
     for (const x of g.devices ?? []) parts.push(`device ${x.path}`);
@@ -108,7 +151,12 @@ function guestProxmoxLine(g: GuestLine): string {
 }
 
 /** Runs the command; returns the exit code. Output goes through the given writers. */
-export function main(argv: readonly string[], projectDir: string, out: (s: string) => void, err: (s: string) => void): number {
+export function main(
+  argv: readonly string[],
+  projectDir: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): number {
   const args = parseArgs(argv);
   if ("error" in args) {
     err(args.error);
@@ -127,20 +175,30 @@ export function main(argv: readonly string[], projectDir: string, out: (s: strin
   }
   const result = validateSite(raw, { stacksDir: path.join(projectDir, "stacks"), projectDir });
   if (!result.ok) {
-    err(`plan: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in Pulumi.${args.stack}.yaml and the stack manifests:`);
+    err(
+      `plan: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in Pulumi.${args.stack}.yaml and the stack manifests:`,
+    );
     for (const p of result.problems) err(`  ${p.path}: ${p.message}`);
     return 1;
   }
   const rendered = renderStacks(result.site);
   if (rendered.problems.length > 0) {
-    err(`plan: ${rendered.problems.length} problem${rendered.problems.length === 1 ? "" : "s"} in the rendered stacks:`);
+    err(
+      `plan: ${rendered.problems.length} problem${rendered.problems.length === 1 ? "" : "s"} in the rendered stacks:`,
+    );
     for (const p of rendered.problems) err(`  ${p.path}: ${p.message}`);
     return 1;
   }
   const d = describeSite(result.site, args.stack);
   const withCompose = {
     ...d,
-    guests: d.guests.map((g, i) => ({ ...g, setup: guestSetupSteps(result.site, result.site.guests[i]!, { revealSecrets: false }).map((x) => ({ name: x.name, script: x.script })) })),
+    guests: d.guests.map((g, i) => ({
+      ...g,
+      setup: guestSetupSteps(result.site, result.site.guests[i]!, { revealSecrets: false }).map((x) => ({
+        name: x.name,
+        script: x.script,
+      })),
+    })),
     stacks: d.stacks.map((s, i) => {
       const dep = result.site.deployments[i]!;
       return { ...s, urn: stackUrn(args.stack, SITE_NAME, dep.stack, dep.guest), compose: rendered.composes[i]! };
@@ -154,7 +212,12 @@ if (require.main === module) {
   try {
     // PHOENIX_PROJECT_DIR points the command at another project folder (used by the tests).
     const projectDir = process.env["PHOENIX_PROJECT_DIR"] ?? path.resolve(__dirname, "..");
-    process.exitCode = main(process.argv.slice(2), projectDir, (s) => process.stdout.write(s + "\n"), (s) => process.stderr.write(s + "\n"));
+    process.exitCode = main(
+      process.argv.slice(2),
+      projectDir,
+      (s) => process.stdout.write(s + "\n"),
+      (s) => process.stderr.write(s + "\n"),
+    );
   } catch (e) {
     process.stderr.write(`plan: internal error: ${(e as Error).message}\n`);
     process.exitCode = 1;

@@ -46,7 +46,10 @@ export function stackFileJsonSchema(): string {
     .catchall(z.union([z.strictObject({ secure: z.string() }), z.string(), z.number(), z.boolean()]));
   const file = z
     .looseObject({ encryptionsalt: z.string().optional(), secretsprovider: z.string().optional(), config })
-    .meta({ title: "phoenix stack file", description: "Pulumi.<stack>.yaml of the phoenix project: see the README's configuration reference." });
+    .meta({
+      title: "phoenix stack file",
+      description: "Pulumi.<stack>.yaml of the phoenix project: see the README's configuration reference.",
+    });
   return JSON.stringify(z.toJSONSchema(file, { io: "input", target: "draft-2020-12" }), null, 2) + "\n";
 }
 

@@ -42,7 +42,12 @@ export function stackResourceName(siteName: string, stack: string, guest: Pick<G
  * The URN of a deployment's `PortainerStack`, for `pulumi up --target <urn>` (which syncs that stack
  * alone, as `phoenix sync stack <name> to <vmid>` did).
  */
-export function stackUrn(pulumiStack: string, siteName: string, stack: string, guest: Pick<Guest, "kind" | "id">): string {
+export function stackUrn(
+  pulumiStack: string,
+  siteName: string,
+  stack: string,
+  guest: Pick<Guest, "kind" | "id">,
+): string {
   return `urn:pulumi:${pulumiStack}::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::${stackResourceName(siteName, stack, guest)}`;
 }
 
@@ -68,15 +73,22 @@ export class Site extends pulumi.ComponentResource {
     const auth = authOf(c.proxmox);
     // bpg prefers a token over a password, and Proxmox refuses root-only operations to every token: with a
     // password configured, the provider signs in with it alone (CONTRACT.md section 1).
-    const credentials = auth.kind === "password"
-      ? { username: c.proxmox.username!, password: pulumi.secret(c.proxmox.password!.reveal()) }
-      : { apiToken: pulumi.secret(c.proxmox.api_token!.reveal()) };
-    const provider = new proxmox.Provider(`${name}-proxmox`, {
-      endpoint: c.proxmox.endpoint,
-      ...credentials,
-      insecure: c.proxmox.insecure,
-      ...(c.proxmox.ssh ? { ssh: { username: c.proxmox.ssh.username, privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()) } } : {}),
-    }, { parent: this });
+    const credentials =
+      auth.kind === "password"
+        ? { username: c.proxmox.username!, password: pulumi.secret(c.proxmox.password!.reveal()) }
+        : { apiToken: pulumi.secret(c.proxmox.api_token!.reveal()) };
+    const provider = new proxmox.Provider(
+      `${name}-proxmox`,
+      {
+        endpoint: c.proxmox.endpoint,
+        ...credentials,
+        insecure: c.proxmox.insecure,
+        ...(c.proxmox.ssh
+          ? { ssh: { username: c.proxmox.ssh.username, privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()) } }
+          : {}),
+      },
+      { parent: this },
+    );
     const sshPrivateKey = c.guestSsh ? pulumi.secret(c.guestSsh.private_key.reveal()) : undefined;
 
     this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
@@ -102,7 +114,21 @@ export class Site extends pulumi.ComponentResource {
         user = "root";
       }
       if (cfg.features.length > 0 && sshPrivateKey) {
-        setups.set(g, new GuestSetup(`${key}-setup`, { host: g.ip, user, privateKey: sshPrivateKey, steps: guestSetupSteps(c, g, { revealSecrets: true }), guestId, guest: guestCustom }, { parent: this, dependsOn: [guestResource] }));
+        setups.set(
+          g,
+          new GuestSetup(
+            `${key}-setup`,
+            {
+              host: g.ip,
+              user,
+              privateKey: sshPrivateKey,
+              steps: guestSetupSteps(c, g, { revealSecrets: true }),
+              guestId,
+              guest: guestCustom,
+            },
+            { parent: this, dependsOn: [guestResource] },
+          ),
+        );
       }
     }
 
@@ -118,20 +144,26 @@ export class Site extends pulumi.ComponentResource {
     const p = c.portainer;
     const primarySetup = setups.get(primary)!;
     // Secret by the random provider's schema too; wrapped so it stays secret whatever the provider says.
-    const agentSecret = pulumi.secret(new random.RandomPassword(`${name}-agent-secret`, { length: 40, special: false }, { parent: this }).result);
-    const server = new PortainerServer(`${name}-portainer`, {
-      dockerProvider: primarySetup.dockerProvider!,
-      version: p.version,
-      url: p.url,
-      ports: serverPorts(p.url),
-      agentSecret,
-      adminUsername: p.admin_username,
-      adminPassword: pulumi.secret(p.admin_password.reveal()),
-      ...(p.tls?.ca_cert !== undefined ? { caCert: p.tls.ca_cert } : {}),
-      insecureSkipVerify: p.tls?.insecure_skip_verify === true,
-      ...(p.setup_token ? { setupToken: pulumi.secret(p.setup_token.reveal()) } : {}),
-      dependsOn: [primarySetup],
-    }, { parent: this });
+    const agentSecret = pulumi.secret(
+      new random.RandomPassword(`${name}-agent-secret`, { length: 40, special: false }, { parent: this }).result,
+    );
+    const server = new PortainerServer(
+      `${name}-portainer`,
+      {
+        dockerProvider: primarySetup.dockerProvider!,
+        version: p.version,
+        url: p.url,
+        ports: serverPorts(p.url),
+        agentSecret,
+        adminUsername: p.admin_username,
+        adminPassword: pulumi.secret(p.admin_password.reveal()),
+        ...(p.tls?.ca_cert !== undefined ? { caCert: p.tls.ca_cert } : {}),
+        insecureSkipVerify: p.tls?.insecure_skip_verify === true,
+        ...(p.setup_token ? { setupToken: pulumi.secret(p.setup_token.reveal()) } : {}),
+        dependsOn: [primarySetup],
+      },
+      { parent: this },
+    );
     this.portainerUrl = p.url;
     // The engine marks it secret (additionalSecretOutputs); wrapped so the export is secret in any case.
     this.portainerApiKey = pulumi.secret(server.apiKey.apiKey);
@@ -140,13 +172,31 @@ export class Site extends pulumi.ComponentResource {
     for (const g of c.guests) {
       if (g.portainerRole === "agent") {
         const setup = setups.get(g)!;
-        const agent = new PortainerAgent(`${name}-agent-${guestKey(g)}`, {
-          dockerProvider: setup.dockerProvider!, version: p.version, port: p.agent_port, agentSecret, guestName: g.name, ip: g.ip, connection: server.connection, dependsOn: [setup],
-          ssh: { host: g.ip, user: sshUser(g), privateKey: sshPrivateKey! },
-        }, { parent: this });
+        const agent = new PortainerAgent(
+          `${name}-agent-${guestKey(g)}`,
+          {
+            dockerProvider: setup.dockerProvider!,
+            version: p.version,
+            port: p.agent_port,
+            agentSecret,
+            guestName: g.name,
+            ip: g.ip,
+            connection: server.connection,
+            dependsOn: [setup],
+            ssh: { host: g.ip, user: sshUser(g), privateKey: sshPrivateKey! },
+          },
+          { parent: this },
+        );
         environments.set(g, agent.environment);
       } else if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0) {
-        environments.set(g, new PortainerEnvironment(`${name}-environment-${guestKey(g)}`, { connection: server.connection, name: g.name, kind: "local", url: LOCAL_DOCKER_URL }, { parent: this, dependsOn: [server] }));
+        environments.set(
+          g,
+          new PortainerEnvironment(
+            `${name}-environment-${guestKey(g)}`,
+            { connection: server.connection, name: g.name, kind: "local", url: LOCAL_DOCKER_URL },
+            { parent: this, dependsOn: [server] },
+          ),
+        );
       }
     }
     for (const [g, e] of environments) this.environmentIds[g.name] = e.environmentId;
@@ -154,19 +204,30 @@ export class Site extends pulumi.ComponentResource {
     for (const d of c.deployments) {
       const env = environments.get(d.guest)!;
       const manifest = c.stacks[d.stack]!.manifest;
-      const stack = new DockerStack(stackResourceName(name, d.stack, d.guest), {
-        connection: server.connection,
-        endpointId: env.environmentId,
-        stack: d.stack,
-        where: `${d.stack} on ${d.guest.name} (${d.path})`,
-        compose: c.stacks[d.stack]!.composeContent,
-        variables: d.variables.map((v) => ("value" in v ? { name: v.name, value: v.value } : { name: v.name, value: pulumi.secret(v.secret.reveal()) })),
-        files: d.files,
-        ...(manifest.traefik_service ? { traefik: manifest.traefik_service } : {}),
-        dependsOn: [env],
-      }, { parent: this });
+      const stack = new DockerStack(
+        stackResourceName(name, d.stack, d.guest),
+        {
+          connection: server.connection,
+          endpointId: env.environmentId,
+          stack: d.stack,
+          where: `${d.stack} on ${d.guest.name} (${d.path})`,
+          compose: c.stacks[d.stack]!.composeContent,
+          variables: d.variables.map((v) =>
+            "value" in v ? { name: v.name, value: v.value } : { name: v.name, value: pulumi.secret(v.secret.reveal()) },
+          ),
+          files: d.files,
+          ...(manifest.traefik_service ? { traefik: manifest.traefik_service } : {}),
+          dependsOn: [env],
+        },
+        { parent: this },
+      );
       this.stackIds[`${d.stack}@${d.guest.name}`] = stack.stack.stackId;
     }
-    this.registerOutputs({ guestIps: this.guestIps, portainerUrl: this.portainerUrl, environmentIds: this.environmentIds, stackIds: this.stackIds });
+    this.registerOutputs({
+      guestIps: this.guestIps,
+      portainerUrl: this.portainerUrl,
+      environmentIds: this.environmentIds,
+      stackIds: this.stackIds,
+    });
   }
 }

@@ -31,8 +31,10 @@ export function environmentsOf(site: SiteConfig): EnvironmentPlan[] {
   const out: EnvironmentPlan[] = [];
   if (!site.portainer) return out;
   for (const g of site.guests) {
-    if (g.portainerRole === "agent") out.push({ name: g.name, guest: g.name, type: "agent", url: agentUrl(g.ip, site.portainer.agent_port) });
-    if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0) out.push({ name: g.name, guest: g.name, type: "local", url: LOCAL_DOCKER_URL });
+    if (g.portainerRole === "agent")
+      out.push({ name: g.name, guest: g.name, type: "agent", url: agentUrl(g.ip, site.portainer.agent_port) });
+    if (g.portainerRole === "primary" && g.config.docker_stacks.length > 0)
+      out.push({ name: g.name, guest: g.name, type: "local", url: LOCAL_DOCKER_URL });
   }
   return out;
 }
@@ -49,9 +51,12 @@ function guestPlan(site: SiteConfig, g: Guest) {
   const p = placementOf(site.proxmox, c);
   const vm = g.kind === "vm" ? (c as VmConfig) : undefined;
   const lxc = g.kind === "lxc" ? (c as LxcConfig) : undefined;
-  const source = g.kind === "vm"
-    ? { clone_from_vmid: (c as VmConfig).clone_from_vmid }
-    : (c as LxcConfig).template !== undefined ? { template: (c as LxcConfig).template } : { clone_from_ctid: (c as LxcConfig).clone_from_ctid };
+  const source =
+    g.kind === "vm"
+      ? { clone_from_vmid: (c as VmConfig).clone_from_vmid }
+      : (c as LxcConfig).template !== undefined
+        ? { template: (c as LxcConfig).template }
+        : { clone_from_ctid: (c as LxcConfig).clone_from_ctid };
   return {
     kind: g.kind,
     id: g.id,
@@ -80,7 +85,11 @@ function guestPlan(site: SiteConfig, g: Guest) {
           cpu_type: vm.cpu_type,
           agent: vm.agent,
           machine: vm.machine ?? null,
-          disks: vm.disks.map((d) => ({ interface: d.interface, size_gb: d.size_gb, datastore: d.datastore ?? p.datastore ?? null })),
+          disks: vm.disks.map((d) => ({
+            interface: d.interface,
+            size_gb: d.size_gb,
+            datastore: d.datastore ?? p.datastore ?? null,
+          })),
           gpus: vm.gpus.map((x) => ({ mapping: x.mapping, pcie: x.pcie })),
         }
       : {}),
@@ -105,7 +114,11 @@ function stackPlan(site: SiteConfig, d: Deployment) {
     guest: d.guest.name,
     environment: d.environment,
     portainer_environment: d.guest.name,
-    variables: d.variables.map((v) => ("value" in v ? { name: v.name, value: v.value, secret: false } : { name: v.name, value: SECRET_MASK, secret: true })),
+    variables: d.variables.map((v) =>
+      "value" in v
+        ? { name: v.name, value: v.value, secret: false }
+        : { name: v.name, value: SECRET_MASK, secret: true },
+    ),
     files: d.files.map((f) => ({ source: f.source, destination: f.destination, service: f.service ?? null })),
     traefik: traefik ?? null,
   };
@@ -126,15 +139,18 @@ export function describeSite(site: SiteConfig, stack: string) {
       ...(authOf(site.proxmox).kind === "password" ? { username: site.proxmox.username! } : {}),
     },
     guests: site.guests.map((g) => guestPlan(site, g)),
-    portainer: p && primary
-      ? {
-          version: p.version,
-          url: p.url,
-          admin_username: p.admin_username,
-          server: { guest: primary.name, image: `portainer/portainer-ce:${p.version}`, ports: serverPorts(p.url) },
-          agents: site.guests.filter((g) => g.portainerRole === "agent").map((g) => ({ guest: g.name, image: `portainer/agent:${p.version}`, port: p.agent_port })),
-        }
-      : null,
+    portainer:
+      p && primary
+        ? {
+            version: p.version,
+            url: p.url,
+            admin_username: p.admin_username,
+            server: { guest: primary.name, image: `portainer/portainer-ce:${p.version}`, ports: serverPorts(p.url) },
+            agents: site.guests
+              .filter((g) => g.portainerRole === "agent")
+              .map((g) => ({ guest: g.name, image: `portainer/agent:${p.version}`, port: p.agent_port })),
+          }
+        : null,
     environments: environmentsOf(site),
     stacks: site.deployments.map((d) => stackPlan(site, d)),
   };

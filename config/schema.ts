@@ -36,14 +36,14 @@ export interface SecretContext {
 }
 
 const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const STACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONFIG_KEY = /^([A-Za-z][A-Za-z0-9_-]*:)?[A-Za-z][A-Za-z0-9_.-]*$/;
 const PINNED_TAG = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
-
 
 function absolutePath(what: string) {
   return z.string().regex(/^\/[^\0]*$/, `must be an absolute path (${what})`);
@@ -87,7 +87,19 @@ export function secretField(ctx: SecretContext, topKey: string, path: string) {
 }
 
 /** The LXC OS types Proxmox knows (pve-container `ostype`); `unmanaged` turns off every setup hook. */
-export const LXC_OS_TYPES = ["alpine", "archlinux", "centos", "debian", "devuan", "fedora", "gentoo", "nixos", "opensuse", "ubuntu", "unmanaged"] as const;
+export const LXC_OS_TYPES = [
+  "alpine",
+  "archlinux",
+  "centos",
+  "debian",
+  "devuan",
+  "fedora",
+  "gentoo",
+  "nixos",
+  "opensuse",
+  "ubuntu",
+  "unmanaged",
+] as const;
 
 /** The VM CPU type phoenix declares when a guest names none (a `cpu` block resets an undeclared type to `qemu64`). */
 export const DEFAULT_CPU_TYPE = "x86-64-v2-AES";
@@ -106,12 +118,19 @@ function storageId() {
 function placement() {
   return {
     datastore: storageId().optional(),
-    bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, "must be a Linux bridge name such as vmbr0").optional(),
+    bridge: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, "must be a Linux bridge name such as vmbr0")
+      .optional(),
     vlan: z.number().int().min(1).max(4094).optional(),
     mtu: z.number().int().min(576).max(65520).optional(),
     dns: z
       .strictObject({
-        servers: z.array(z.ipv4({ error: "must be an IPv4 address" })).min(1).max(3).optional(),
+        servers: z
+          .array(z.ipv4({ error: "must be an IPv4 address" }))
+          .min(1)
+          .max(3)
+          .optional(),
         domain: z.string().regex(HOSTNAME, "must be a DNS domain such as phoenix.local").optional(),
       })
       .optional(),
@@ -139,10 +158,18 @@ export function proxmoxSchema(ctx: SecretContext) {
     })
     .superRefine((c, rctx) => {
       if ((c.username === undefined) !== (c.password === undefined)) {
-        rctx.addIssue({ code: "custom", path: [c.username === undefined ? "username" : "password"], message: "username and password go together (password authentication, e.g. root@pam)" });
+        rctx.addIssue({
+          code: "custom",
+          path: [c.username === undefined ? "username" : "password"],
+          message: "username and password go together (password authentication, e.g. root@pam)",
+        });
       }
       if (c.api_token === undefined && c.password === undefined) {
-        rctx.addIssue({ code: "custom", path: ["api_token"], message: "is required unless username and password are set (user@realm!tokenid=uuid)" });
+        rctx.addIssue({
+          code: "custom",
+          path: ["api_token"],
+          message: "is required unless username and password are set (user@realm!tokenid=uuid)",
+        });
       }
     });
 }
@@ -166,14 +193,19 @@ function dockerStacks() {
     .array(
       z.strictObject({
         name: z.string().min(1),
-        environment: z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')").optional(),
+        environment: z
+          .string()
+          .regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')")
+          .optional(),
       }),
     )
     .default([]);
 }
 
 function dockerSource() {
-  return z.enum(DOCKER_SOURCES, { error: `must be ${DOCKER_SOURCES.join(" or ")} (Docker's apt repository, or the distribution's docker.io)` });
+  return z.enum(DOCKER_SOURCES, {
+    error: `must be ${DOCKER_SOURCES.join(" or ")} (Docker's apt repository, or the distribution's docker.io)`,
+  });
 }
 
 /** `setup_scripts[]`: application scripts run on the guest after its features, in order. */
@@ -186,9 +218,17 @@ function setupScripts() {
         env: z
           .record(
             z.string().regex(VARIABLE_NAME, "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"),
-            z.union([z.string(), z.number(), z.boolean(), z.strictObject({ secret: z.string().regex(CONFIG_KEY, "must be a config key such as app_token") })], {
-              error: "must be a string, number or boolean, or {secret: <config key>}",
-            }),
+            z.union(
+              [
+                z.string(),
+                z.number(),
+                z.boolean(),
+                z.strictObject({ secret: z.string().regex(CONFIG_KEY, "must be a config key such as app_token") }),
+              ],
+              {
+                error: "must be a string, number or boolean, or {secret: <config key>}",
+              },
+            ),
           )
           .default({}),
       }),
@@ -204,7 +244,11 @@ function guestCommon() {
     docker_source: dockerSource().optional(),
     adopt: z.boolean().default(false),
     tags: z
-      .array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/, "must be a Proxmox tag (lower-case letters, digits, '_', '-', '+', '.')"))
+      .array(
+        z
+          .string()
+          .regex(/^[a-z0-9_][a-z0-9_+.-]*$/, "must be a Proxmox tag (lower-case letters, digits, '_', '-', '+', '.')"),
+      )
       .default([]),
     description: z.string().max(8192).optional(),
     protection: z.boolean().default(false),
@@ -229,13 +273,24 @@ export function vmSchema() {
     vmid: z.number().int().min(100).max(999999999),
     clone_from_vmid: z.number().int().min(100).max(999999999),
     ...guestCommon(),
-    cpu_type: z.string().regex(/^[A-Za-z0-9_.+-]+$/, "must be a QEMU CPU type such as x86-64-v2-AES or host").default(DEFAULT_CPU_TYPE),
+    cpu_type: z
+      .string()
+      .regex(/^[A-Za-z0-9_.+-]+$/, "must be a QEMU CPU type such as x86-64-v2-AES or host")
+      .default(DEFAULT_CPU_TYPE),
     agent: z.boolean().default(false),
-    machine: z.string().regex(/^(q35|pc|pc-i440fx-[0-9.]+|pc-q35-[0-9.]+)(\+pve\d+)?$/, "must be a QEMU machine type such as q35 or pc").optional(),
+    machine: z
+      .string()
+      .regex(/^(q35|pc|pc-i440fx-[0-9.]+|pc-q35-[0-9.]+)(\+pve\d+)?$/, "must be a QEMU machine type such as q35 or pc")
+      .optional(),
     disks: z
       .array(
         z.strictObject({
-          interface: z.string().regex(/^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5])$/, "must be a disk interface: scsi0-30, virtio0-15 or sata0-5"),
+          interface: z
+            .string()
+            .regex(
+              /^(scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5])|sata[0-5])$/,
+              "must be a disk interface: scsi0-30, virtio0-15 or sata0-5",
+            ),
           size_gb: z.number().int().min(1),
           datastore: storageId().optional(),
         }),
@@ -252,7 +307,10 @@ export function vmSchema() {
       .default([]),
     user_config: z.strictObject({
       username: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Linux user name"),
-      ssh_public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key").optional(),
+      ssh_public_key: z
+        .string()
+        .regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key")
+        .optional(),
     }),
     volumes: z
       .array(
@@ -275,7 +333,10 @@ export function lxcSchema() {
       ctid: z.number().int().min(100).max(999999999),
       template: z
         .string()
-        .regex(/^[A-Za-z0-9_-]+:vztmpl\/\S+$/, "must be a template volume id such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")
+        .regex(
+          /^[A-Za-z0-9_-]+:vztmpl\/\S+$/,
+          "must be a template volume id such as local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+        )
         .optional(),
       clone_from_ctid: z.number().int().min(100).max(999999999).optional(),
       ...guestCommon(),
@@ -294,7 +355,10 @@ export function lxcSchema() {
         .array(
           z.strictObject({
             path: z.string().regex(/^\/dev\/\S+$/, "must be a device path such as /dev/nvidia0"),
-            mode: z.string().regex(/^0?[0-7]{3}$/, "must be an octal mode such as 0666").optional(),
+            mode: z
+              .string()
+              .regex(/^0?[0-7]{3}$/, "must be an octal mode such as 0666")
+              .optional(),
           }),
         )
         .default([]),
@@ -303,7 +367,10 @@ export function lxcSchema() {
         .default({ nesting: false, keyctl: false }),
       user_config: z
         .strictObject({
-          ssh_public_key: z.string().regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key").optional(),
+          ssh_public_key: z
+            .string()
+            .regex(/^(ssh|ecdsa)-[a-z0-9-]+ \S+/, "must be an OpenSSH public key")
+            .optional(),
         })
         .optional(),
     })
@@ -328,7 +395,9 @@ export function portainerSchema(ctx: SecretContext) {
       (s) => !s.isDecrypted || s.reveal().length >= MIN_ADMIN_PASSWORD_LENGTH,
       { message: `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (Portainer's minimum)` },
     ),
-    url: z.url({ protocol: /^https?$/, error: "must be an http or https URL such as http://10.0.0.101:9000" }).optional(),
+    url: z
+      .url({ protocol: /^https?$/, error: "must be an http or https URL such as http://10.0.0.101:9000" })
+      .optional(),
     setup_token: secretField(ctx, "portainer", "portainer.setup_token").optional(),
     tls: z
       .strictObject({
@@ -407,14 +476,18 @@ export function manifestSchema() {
           service: z.string().min(1),
           host: z.string().regex(HOSTNAME, "must be a host name such as qdrant.internal.example.com"),
           port: z.number().int().min(1).max(65535),
-          entrypoints: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1).default(["websecure"]),
+          entrypoints: z
+            .array(z.string().regex(/^[A-Za-z0-9_-]+$/))
+            .min(1)
+            .default(["websecure"]),
           tls: z.boolean().default(true),
         })
         .optional(),
     })
     .meta({
       title: "phoenix stack manifest",
-      description: "A Docker Compose stack deployed through Portainer: stacks/<name>/phoenix.json beside its compose file.",
+      description:
+        "A Docker Compose stack deployed through Portainer: stacks/<name>/phoenix.json beside its compose file.",
     });
 }
 

@@ -56,7 +56,13 @@ function seal(v: unknown, key: Buffer): unknown {
 }
 
 function unseal(v: unknown, key: Buffer): unknown {
-  if (v && typeof v === "object" && !Array.isArray(v) && typeof (v as Record<string, unknown>)["secure"] === "string" && Object.keys(v).length === 1) {
+  if (
+    v &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    typeof (v as Record<string, unknown>)["secure"] === "string" &&
+    Object.keys(v).length === 1
+  ) {
     return secret(JSON.parse(decryptValue(key, (v as Record<string, string>)["secure"]!)));
   }
   if (Array.isArray(v)) return v.map((x) => unseal(x, key));

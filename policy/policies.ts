@@ -38,7 +38,8 @@ export function isProductionStack(stack: string): boolean {
  * `latest`. A variable in the reference cannot be judged before it is substituted.
  */
 export function unpinnedReason(ref: string): string | undefined {
-  if (ref.includes("${") || ref.includes("$")) return `${ref} is set from a variable; write the tag in the compose file`;
+  if (ref.includes("${") || ref.includes("$"))
+    return `${ref} is set from a variable; write the tag in the compose file`;
   if (/@sha256:[0-9a-f]{64}$/.test(ref)) return undefined;
   const last = ref.split("/").pop() ?? ref;
   const colon = last.lastIndexOf(":");
@@ -157,7 +158,8 @@ export function productionPolicies(options: PolicyOptions = {}): ResourceValidat
         if (args.type !== STACK) return;
         const name = String(args.props["name"]);
         const marked = manifestSecrets(stacksDir).get(normalizeName(name));
-        if (marked === undefined) return report(`Stack ${name} has no manifest in ${stacksDir} to check its variables against.`);
+        if (marked === undefined)
+          return report(`Stack ${name} has no manifest in ${stacksDir} to check its variables against.`);
         const sent = ((args.props["env"] ?? []) as { name: string }[]).map((e) => e.name);
         const secret = new Set((args.props["secretNames"] ?? []) as string[]);
         const plain = sent.filter((n) => marked.has(n) && !secret.has(n));

@@ -45,7 +45,14 @@ for (const [key, entry] of Object.entries(lock.packages)) {
     if (lock.packages[where]) continue;
     const [os, cpu] = PLATFORM[m[1]] ?? [undefined, undefined];
     if (!os) throw new Error(`unknown platform for ${name}: add it to PLATFORM`);
-    lock.packages[where] = { version, ...(cpu.length ? { cpu } : {}), dev: entry.dev, license: "MIT", optional: true, ...(os.length ? { os } : {}) };
+    lock.packages[where] = {
+      version,
+      ...(cpu.length ? { cpu } : {}),
+      dev: entry.dev,
+      license: "MIT",
+      optional: true,
+      ...(os.length ? { os } : {}),
+    };
     added++;
   }
 }

@@ -18,7 +18,13 @@ describe("index.ts", () => {
       {
         newResource: (a) => {
           created.push(a.type);
-          const extra = a.type.endsWith("portainer:Environment") ? { environmentId: 7 } : a.type.endsWith("portainer:Stack") ? { stackId: 3 } : a.type.endsWith("portainer:ApiKey") ? { apiKey: "ptr_x" } : {};
+          const extra = a.type.endsWith("portainer:Environment")
+            ? { environmentId: 7 }
+            : a.type.endsWith("portainer:Stack")
+              ? { stackId: 3 }
+              : a.type.endsWith("portainer:ApiKey")
+                ? { apiKey: "ptr_x" }
+                : {};
           return { id: `${a.name}-id`, state: { ...a.inputs, ...extra } };
         },
         call: (a) => a.inputs,
@@ -53,13 +59,18 @@ describe("index.ts", () => {
     delete v["phoenix:qdrant_api_key"];
     (v["phoenix:portainer"] as Record<string, unknown>)["agent_port"] = 0;
     setConfig(v);
-    const err = await import("../index").then(() => undefined, (e: unknown) => e);
+    const err = await import("../index").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(pulumi.RunError.isInstance(err)).toBe(true);
-    expect((err as Error).message).toBe([
-      "Invalid configuration for stack prod (2 problems):",
-      "  phoenix:portainer.agent_port: Too small: expected number to be >=1",
-      "  stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret: config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
-    ].join("\n"));
+    expect((err as Error).message).toBe(
+      [
+        "Invalid configuration for stack prod (2 problems):",
+        "  phoenix:portainer.agent_port: Too small: expected number to be >=1",
+        "  stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret: config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
+      ].join("\n"),
+    );
     expect(created).toEqual([]);
   });
 });

@@ -4,7 +4,17 @@
  */
 const Sequencer = require("@jest/test-sequencer").default;
 
-const SLOW_FIRST = ["test/lab/faults.e2e.ts", "test/lab/faultsDrift.e2e.ts", "test/lab/lab.e2e.ts", "test/lab/proxmoxLab.e2e.ts", "test/providers/portainer/serialization.test.ts", "test/providers/portainer/providerHost.test.ts", "test/index.test.ts", "test/components/site.test.ts", "test/lab/engine.test.ts"];
+const SLOW_FIRST = [
+  "test/lab/faults.e2e.ts",
+  "test/lab/faultsDrift.e2e.ts",
+  "test/lab/lab.e2e.ts",
+  "test/lab/proxmoxLab.e2e.ts",
+  "test/providers/portainer/serialization.test.ts",
+  "test/providers/portainer/providerHost.test.ts",
+  "test/index.test.ts",
+  "test/components/site.test.ts",
+  "test/lab/engine.test.ts",
+];
 
 class SlowFirst extends Sequencer {
   sort(tests) {

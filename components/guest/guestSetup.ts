@@ -35,20 +35,34 @@ export class GuestSetup extends pulumi.ComponentResource {
   constructor(name: string, args: GuestSetupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:guest:Setup", name, {}, opts);
     // dialErrorLimit bounds the wait for a guest that is still booting (30 tries, 10 s each).
-    const connection = { host: args.host, user: args.user, privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 30, perDialTimeout: 10 };
+    const connection = {
+      host: args.host,
+      user: args.user,
+      privateKey: pulumi.secret(args.privateKey),
+      dialErrorLimit: 30,
+      perDialTimeout: 10,
+    };
     let last: command.remote.Command | undefined;
     const replaceWith = args.guest ? { replaceWith: [args.guest] } : {};
     for (const step of args.steps) {
       // Resource names stay as they were: `-base` and `-docker`.
       const suffix = step.name === "base_setup" ? "base" : step.name.replace(/^script:/, "script-");
       const create = step.secret ? pulumi.secret(step.script) : step.script;
-      last = new command.remote.Command(`${name}-${suffix}`, { connection, create, triggers: [args.guestId] }, { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) });
+      last = new command.remote.Command(
+        `${name}-${suffix}`,
+        { connection, create, triggers: [args.guestId] },
+        { parent: this, ...replaceWith, ...(last ? { dependsOn: [last] } : {}) },
+      );
     }
     if (args.steps.some((s) => s.name === "docker")) {
       // The host is derived from the install step's output: unknown while the guest is still to be
       // created, so the Docker provider (which pings the daemon when configured) waits during preview.
       const dockerHost = pulumi.all([last!.stdout, args.host]).apply(([, host]) => `ssh://${args.user}@${host}`);
-      this.dockerProvider = new docker.Provider(`${name}-docker-provider`, { host: dockerHost, sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"] }, { parent: this });
+      this.dockerProvider = new docker.Provider(
+        `${name}-docker-provider`,
+        { host: dockerHost, sshOpts: ["-o", "StrictHostKeyChecking=accept-new", "-o", "BatchMode=yes"] },
+        { parent: this },
+      );
     } else {
       this.dockerProvider = undefined;
     }

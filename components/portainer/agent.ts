@@ -32,7 +32,11 @@ export class PortainerAgent extends pulumi.ComponentResource {
   constructor(name: string, args: PortainerAgentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:portainer:Agent", name, {}, opts);
     const onGuest = { parent: this, provider: args.dockerProvider };
-    const image = new docker.RemoteImage(`${name}-image`, { name: `portainer/agent:${args.version}`, keepLocally: true }, { ...onGuest, dependsOn: args.dependsOn });
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: `portainer/agent:${args.version}`, keepLocally: true },
+      { ...onGuest, dependsOn: args.dependsOn },
+    );
     this.container = new docker.Container(
       name,
       {
@@ -52,7 +56,13 @@ export class PortainerAgent extends pulumi.ComponentResource {
       ? new command.remote.Command(
           `${name}-health`,
           {
-            connection: { host: args.ssh.host, user: args.ssh.user, privateKey: pulumi.secret(args.ssh.privateKey), dialErrorLimit: 30, perDialTimeout: 10 },
+            connection: {
+              host: args.ssh.host,
+              user: args.ssh.user,
+              privateKey: pulumi.secret(args.ssh.privateKey),
+              dialErrorLimit: 30,
+              perDialTimeout: 10,
+            },
             create: agentHealthScript(args.guestName, args.port),
             triggers: [this.container.id],
           },

@@ -75,7 +75,9 @@ export function mergeLabels(existing: unknown, add: readonly [string, string][])
     const keys = new Set(existing.map((l) => String(l).split("=")[0]));
     return [...existing.map(String), ...add.filter(([k]) => !keys.has(k)).map(([k, v]) => `${k}=${v}`)];
   }
-  const map: Record<string, string> = isMap(existing) ? Object.fromEntries(Object.entries(existing).map(([k, v]) => [k, String(v)])) : {};
+  const map: Record<string, string> = isMap(existing)
+    ? Object.fromEntries(Object.entries(existing).map(([k, v]) => [k, String(v)]))
+    : {};
   for (const [k, v] of add) if (!(k in map)) map[k] = v;
   return map;
 }
@@ -111,9 +113,18 @@ function composeValidator(): ValidateFunction {
 export function composeProblems(doc: unknown): string[] {
   const validate = composeValidator();
   if (validate(doc)) return [];
-  const shown = (p: string) => p.split("/").slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join("").replace(/^\./, "") || "(top level)";
+  const shown = (p: string) =>
+    p
+      .split("/")
+      .slice(1)
+      .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+      .join("")
+      .replace(/^\./, "") || "(top level)";
   return (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "";
+    const extra =
+      e.keyword === "additionalProperties"
+        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+        : "";
     return `${shown(e.instancePath)}: ${e.message ?? "is invalid"}${extra}`;
   });
 }

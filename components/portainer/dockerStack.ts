@@ -37,22 +37,40 @@ export class DockerStack extends pulumi.ComponentResource {
   constructor(name: string, args: DockerStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:portainer:DockerStack", name, {}, opts);
     const mode = args.mode ?? "standalone";
-    const configNames = Object.fromEntries(args.files.map((f) => [f.source, dockerConfigName(args.stack, f.source, f.content)]));
+    const configNames = Object.fromEntries(
+      args.files.map((f) => [f.source, dockerConfigName(args.stack, f.source, f.content)]),
+    );
     try {
-      this.composeContent = renderCompose({ stack: args.stack, where: args.where, compose: args.compose, files: args.files, ...(args.traefik ? { traefik: args.traefik } : {}), mode, configNames });
+      this.composeContent = renderCompose({
+        stack: args.stack,
+        where: args.where,
+        compose: args.compose,
+        files: args.files,
+        ...(args.traefik ? { traefik: args.traefik } : {}),
+        mode,
+        configNames,
+      });
     } catch (e) {
       if (e instanceof ComposeError) throw new pulumi.ResourceError(e.message, this);
       throw e;
     }
-    const configs = mode === "swarm"
-      ? args.files.map((f, i) => new PortainerDockerConfig(`${name}-config-${i}`, {
-          connection: args.connection,
-          endpointId: args.endpointId,
-          name: configNames[f.source]!,
-          data: f.content,
-          labels: { "phoenix.stack": args.stack, "phoenix.source": f.source },
-        }, { parent: this }))
-      : [];
+    const configs =
+      mode === "swarm"
+        ? args.files.map(
+            (f, i) =>
+              new PortainerDockerConfig(
+                `${name}-config-${i}`,
+                {
+                  connection: args.connection,
+                  endpointId: args.endpointId,
+                  name: configNames[f.source]!,
+                  data: f.content,
+                  labels: { "phoenix.stack": args.stack, "phoenix.source": f.source },
+                },
+                { parent: this },
+              ),
+          )
+        : [];
     this.stack = new PortainerStack(
       name,
       {
@@ -72,6 +90,8 @@ export class DockerStack extends pulumi.ComponentResource {
 
 /** The names of the variables whose values are Pulumi secrets, as the SDK marks them. */
 export function secretNamesOf(variables: DockerStackArgs["variables"]): pulumi.Output<string[]> {
-  const marked = variables.map(async (v) => (pulumi.Output.isInstance(v.value) && (await pulumi.isSecret(v.value as pulumi.Output<string>)) ? [v.name] : []));
+  const marked = variables.map(async (v) =>
+    pulumi.Output.isInstance(v.value) && (await pulumi.isSecret(v.value as pulumi.Output<string>)) ? [v.name] : [],
+  );
   return pulumi.output(Promise.all(marked)).apply((names) => names.flat());
 }

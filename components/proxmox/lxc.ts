@@ -121,7 +121,9 @@ export function lxcInputs(args: ProxmoxLxcArgs): proxmox.ContainerLegacyArgs {
 }
 
 /** The resource options: delete before replace (fixed CTID), root's keys compared never (they force a replacement). */
-export function lxcOptions(args: Pick<ProxmoxLxcArgs, "nodeName" | "ctId" | "adopt"> & { protection?: boolean }): pulumi.CustomResourceOptions {
+export function lxcOptions(
+  args: Pick<ProxmoxLxcArgs, "nodeName" | "ctId" | "adopt"> & { protection?: boolean },
+): pulumi.CustomResourceOptions {
   return {
     deleteBeforeReplace: true,
     ignoreChanges: ["initialization.userAccount"],

@@ -126,7 +126,9 @@ export function vmInputs(args: ProxmoxVmArgs): proxmox.VmLegacyArgs {
 }
 
 /** The resource options: a fixed VMID cannot be created before the old VM is gone. */
-export function vmOptions(args: Pick<ProxmoxVmArgs, "nodeName" | "vmId" | "adopt"> & { protection?: boolean }): pulumi.CustomResourceOptions {
+export function vmOptions(
+  args: Pick<ProxmoxVmArgs, "nodeName" | "vmId" | "adopt"> & { protection?: boolean },
+): pulumi.CustomResourceOptions {
   return {
     deleteBeforeReplace: true,
     // A protected guest is protected in Pulumi too: destroy and replacement stop before Proxmox refuses.

@@ -63,7 +63,11 @@ export const QUICK_WAIT_SECONDS = 20;
  * How long to wait for Portainer to answer: what is left of `waitSeconds` when its container started less
  * than `waitSeconds` ago (this run created or restarted it), otherwise at most {@link QUICK_WAIT_SECONDS}.
  */
-export function waitBudget(waitSeconds: number, startedAt: number | undefined, nowSeconds: number): { seconds: number; starting: boolean } {
+export function waitBudget(
+  waitSeconds: number,
+  startedAt: number | undefined,
+  nowSeconds: number,
+): { seconds: number; starting: boolean } {
   const since = startedAt === undefined ? Infinity : nowSeconds - startedAt;
   if (since >= 0 && since < waitSeconds) return { seconds: Math.ceil(waitSeconds - since), starting: true };
   return { seconds: Math.min(waitSeconds, QUICK_WAIT_SECONDS), starting: false };
@@ -93,7 +97,9 @@ async function adminExistsWhenUp(inputs: PortainerAdminInputs, t = publicTranspo
       return await usersApi(t).adminExists();
     } catch (e) {
       if (isPortainerError(e) && e.status === 303) {
-        throw new Error(`Portainer at ${inputs.url} disabled itself because no administrator was created within 5 minutes of its start (AdminInitTimeout); restart the Portainer container, then run pulumi up again`);
+        throw new Error(
+          `Portainer at ${inputs.url} disabled itself because no administrator was created within 5 minutes of its start (AdminInitTimeout); restart the Portainer container, then run pulumi up again`,
+        );
       }
       const waited = Math.floor((Date.now() - started) / 1000);
       if (!isRetryable(e) || Date.now() >= deadline) {
@@ -116,7 +122,9 @@ async function verify(inputs: PortainerAdminInputs): Promise<number> {
     return (await usersApi(connect(inputs, { username: inputs.username, password: inputs.password })).me()).Id;
   } catch (e) {
     if (isPortainerError(e) && e.status === 422) {
-      throw new Error(`An administrator already exists on Portainer at ${inputs.url}, but ${inputs.username} cannot log in with the configured password (${e.serverMessage}); set the admin username and password to that administrator's`);
+      throw new Error(
+        `An administrator already exists on Portainer at ${inputs.url}, but ${inputs.username} cannot log in with the configured password (${e.serverMessage}); set the admin username and password to that administrator's`,
+      );
     }
     throw e;
   }
@@ -124,11 +132,17 @@ async function verify(inputs: PortainerAdminInputs): Promise<number> {
 
 const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
   async check(_olds, news) {
-    return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerAdminInputs>;
+    return checkWith(
+      inputsSchema(),
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerAdminInputs>;
   },
 
   async diff(_id, olds, news) {
-    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["username", "password", "caCert", "insecureSkipVerify", "startedAt"], replace: ["url"] });
+    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, {
+      update: ["username", "password", "caCert", "insecureSkipVerify", "startedAt"],
+      replace: ["url"],
+    });
   },
 
   async create(inputs) {
@@ -139,7 +153,9 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
         user = await usersApi(t).initAdmin(inputs.username, inputs.password);
       } catch (e) {
         if (isPortainerError(e) && e.status === 403 && /setup token/i.test(e.serverMessage ?? "")) {
-          throw new Error(`Portainer at ${inputs.url} requires its one-time setup token to create the administrator (Portainer 2.43+ prints it in its logs); pass it as setupToken`);
+          throw new Error(
+            `Portainer at ${inputs.url} requires its one-time setup token to create the administrator (Portainer 2.43+ prints it in its logs); pass it as setupToken`,
+          );
         }
         throw e;
       }
@@ -149,13 +165,24 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
       }
     }
     const userId = await verify(inputs);
-    await note(`Portainer at ${inputs.url} already has an administrator; ${inputs.username} logs in with the configured password`);
+    await note(
+      `Portainer at ${inputs.url} already has an administrator; ${inputs.username} logs in with the configured password`,
+    );
     return { id: String(userId), outs: { ...inputs, userId, created: false } };
   },
 
   async read(id, state) {
     const props = stateOf(state, `Portainer administrator ${id}`);
-    const inputs: PortainerAdminInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, setupToken: props.setupToken, waitSeconds: props.waitSeconds, startedAt: props.startedAt };
+    const inputs: PortainerAdminInputs = {
+      url: props.url,
+      caCert: props.caCert,
+      insecureSkipVerify: props.insecureSkipVerify,
+      username: props.username,
+      password: props.password,
+      setupToken: props.setupToken,
+      waitSeconds: props.waitSeconds,
+      startedAt: props.startedAt,
+    };
     return (await adminExistsWhenUp({ ...props, waitSeconds: 0 })) ? readResult(id, props, inputs) : {};
   },
 
@@ -181,12 +208,19 @@ export class PortainerAdmin extends pulumi.dynamic.Resource {
   declare readonly created: pulumi.Output<boolean>;
 
   constructor(name: string, args: PortainerAdminArgs, opts?: pulumi.CustomResourceOptions) {
-    super(loader, name, {
-      ...args,
-      password: pulumi.secret(args.password),
-      ...(args.setupToken !== undefined ? { setupToken: pulumi.secret(args.setupToken) } : {}),
-      userId: undefined,
-      created: undefined,
-    }, opts, "portainer", "Admin");
+    super(
+      loader,
+      name,
+      {
+        ...args,
+        password: pulumi.secret(args.password),
+        ...(args.setupToken !== undefined ? { setupToken: pulumi.secret(args.setupToken) } : {}),
+        userId: undefined,
+        created: undefined,
+      },
+      opts,
+      "portainer",
+      "Admin",
+    );
   }
 }

@@ -49,7 +49,13 @@ function keyClient(p: PortainerApiKeyOutputs) {
 }
 
 /** Revokes keys by id (one already gone counts as revoked) and says so. */
-async function revoke(users: ReturnType<typeof usersApi>, userId: number, ids: readonly number[], description: string, why: string): Promise<void> {
+async function revoke(
+  users: ReturnType<typeof usersApi>,
+  userId: number,
+  ids: readonly number[],
+  description: string,
+  why: string,
+): Promise<void> {
   for (const k of ids) {
     try {
       await users.deleteApiKey(userId, k);
@@ -68,14 +74,24 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
       insecureSkipVerify: z.boolean().optional(),
       username: z.string().min(1),
       password: z.string().min(1),
-      description: z.string().min(1).max(127, "must be shorter than 128 characters (Portainer's limit)").default("phoenix"),
+      description: z
+        .string()
+        .min(1)
+        .max(127, "must be shorter than 128 characters (Portainer's limit)")
+        .default("phoenix"),
       adopt: z.boolean().default(true),
     });
-    return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerApiKeyInputs>;
+    return checkWith(
+      schema,
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerApiKeyInputs>;
   },
 
   async diff(_id, olds, news) {
-    const d = diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["caCert", "insecureSkipVerify"], replace: ["url", "username", "description"] });
+    const d = diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, {
+      update: ["caCert", "insecureSkipVerify"],
+      replace: ["url", "username", "description"],
+    });
     // Keys with this description other than ours (found by refresh) are revoked by an update.
     return (olds.duplicates ?? []).length > 0 && !d.changes ? { ...d, changes: true } : d;
   },
@@ -85,16 +101,41 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
     const me = await users.me();
     const stale = (await users.listApiKeys(me.Id)).filter((k) => k.description === inputs.description);
     if (stale.length > 0) {
-      if (!inputs.adopt) throw new Error(`Portainer user ${inputs.username} already has API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set adopt: true to replace them, or revoke them`);
-      await revoke(users, me.Id, stale.map((k) => k.id), inputs.description, "before creating a new one");
+      if (!inputs.adopt)
+        throw new Error(
+          `Portainer user ${inputs.username} already has API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set adopt: true to replace them, or revoke them`,
+        );
+      await revoke(
+        users,
+        me.Id,
+        stale.map((k) => k.id),
+        inputs.description,
+        "before creating a new one",
+      );
     }
     const created = await users.createApiKey(me.Id, inputs.description, inputs.password);
     // A request abandoned by an earlier run (timed out, or the run killed) may have landed meanwhile.
-    const late = (await users.listApiKeys(me.Id)).filter((k) => k.description === inputs.description && k.id !== created.apiKey.id);
-    if (late.length > 0) await revoke(users, me.Id, late.map((k) => k.id), inputs.description, "that an abandoned request created");
+    const late = (await users.listApiKeys(me.Id)).filter(
+      (k) => k.description === inputs.description && k.id !== created.apiKey.id,
+    );
+    if (late.length > 0)
+      await revoke(
+        users,
+        me.Id,
+        late.map((k) => k.id),
+        inputs.description,
+        "that an abandoned request created",
+      );
     return {
       id: String(created.apiKey.id),
-      outs: { ...inputs, userId: me.Id, keyId: created.apiKey.id, prefix: created.apiKey.prefix, apiKey: created.rawAPIKey, duplicates: [] },
+      outs: {
+        ...inputs,
+        userId: me.Id,
+        keyId: created.apiKey.id,
+        prefix: created.apiKey.prefix,
+        apiKey: created.rawAPIKey,
+        duplicates: [],
+      },
     };
   },
 
@@ -102,9 +143,19 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
     const props = stateOf(state, `Portainer API key ${id}`);
     try {
       const keys = await keyClient(props).listApiKeys(props.userId);
-      const inputs: PortainerApiKeyInputs = { url: props.url, caCert: props.caCert, insecureSkipVerify: props.insecureSkipVerify, username: props.username, password: props.password, description: props.description, adopt: props.adopt };
+      const inputs: PortainerApiKeyInputs = {
+        url: props.url,
+        caCert: props.caCert,
+        insecureSkipVerify: props.insecureSkipVerify,
+        username: props.username,
+        password: props.password,
+        description: props.description,
+        adopt: props.adopt,
+      };
       if (!keys.some((k) => k.id === Number(id))) return {};
-      const duplicates = keys.filter((k) => k.description === props.description && k.id !== Number(id)).map((k) => k.id);
+      const duplicates = keys
+        .filter((k) => k.description === props.description && k.id !== Number(id))
+        .map((k) => k.id);
       return readResult(id, { ...props, duplicates }, inputs);
     } catch (e) {
       // A revoked key no longer authenticates: Portainer answers 401.
@@ -115,8 +166,18 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
 
   async update(_id, olds, news) {
     const duplicates = olds.duplicates ?? [];
-    if (duplicates.length > 0) await revoke(keyClient(olds), olds.userId, duplicates, olds.description, "besides the one phoenix uses");
-    return { outs: { ...news, userId: olds.userId, keyId: olds.keyId, prefix: olds.prefix, apiKey: olds.apiKey, duplicates: [] } };
+    if (duplicates.length > 0)
+      await revoke(keyClient(olds), olds.userId, duplicates, olds.description, "besides the one phoenix uses");
+    return {
+      outs: {
+        ...news,
+        userId: olds.userId,
+        keyId: olds.keyId,
+        prefix: olds.prefix,
+        apiKey: olds.apiKey,
+        duplicates: [],
+      },
+    };
   },
 
   async delete(id, props) {

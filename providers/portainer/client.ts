@@ -39,11 +39,13 @@ export function createPortainerClient(options: PortainerClientOptions) {
     ...tagsApi(t),
     ...environmentsApi(t),
     ...stacksApi(t),
-    createDockerConfig: (endpointId: number, name: string, data: string, labels?: Readonly<Record<string, string>>) => docker.create("configs", endpointId, name, data, labels),
+    createDockerConfig: (endpointId: number, name: string, data: string, labels?: Readonly<Record<string, string>>) =>
+      docker.create("configs", endpointId, name, data, labels),
     listDockerConfigs: (endpointId: number) => docker.list("configs", endpointId),
     getDockerConfig: (endpointId: number, id: string) => docker.get("configs", endpointId, id),
     deleteDockerConfig: (endpointId: number, id: string) => docker.remove("configs", endpointId, id),
-    createDockerSecret: (endpointId: number, name: string, data: string, labels?: Readonly<Record<string, string>>) => docker.create("secrets", endpointId, name, data, labels),
+    createDockerSecret: (endpointId: number, name: string, data: string, labels?: Readonly<Record<string, string>>) =>
+      docker.create("secrets", endpointId, name, data, labels),
     listDockerSecrets: (endpointId: number) => docker.list("secrets", endpointId),
     getDockerSecret: (endpointId: number, id: string) => docker.get("secrets", endpointId, id),
     deleteDockerSecret: (endpointId: number, id: string) => docker.remove("secrets", endpointId, id),

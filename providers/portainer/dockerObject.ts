@@ -8,7 +8,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { dockerApi, type DockerObjectKind } from "./api/docker";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import {
+  checkWith,
+  connect,
+  connectionSchema,
+  diffWith,
+  note,
+  readResult,
+  stateOf,
+  type ConnectionArgs,
+  type ConnectionInputs,
+  hostable,
+  deleteOrGone,
+} from "./dynamic";
 import { isNotFound } from "./errors";
 import { runtimeProvider } from "./runtime";
 
@@ -39,7 +51,9 @@ export interface PortainerDockerObjectArgs {
   readonly adopt?: pulumi.Input<boolean>;
 }
 
-function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<PortainerDockerObjectInputs, PortainerDockerObjectOutputs> {
+function makeProvider(
+  kind: DockerObjectKind,
+): pulumi.dynamic.ResourceProvider<PortainerDockerObjectInputs, PortainerDockerObjectOutputs> {
   const what = kind === "configs" ? "Docker config" : "Docker secret";
   const api = (c: ConnectionInputs) => dockerApi(connect(c, { apiKey: c.apiKey }));
   return hostable<PortainerDockerObjectInputs, PortainerDockerObjectOutputs>({
@@ -47,12 +61,17 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
       const schema = z.object({
         connection: connectionSchema(),
         endpointId: z.number().int().positive(),
-        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker object name (letters, digits, '_', '.', '-')"),
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a Docker object name (letters, digits, '_', '.', '-')"),
         data: z.string(),
         labels: z.record(z.string(), z.string()).default({}),
         adopt: z.boolean().default(true),
       });
-      return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerDockerObjectInputs>;
+      return checkWith(
+        schema,
+        news as unknown as Record<string, unknown>,
+      ) as pulumi.dynamic.CheckResult<PortainerDockerObjectInputs>;
     },
 
     async diff(_id, olds, news) {
@@ -67,10 +86,20 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
       const d = api(inputs.connection);
       const existing = (await d.list(kind, inputs.endpointId)).find((x) => x.Spec.Name === inputs.name);
       if (existing) {
-        const sameContent = kind === "configs" && existing.Spec.Data !== undefined && Buffer.from(existing.Spec.Data, "base64").toString("utf8") === inputs.data;
+        const sameContent =
+          kind === "configs" &&
+          existing.Spec.Data !== undefined &&
+          Buffer.from(existing.Spec.Data, "base64").toString("utf8") === inputs.data;
         if (!inputs.adopt || !sameContent) {
-          const why = kind === "secrets" ? "Docker does not return a secret's content, so phoenix cannot tell whether it matches" : !inputs.adopt ? "adopt is false" : "it holds other content, and configs cannot change";
-          throw new Error(`A ${what} named ${inputs.name} (id ${existing.ID}) already exists on environment ${inputs.endpointId} and ${why}; delete it or choose another name`);
+          const why =
+            kind === "secrets"
+              ? "Docker does not return a secret's content, so phoenix cannot tell whether it matches"
+              : !inputs.adopt
+                ? "adopt is false"
+                : "it holds other content, and configs cannot change";
+          throw new Error(
+            `A ${what} named ${inputs.name} (id ${existing.ID}) already exists on environment ${inputs.endpointId} and ${why}; delete it or choose another name`,
+          );
         }
         await note(`Adopting the existing ${what} ${inputs.name} (id ${existing.ID})`);
         return { id: existing.ID, outs: { ...inputs, dockerId: existing.ID } };
@@ -83,8 +112,18 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
       const props = stateOf(state, `${what} ${id}`);
       try {
         const live = await api(props.connection).get(kind, props.endpointId, id);
-        const data = kind === "configs" && live.Spec.Data !== undefined ? Buffer.from(live.Spec.Data, "base64").toString("utf8") : props.data;
-        const inputs: PortainerDockerObjectInputs = { connection: props.connection, endpointId: props.endpointId, adopt: props.adopt, name: live.Spec.Name, labels: live.Spec.Labels, data };
+        const data =
+          kind === "configs" && live.Spec.Data !== undefined
+            ? Buffer.from(live.Spec.Data, "base64").toString("utf8")
+            : props.data;
+        const inputs: PortainerDockerObjectInputs = {
+          connection: props.connection,
+          endpointId: props.endpointId,
+          adopt: props.adopt,
+          name: live.Spec.Name,
+          labels: live.Spec.Labels,
+          data,
+        };
         return readResult(id, { ...inputs, dockerId: live.ID }, inputs);
       } catch (e) {
         if (isNotFound(e)) return {};
@@ -97,7 +136,9 @@ function makeProvider(kind: DockerObjectKind): pulumi.dynamic.ResourceProvider<P
     },
 
     async delete(id, props) {
-      await deleteOrGone(`${what} ${props.name} (id ${id})`, () => api(props.connection).remove(kind, props.endpointId, id));
+      await deleteOrGone(`${what} ${props.name} (id ${id})`, () =>
+        api(props.connection).remove(kind, props.endpointId, id),
+      );
     },
   });
 }
@@ -116,7 +157,14 @@ export class PortainerDockerConfig extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerDockerObjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(configLoader, name, { ...args, connection: pulumi.secret(args.connection), dockerId: undefined }, opts, "portainer", "DockerConfig");
+    super(
+      configLoader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), dockerId: undefined },
+      opts,
+      "portainer",
+      "DockerConfig",
+    );
   }
 }
 
@@ -126,6 +174,13 @@ export class PortainerDockerSecret extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerDockerObjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(secretLoader, name, { ...args, connection: pulumi.secret(args.connection), data: pulumi.secret(args.data), dockerId: undefined }, opts, "portainer", "DockerSecret");
+    super(
+      secretLoader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), data: pulumi.secret(args.data), dockerId: undefined },
+      opts,
+      "portainer",
+      "DockerSecret",
+    );
   }
 }

@@ -39,7 +39,11 @@ export function connectionSchema() {
 }
 
 /** A transport for a connection, or for a username and password. */
-export function connect(c: { url: string; caCert?: string; insecureSkipVerify?: boolean }, auth: PortainerAuth | undefined, extra: { setupToken?: string } = {}): Transport {
+export function connect(
+  c: { url: string; caCert?: string; insecureSkipVerify?: boolean },
+  auth: PortainerAuth | undefined,
+  extra: { setupToken?: string } = {},
+): Transport {
   return createTransport({
     url: c.url,
     ...(auth ? { auth } : {}),
@@ -86,7 +90,11 @@ export interface DiffSpec {
  * Compares stored outputs (`olds`, refreshed by `read`) with new inputs after normalising. An unknown
  * input counts as a change.
  */
-export function diffWith(olds: Record<string, unknown>, news: Record<string, unknown>, spec: DiffSpec): pulumi.dynamic.DiffResult {
+export function diffWith(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  spec: DiffSpec,
+): pulumi.dynamic.DiffResult {
   const changed = (k: string) => {
     if (containsUnknown(news[k])) return true;
     const n = spec.normalize?.[k] ?? ((v: unknown) => v);
@@ -94,7 +102,10 @@ export function diffWith(olds: Record<string, unknown>, news: Record<string, unk
   };
   const replaces = spec.replace.filter(changed);
   const updates = spec.update.filter(changed);
-  const dbr = typeof spec.deleteBeforeReplace === "function" ? spec.deleteBeforeReplace(olds, news) : spec.deleteBeforeReplace === true;
+  const dbr =
+    typeof spec.deleteBeforeReplace === "function"
+      ? spec.deleteBeforeReplace(olds, news)
+      : spec.deleteBeforeReplace === true;
   return {
     changes: replaces.length + updates.length > 0,
     replaces,
@@ -132,7 +143,9 @@ export async function note(message: string): Promise<void> {
  */
 export function stateOf<O>(props: O | undefined, resource: string): O {
   if (props === undefined || props === null || Object.keys(props as object).length === 0) {
-    throw new Error(`Unable to read ${resource}: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name`);
+    throw new Error(
+      `Unable to read ${resource}: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name`,
+    );
   }
   return props;
 }
@@ -153,7 +166,8 @@ export function plain<T>(v: T): T {
  * error that is not ours (a TypeError, say) says it is an internal error, so it can be reported.
  */
 export function userFacing(e: unknown): Error {
-  const internal = e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError;
+  const internal =
+    e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError;
   const text = e instanceof Error ? e.message : String(e);
   const message = internal ? `internal error in phoenix's provider (please report it): ${e.name}: ${text}` : text;
   const out = new Error(message);
@@ -164,13 +178,15 @@ export function userFacing(e: unknown): Error {
 
 /** Wraps a provider so every result it hands the host is plain JSON, and every error a plain message. */
 export function hostable<I, O>(p: pulumi.dynamic.ResourceProvider<I, O>): pulumi.dynamic.ResourceProvider<I, O> {
-  const clean = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    try {
-      return await f(...a);
-    } catch (e) {
-      throw userFacing(e);
-    }
-  };
+  const clean =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      try {
+        return await f(...a);
+      } catch (e) {
+        throw userFacing(e);
+      }
+    };
   return {
     check: clean(async (olds: I, news: I) => plain(await p.check!(olds, news))),
     diff: clean(async (id: string, olds: O, news: I) => p.diff!(id, olds, news)),

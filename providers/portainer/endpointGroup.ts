@@ -7,7 +7,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { groupsApi } from "./api/groups";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import {
+  checkWith,
+  connect,
+  connectionSchema,
+  diffWith,
+  note,
+  readResult,
+  stateOf,
+  type ConnectionArgs,
+  type ConnectionInputs,
+  hostable,
+  deleteOrGone,
+} from "./dynamic";
 import { isNotFound } from "./errors";
 import { runtimeProvider } from "./runtime";
 
@@ -47,7 +59,10 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
       tagIds: z.array(z.number().int().positive()).default([]),
       adopt: z.boolean().default(true),
     });
-    return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerEndpointGroupInputs>;
+    return checkWith(
+      schema,
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerEndpointGroupInputs>;
   },
 
   async diff(_id, olds, news) {
@@ -62,8 +77,13 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
     const g = api(inputs.connection);
     const existing = (await g.listGroups()).find((x) => x.Name === inputs.name);
     if (existing) {
-      if (!inputs.adopt) throw new Error(`Portainer environment group ${existing.Name} (id ${existing.Id}) already exists; set adopt: true to manage it, or delete it first`);
-      await note(`Adopting the existing Portainer environment group ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`);
+      if (!inputs.adopt)
+        throw new Error(
+          `Portainer environment group ${existing.Name} (id ${existing.Id}) already exists; set adopt: true to manage it, or delete it first`,
+        );
+      await note(
+        `Adopting the existing Portainer environment group ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`,
+      );
       await g.updateGroup(existing.Id, { name: inputs.name, description: inputs.description, tagIds: inputs.tagIds });
       return { id: String(existing.Id), outs: { ...inputs, groupId: existing.Id } };
     }
@@ -75,7 +95,13 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
     const props = stateOf(state, `Portainer environment group ${id}`);
     try {
       const live = await api(props.connection).getGroup(Number(id));
-      const inputs: PortainerEndpointGroupInputs = { connection: props.connection, adopt: props.adopt, name: live.Name, description: live.Description, tagIds: live.TagIds };
+      const inputs: PortainerEndpointGroupInputs = {
+        connection: props.connection,
+        adopt: props.adopt,
+        name: live.Name,
+        description: live.Description,
+        tagIds: live.TagIds,
+      };
       return readResult(id, { ...inputs, groupId: live.Id }, inputs);
     } catch (e) {
       if (isNotFound(e)) return {};
@@ -84,7 +110,11 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
   },
 
   async update(id, _olds, news) {
-    await api(news.connection).updateGroup(Number(id), { name: news.name, description: news.description, tagIds: news.tagIds });
+    await api(news.connection).updateGroup(Number(id), {
+      name: news.name,
+      description: news.description,
+      tagIds: news.tagIds,
+    });
     return { outs: { ...news, groupId: Number(id) } };
   },
 
@@ -93,7 +123,9 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
       await note("Portainer's default group 1 (Unassigned) cannot be deleted; left in place");
       return;
     }
-    await deleteOrGone(`Portainer environment group ${props.name} (id ${id})`, () => api(props.connection).deleteGroup(Number(id)));
+    await deleteOrGone(`Portainer environment group ${props.name} (id ${id})`, () =>
+      api(props.connection).deleteGroup(Number(id)),
+    );
   },
 });
 
@@ -105,6 +137,13 @@ export class PortainerEndpointGroup extends pulumi.dynamic.Resource {
   declare readonly groupId: pulumi.Output<number>;
 
   constructor(name: string, args: PortainerEndpointGroupArgs, opts?: pulumi.CustomResourceOptions) {
-    super(loader, name, { ...args, connection: pulumi.secret(args.connection), groupId: undefined }, opts, "portainer", "EndpointGroup");
+    super(
+      loader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), groupId: undefined },
+      opts,
+      "portainer",
+      "EndpointGroup",
+    );
   }
 }

@@ -7,7 +7,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { environmentsApi } from "./api/environments";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import {
+  checkWith,
+  connect,
+  connectionSchema,
+  diffWith,
+  note,
+  readResult,
+  stateOf,
+  type ConnectionArgs,
+  type ConnectionInputs,
+  hostable,
+  deleteOrGone,
+} from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Environment } from "./wire";
 import { runtimeProvider } from "./runtime";
@@ -73,7 +85,11 @@ function inputsSchema() {
     .transform((v, ctx) => {
       const url = v.url ?? (v.kind === "local" ? LOCAL_SOCKET : "");
       if (v.kind !== "local" && !/^tcp:\/\/[^/\s]+:\d+$/.test(url)) {
-        ctx.addIssue({ code: "custom", path: ["url"], message: `must be tcp://<host>:<port> for a ${v.kind} environment (Portainer needs the tcp:// scheme)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["url"],
+          message: `must be tcp://<host>:<port> for a ${v.kind} environment (Portainer needs the tcp:// scheme)`,
+        });
       }
       return { ...v, url };
     });
@@ -98,7 +114,10 @@ function outputs(inputs: PortainerEnvironmentInputs, e: Environment): PortainerE
 
 const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutputs>({
   async check(_olds, news) {
-    return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerEnvironmentInputs>;
+    return checkWith(
+      inputsSchema(),
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerEnvironmentInputs>;
   },
 
   async diff(_id, olds, news) {
@@ -112,16 +131,34 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
 
   async create(inputs) {
     const e = api(inputs.connection);
-    const desired = { url: inputs.url, publicUrl: inputs.publicUrl, groupId: inputs.groupId, tagIds: inputs.tagIds, ...tlsFor(inputs.kind) };
+    const desired = {
+      url: inputs.url,
+      publicUrl: inputs.publicUrl,
+      groupId: inputs.groupId,
+      tagIds: inputs.tagIds,
+      ...tlsFor(inputs.kind),
+    };
     const existing = await e.findEnvironment(inputs.name);
     if (existing) {
-      if (!inputs.adopt) throw new Error(`Portainer environment ${existing.Name} (id ${existing.Id}, ${existing.URL}) already exists; set adopt: true to manage it, or delete it first`);
+      if (!inputs.adopt)
+        throw new Error(
+          `Portainer environment ${existing.Name} (id ${existing.Id}, ${existing.URL}) already exists; set adopt: true to manage it, or delete it first`,
+        );
       const kind = kindOf(existing);
-      if (kind !== inputs.kind) throw new Error(`Portainer environment ${existing.Name} (id ${existing.Id}) already exists as a ${kind} environment, not ${inputs.kind}; rename one of them`);
-      await note(`Adopting the existing Portainer environment ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`);
+      if (kind !== inputs.kind)
+        throw new Error(
+          `Portainer environment ${existing.Name} (id ${existing.Id}) already exists as a ${kind} environment, not ${inputs.kind}; rename one of them`,
+        );
+      await note(
+        `Adopting the existing Portainer environment ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`,
+      );
       return { id: String(existing.Id), outs: outputs(inputs, await e.updateEnvironment(existing.Id, desired)) };
     }
-    const created = await e.createEnvironment({ name: inputs.name, creationType: inputs.kind === "agent" ? 2 : 1, ...desired });
+    const created = await e.createEnvironment({
+      name: inputs.name,
+      creationType: inputs.kind === "agent" ? 2 : 1,
+      ...desired,
+    });
     return { id: String(created.Id), outs: outputs(inputs, created) };
   },
 
@@ -153,20 +190,36 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
       // A new key (the old one was revoked) means the state was refreshed with a key Portainer refused,
       // so it may be stale: compare with the live environment instead.
       const base: Pick<PortainerEnvironmentInputs, "name" | "url" | "publicUrl" | "groupId" | "tagIds"> =
-        olds.connection.apiKey !== news.connection.apiKey ? liveFields(await api(news.connection).getEnvironment(Number(id))) : olds;
-      const changed = (["name", "url", "publicUrl", "groupId", "tagIds"] as const).some((k) => JSON.stringify(base[k]) !== JSON.stringify(news[k]));
+        olds.connection.apiKey !== news.connection.apiKey
+          ? liveFields(await api(news.connection).getEnvironment(Number(id)))
+          : olds;
+      const changed = (["name", "url", "publicUrl", "groupId", "tagIds"] as const).some(
+        (k) => JSON.stringify(base[k]) !== JSON.stringify(news[k]),
+      );
       const live = changed
-        ? await api(news.connection).updateEnvironment(Number(id), { name: news.name, url: news.url, publicUrl: news.publicUrl, groupId: news.groupId, tagIds: news.tagIds, ...tlsFor(news.kind) })
+        ? await api(news.connection).updateEnvironment(Number(id), {
+            name: news.name,
+            url: news.url,
+            publicUrl: news.publicUrl,
+            groupId: news.groupId,
+            tagIds: news.tagIds,
+            ...tlsFor(news.kind),
+          })
         : await api(news.connection).getEnvironment(Number(id));
       return { outs: outputs(news, live) };
     } catch (e) {
-      if (isNotFound(e)) throw new Error(`Portainer environment ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to register it again`);
+      if (isNotFound(e))
+        throw new Error(
+          `Portainer environment ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to register it again`,
+        );
       throw e;
     }
   },
 
   async delete(id, props) {
-    await deleteOrGone(`Portainer environment ${props.name} (id ${id})`, () => api(props.connection).deleteEnvironment(Number(id)));
+    await deleteOrGone(`Portainer environment ${props.name} (id ${id})`, () =>
+      api(props.connection).deleteEnvironment(Number(id)),
+    );
   },
 });
 
@@ -180,6 +233,13 @@ export class PortainerEnvironment extends pulumi.dynamic.Resource {
   declare readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: PortainerEnvironmentArgs, opts?: pulumi.CustomResourceOptions) {
-    super(loader, name, { ...args, connection: pulumi.secret(args.connection), environmentId: undefined, type: undefined }, opts, "portainer", "Environment");
+    super(
+      loader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), environmentId: undefined, type: undefined },
+      opts,
+      "portainer",
+      "Environment",
+    );
   }
 }

@@ -87,7 +87,9 @@ function formatMessage(init: PortainerErrorInit): string {
   const head = `Unable to ${action} Portainer ${resource}${id !== undefined ? ` ${id}` : ""}`;
   let reason: string;
   if (init.kind === "http") {
-    const server = [init.serverMessage, init.details && init.details !== init.serverMessage ? init.details : undefined].filter(Boolean).join(": ");
+    const server = [init.serverMessage, init.details && init.details !== init.serverMessage ? init.details : undefined]
+      .filter(Boolean)
+      .join(": ");
     reason = `${server || "(empty answer)"} (HTTP ${init.status} ${init.method} ${init.path})`;
   } else if (init.kind === "timeout") {
     reason = `no answer in time (${init.method} ${init.path})`;
@@ -109,7 +111,11 @@ export function isPortainerError(e: unknown): e is PortainerError {
  * API key id (../shared/portainer/CONTRACT.md 3).
  */
 export function isNotFound(e: unknown): boolean {
-  return isPortainerError(e) && e.kind === "http" && (e.status === 404 || (e.status === 500 && e.serverMessage === "API Key not found"));
+  return (
+    isPortainerError(e) &&
+    e.kind === "http" &&
+    (e.status === 404 || (e.status === 500 && e.serverMessage === "API Key not found"))
+  );
 }
 
 /** The object already exists (HTTP 409). */

@@ -15,14 +15,7 @@ import type * as tsNode from "ts-node";
 
 /** The resource types the registry serves, as in the token `pulumi-nodejs:dynamic/portainer:<type>`. */
 export type ProviderType =
-  | "Admin"
-  | "ApiKey"
-  | "Tag"
-  | "EndpointGroup"
-  | "Environment"
-  | "Stack"
-  | "DockerConfig"
-  | "DockerSecret";
+  "Admin" | "ApiKey" | "Tag" | "EndpointGroup" | "Environment" | "Stack" | "DockerConfig" | "DockerSecret";
 
 /** In every loader's text, so that a provider serialized before ADR 011 can be told apart. */
 export const LOADER_MARK = "phoenix-provider-loader/1";

@@ -10,7 +10,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { normalizeStackName, stacksApi } from "./api/stacks";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable } from "./dynamic";
+import {
+  checkWith,
+  connect,
+  connectionSchema,
+  diffWith,
+  note,
+  readResult,
+  stateOf,
+  type ConnectionArgs,
+  type ConnectionInputs,
+  hostable,
+} from "./dynamic";
 import { isNotFound } from "./errors";
 import type { Stack } from "./wire";
 import { runtimeProvider } from "./runtime";
@@ -79,19 +90,32 @@ export interface PortainerStackArgs {
 
 /** Compose content as compared: CRLF as LF, no trailing whitespace on lines, no final newlines. */
 export function normalizeCompose(v: unknown): unknown {
-  return typeof v === "string" ? v.replace(/\r\n/g, "\n").split("\n").map((l) => l.replace(/\s+$/, "")).join("\n").replace(/\n+$/, "") : v;
+  return typeof v === "string"
+    ? v
+        .replace(/\r\n/g, "\n")
+        .split("\n")
+        .map((l) => l.replace(/\s+$/, ""))
+        .join("\n")
+        .replace(/\n+$/, "")
+    : v;
 }
 
 /** Env as compared: order does not matter. */
 export function normalizeEnv(v: unknown): unknown {
-  return Array.isArray(v) ? [...(v as EnvVar[])].map((e) => ({ name: e.name, value: e.value })).sort((a, b) => a.name.localeCompare(b.name) || a.value.localeCompare(b.value)) : v;
+  return Array.isArray(v)
+    ? [...(v as EnvVar[])]
+        .map((e) => ({ name: e.name, value: e.value }))
+        .sort((a, b) => a.name.localeCompare(b.name) || a.value.localeCompare(b.value))
+    : v;
 }
 
 function inputsSchema() {
   return z.object({
     connection: connectionSchema(),
     endpointId: z.number().int().positive(),
-    name: z.string().refine((n) => normalizeStackName(n) !== "", { message: "must contain a letter, digit, '-' or '_' (Portainer keeps only [-_a-z0-9])" }),
+    name: z.string().refine((n) => normalizeStackName(n) !== "", {
+      message: "must contain a letter, digit, '-' or '_' (Portainer keeps only [-_a-z0-9])",
+    }),
     type: z.enum(["standalone", "swarm"]).default("standalone"),
     composeContent: z.string().min(1, "must not be empty"),
     env: z.array(z.object({ name: z.string().min(1), value: z.string() })).default([]),
@@ -111,7 +135,11 @@ function api(c: ConnectionInputs) {
  * The orphaned stack to adopt onto `endpointId`, among stacks of the same name on other environments: the
  * one whose environment no longer exists. Several such orphans cannot be told apart: that fails, naming them.
  */
-async function findOrphan(s: ReturnType<typeof api>, elsewhere: readonly Stack[], endpointId: number): Promise<Stack | undefined> {
+async function findOrphan(
+  s: ReturnType<typeof api>,
+  elsewhere: readonly Stack[],
+  endpointId: number,
+): Promise<Stack | undefined> {
   const orphans: Stack[] = [];
   for (const x of elsewhere) if (!(await s.environmentExists(x.EndpointId))) orphans.push(x);
   if (orphans.length > 1) {
@@ -125,16 +153,30 @@ async function findOrphan(s: ReturnType<typeof api>, elsewhere: readonly Stack[]
 }
 
 /** The live compose file, env and running state of a stack, over the stored ones. */
-async function liveContent(s: ReturnType<typeof api>, id: number, stored: PortainerStackOutputs): Promise<PortainerStackOutputs> {
+async function liveContent(
+  s: ReturnType<typeof api>,
+  id: number,
+  stored: PortainerStackOutputs,
+): Promise<PortainerStackOutputs> {
   const live = await s.getStack(id);
   return { ...stored, composeContent: await s.getStackFile(id), env: live.Env, running: live.Status === 1 };
 }
 
 /** Brings an existing stack to the desired content and running state. */
-async function converge(s: ReturnType<typeof api>, id: number, inputs: PortainerStackInputs, redeploy: boolean): Promise<void> {
+async function converge(
+  s: ReturnType<typeof api>,
+  id: number,
+  inputs: PortainerStackInputs,
+  redeploy: boolean,
+): Promise<void> {
   let running: boolean;
   if (redeploy) {
-    const updated = await s.updateStack(id, inputs.endpointId, { stackFileContent: inputs.composeContent, env: inputs.env, prune: inputs.prune, pullImage: inputs.pullImage });
+    const updated = await s.updateStack(id, inputs.endpointId, {
+      stackFileContent: inputs.composeContent,
+      env: inputs.env,
+      prune: inputs.prune,
+      pullImage: inputs.pullImage,
+    });
     running = updated.Status === 1;
   } else {
     running = (await s.getStack(id)).Status === 1;
@@ -145,7 +187,10 @@ async function converge(s: ReturnType<typeof api>, id: number, inputs: Portainer
 
 const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
   async check(_olds, news) {
-    return checkWith(inputsSchema(), news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerStackInputs>;
+    return checkWith(
+      inputsSchema(),
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerStackInputs>;
   },
 
   async diff(_id, olds, news) {
@@ -154,9 +199,16 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       // An orphan moves to its new environment in place (associate); otherwise a new environment replaces.
       update: ["composeContent", "env", "running", "connection", ...(orphaned ? ["endpointId"] : [])],
       replace: [...(orphaned ? [] : ["endpointId"]), "name", "type"],
-      normalize: { composeContent: normalizeCompose, env: normalizeEnv, name: (v) => (typeof v === "string" ? normalizeStackName(v) : v) },
+      normalize: {
+        composeContent: normalizeCompose,
+        env: normalizeEnv,
+        name: (v) => (typeof v === "string" ? normalizeStackName(v) : v),
+      },
       // Same name on another environment or type: delete first, as Portainer may refuse the name (CONTRACT.md 6.2).
-      deleteBeforeReplace: (o, n) => typeof o["name"] === "string" && typeof n["name"] === "string" && normalizeStackName(o["name"]) === normalizeStackName(n["name"]),
+      deleteBeforeReplace: (o, n) =>
+        typeof o["name"] === "string" &&
+        typeof n["name"] === "string" &&
+        normalizeStackName(o["name"]) === normalizeStackName(n["name"]),
     });
     return orphaned && !d.changes ? { ...d, changes: true } : d;
   },
@@ -166,19 +218,31 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     const swarmId = inputs.type === "swarm" ? await s.swarmId(inputs.endpointId) : "";
     // One list: this environment's stacks and, to adopt, the orphans deleted environments left (C6.4).
     const wanted = normalizeStackName(inputs.name);
-    const filters = { endpointId: inputs.endpointId, ...(swarmId ? { swarmId } : {}), ...(inputs.adopt ? { includeOrphaned: true } : {}) };
+    const filters = {
+      endpointId: inputs.endpointId,
+      ...(swarmId ? { swarmId } : {}),
+      ...(inputs.adopt ? { includeOrphaned: true } : {}),
+    };
     const named = (await s.listStacks(filters)).filter((x) => normalizeStackName(x.Name) === wanted);
     const existing = named.find((x) => x.EndpointId === inputs.endpointId);
     let id: number;
     if (existing) {
       if (!inputs.adopt) {
-        throw new Error(`Portainer stack ${existing.Name} (id ${existing.Id}) already exists on environment ${inputs.endpointId}; set adopt: true to manage it, or delete it first`);
+        throw new Error(
+          `Portainer stack ${existing.Name} (id ${existing.Id}) already exists on environment ${inputs.endpointId}; set adopt: true to manage it, or delete it first`,
+        );
       }
-      await note(`Adopting the existing Portainer stack ${existing.Name} (id ${existing.Id}) on environment ${inputs.endpointId} and bringing it to the desired state`);
+      await note(
+        `Adopting the existing Portainer stack ${existing.Name} (id ${existing.Id}) on environment ${inputs.endpointId} and bringing it to the desired state`,
+      );
       id = existing.Id;
       await converge(s, id, inputs, true);
     } else {
-      const orphan = await findOrphan(s, named.filter((x) => x.EndpointId !== inputs.endpointId), inputs.endpointId);
+      const orphan = await findOrphan(
+        s,
+        named.filter((x) => x.EndpointId !== inputs.endpointId),
+        inputs.endpointId,
+      );
       if (orphan) {
         await note(
           `Adopting the orphaned Portainer stack ${orphan.Name} (id ${orphan.Id}), left by the deleted environment ` +
@@ -189,7 +253,10 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
         await converge(s, id, inputs, true);
       } else {
         const content = { stackFileContent: inputs.composeContent, env: inputs.env };
-        const created = inputs.type === "swarm" ? await s.createSwarmStack(inputs.endpointId, swarmId, inputs.name, content) : await s.createStandaloneStack(inputs.endpointId, inputs.name, content);
+        const created =
+          inputs.type === "swarm"
+            ? await s.createSwarmStack(inputs.endpointId, swarmId, inputs.name, content)
+            : await s.createStandaloneStack(inputs.endpointId, inputs.name, content);
         id = created.Id;
         if (!inputs.running) await s.stopStack(id, inputs.endpointId);
       }
@@ -221,8 +288,16 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       swarmId: stack.SwarmId,
     };
     const inputs: PortainerStackInputs = {
-      connection: props.connection, endpointId: live.endpointId, name: live.name, type: live.type, composeContent: live.composeContent, env: live.env, running: live.running,
-      pullImage: props.pullImage, prune: props.prune, adopt: props.adopt,
+      connection: props.connection,
+      endpointId: live.endpointId,
+      name: live.name,
+      type: live.type,
+      composeContent: live.composeContent,
+      env: live.env,
+      running: live.running,
+      pullImage: props.pullImage,
+      prune: props.prune,
+      adopt: props.adopt,
       ...(props.secretNames !== undefined ? { secretNames: props.secretNames } : {}),
     };
     // Shown as drift: the program does not set it, so the next diff lists it.
@@ -235,7 +310,8 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     try {
       // A new key (the old one was revoked) means the state was refreshed with a key Portainer refused,
       // so it may be stale: compare with the live stack instead.
-      const base = !moved && olds.connection.apiKey !== news.connection.apiKey ? await liveContent(s, Number(id), olds) : olds;
+      const base =
+        !moved && olds.connection.apiKey !== news.connection.apiKey ? await liveContent(s, Number(id), olds) : olds;
       const redeploy =
         moved ||
         normalizeCompose(base.composeContent) !== normalizeCompose(news.composeContent) ||
@@ -249,7 +325,10 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
       }
       if (redeploy || base.running !== news.running) await converge(s, Number(id), news, redeploy);
     } catch (e) {
-      if (isNotFound(e)) throw new Error(`Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again`);
+      if (isNotFound(e))
+        throw new Error(
+          `Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again`,
+        );
       throw e;
     }
     return { outs: { ...news, stackId: Number(id), swarmId: olds.swarmId, orphaned: false } };
@@ -295,6 +374,13 @@ export class PortainerStack extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: PortainerStackArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = { stackId: undefined, swarmId: undefined, orphaned: undefined };
-    super(loader, name, { ...args, connection: pulumi.secret(args.connection), ...outputs }, opts, "portainer", "Stack");
+    super(
+      loader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), ...outputs },
+      opts,
+      "portainer",
+      "Stack",
+    );
   }
 }

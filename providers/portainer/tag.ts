@@ -5,7 +5,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { tagsApi } from "./api/tags";
-import { checkWith, connect, connectionSchema, diffWith, note, readResult, stateOf, type ConnectionArgs, type ConnectionInputs, hostable, deleteOrGone } from "./dynamic";
+import {
+  checkWith,
+  connect,
+  connectionSchema,
+  diffWith,
+  note,
+  readResult,
+  stateOf,
+  type ConnectionArgs,
+  type ConnectionInputs,
+  hostable,
+  deleteOrGone,
+} from "./dynamic";
 import { isConflict } from "./errors";
 import { runtimeProvider } from "./runtime";
 
@@ -32,12 +44,23 @@ function api(c: ConnectionInputs) {
 
 const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
   async check(_olds, news) {
-    const schema = z.object({ connection: connectionSchema(), name: z.string().min(1, "must not be empty"), adopt: z.boolean().default(true) });
-    return checkWith(schema, news as unknown as Record<string, unknown>) as pulumi.dynamic.CheckResult<PortainerTagInputs>;
+    const schema = z.object({
+      connection: connectionSchema(),
+      name: z.string().min(1, "must not be empty"),
+      adopt: z.boolean().default(true),
+    });
+    return checkWith(
+      schema,
+      news as unknown as Record<string, unknown>,
+    ) as pulumi.dynamic.CheckResult<PortainerTagInputs>;
   },
 
   async diff(_id, olds, news) {
-    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, { update: ["connection"], replace: ["name"], deleteBeforeReplace: true });
+    return diffWith(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, {
+      update: ["connection"],
+      replace: ["name"],
+      deleteBeforeReplace: true,
+    });
   },
 
   async create(inputs) {
@@ -45,7 +68,10 @@ const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
     const adoptExisting = async () => {
       const existing = (await t.listTags()).find((x) => x.Name === inputs.name);
       if (!existing) return undefined;
-      if (!inputs.adopt) throw new Error(`Portainer tag ${existing.Name} (id ${existing.ID}) already exists; set adopt: true to manage it, or delete it first`);
+      if (!inputs.adopt)
+        throw new Error(
+          `Portainer tag ${existing.Name} (id ${existing.ID}) already exists; set adopt: true to manage it, or delete it first`,
+        );
       await note(`Adopting the existing Portainer tag ${existing.Name} (id ${existing.ID})`);
       return { id: String(existing.ID), outs: { ...inputs, tagId: existing.ID } };
     };
@@ -87,6 +113,13 @@ export class PortainerTag extends pulumi.dynamic.Resource {
   declare readonly tagId: pulumi.Output<number>;
 
   constructor(name: string, args: PortainerTagArgs, opts?: pulumi.CustomResourceOptions) {
-    super(loader, name, { ...args, connection: pulumi.secret(args.connection), tagId: undefined }, opts, "portainer", "Tag");
+    super(
+      loader,
+      name,
+      { ...args, connection: pulumi.secret(args.connection), tagId: undefined },
+      opts,
+      "portainer",
+      "Tag",
+    );
   }
 }

@@ -11,15 +11,21 @@
  * this process verified, lives as long as the host.
  */
 import { Agent, FormData, request } from "undici";
-import { isPortainerError, isRetryable, KEY_REFUSED_HINT, portainerError, withHint, type Operation, type PortainerErrorInit } from "./errors";
+import {
+  isPortainerError,
+  isRetryable,
+  KEY_REFUSED_HINT,
+  portainerError,
+  withHint,
+  type Operation,
+  type PortainerErrorInit,
+} from "./errors";
 
 /** The oldest Portainer phoenix supports: `/api/stacks/create/...` arrived in 2.19 (C6.3). */
 export const MIN_SUPPORTED_VERSION = "2.19.0";
 
 /** How the client authenticates. */
-export type PortainerAuth =
-  | { readonly apiKey: string }
-  | { readonly username: string; readonly password: string };
+export type PortainerAuth = { readonly apiKey: string } | { readonly username: string; readonly password: string };
 
 export interface PortainerClientOptions {
   /** The Portainer URL, e.g. `https://10.0.0.101:9443` (a trailing `/api` is accepted). */
@@ -99,8 +105,14 @@ export interface Transport {
 
 /** Compares dotted versions numerically; negative when a < b. */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.split(/[.-]/).slice(0, 3).map((n) => Number.parseInt(n, 10) || 0);
+  const pa = a
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map((n) => Number.parseInt(n, 10) || 0);
+  const pb = b
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map((n) => Number.parseInt(n, 10) || 0);
   for (let i = 0; i < 3; i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0);
     if (d !== 0) return d;
@@ -124,7 +136,10 @@ export function createTransport(options: PortainerClientOptions): Transport {
   const baseUrl = options.url.replace(/\/+$/, "").replace(/\/api$/, "");
   const tls = options.tls ?? {};
   const agent = new Agent({
-    connect: { rejectUnauthorized: tls.insecureSkipVerify !== true, ...(tls.caCert !== undefined ? { ca: tls.caCert } : {}) },
+    connect: {
+      rejectUnauthorized: tls.insecureSkipVerify !== true,
+      ...(tls.caCert !== undefined ? { ca: tls.caCert } : {}),
+    },
     keepAliveTimeout: 10_000,
   });
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -175,7 +190,13 @@ export function createTransport(options: PortainerClientOptions): Transport {
     }
     const path = url.pathname + url.search;
     try {
-      const res = await request(url, { method: c.method, headers, body, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await request(url, {
+        method: c.method,
+        headers,
+        body,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const ct = res.headers["content-type"];
       const contentType = (Array.isArray(ct) ? ct[0] : ct) ?? "";
       return { status: res.statusCode, contentType, text: await res.body.text(), path };
@@ -184,7 +205,10 @@ export function createTransport(options: PortainerClientOptions): Transport {
       if (err.name === "TimeoutError" || err.name === "AbortError") throw fail(c, { kind: "timeout", path, cause: e });
       const code = err.code ?? err.cause?.code ?? "";
       const message = err.message ?? String(e);
-      if (/^(ERR_TLS|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL|HOSTNAME_MISMATCH)/.test(code) || /certificate/i.test(message)) {
+      if (
+        /^(ERR_TLS|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL|HOSTNAME_MISMATCH)/.test(code) ||
+        /certificate/i.test(message)
+      ) {
         throw fail(c, { kind: "tls", path, serverMessage: `TLS verification failed: ${code || message}`, cause: e });
       }
       throw fail(c, { kind: "network", path, serverMessage: code ? `${code}: ${message}` : message, cause: e });
@@ -199,7 +223,13 @@ export function createTransport(options: PortainerClientOptions): Transport {
       try {
         return c.parse(text === "" ? undefined : JSON.parse(text));
       } catch (e) {
-        throw fail(c, { kind: "protocol", path, status, serverMessage: `unexpected answer: ${(e as Error).message.split("\n")[0]}`, cause: e });
+        throw fail(c, {
+          kind: "protocol",
+          path,
+          status,
+          serverMessage: `unexpected answer: ${(e as Error).message.split("\n")[0]}`,
+          cause: e,
+        });
       }
     }
     // Router-level answers are not JSON: 404 text/plain, 405 empty (C1.3).
@@ -227,17 +257,33 @@ export function createTransport(options: PortainerClientOptions): Transport {
   }
 
   async function login(): Promise<void> {
-    const c: Call<{ jwt: string }> = { method: "POST", path: "/auth", auth: "none", op: { action: "log in as", resource: "user", id: auth && "username" in auth ? auth.username : undefined }, ok: [200], retry: "never", unversioned: true };
-    if (!auth || !("username" in auth)) throw fail(c, { kind: "unsupported", serverMessage: "the client has no username and password" });
+    const c: Call<{ jwt: string }> = {
+      method: "POST",
+      path: "/auth",
+      auth: "none",
+      op: { action: "log in as", resource: "user", id: auth && "username" in auth ? auth.username : undefined },
+      ok: [200],
+      retry: "never",
+      unversioned: true,
+    };
+    if (!auth || !("username" in auth))
+      throw fail(c, { kind: "unsupported", serverMessage: "the client has no username and password" });
     // The password goes only to a server that proved it is Portainer.
     await version();
     loginCount++;
     try {
-      const r = await once({ ...c, json: { Username: auth.username, Password: auth.password }, parse: (b) => {
-        const token = (b as { jwt?: unknown } | undefined)?.jwt;
-        if (typeof token !== "string" || token === "") throw new TypeError("no jwt in the answer");
-        return { jwt: token };
-      } }, undefined);
+      const r = await once(
+        {
+          ...c,
+          json: { Username: auth.username, Password: auth.password },
+          parse: (b) => {
+            const token = (b as { jwt?: unknown } | undefined)?.jwt;
+            if (typeof token !== "string" || token === "") throw new TypeError("no jwt in the answer");
+            return { jwt: token };
+          },
+        },
+        undefined,
+      );
       jwt = r.jwt;
     } catch (e) {
       if (typeof e === "object" && e !== null) final.add(e);
@@ -250,7 +296,11 @@ export function createTransport(options: PortainerClientOptions): Transport {
     if (c.auth === "none") return once(c, undefined);
     if (!auth) throw fail(c, { kind: "unsupported", serverMessage: "the client has no credentials" });
     if ("apiKey" in auth) {
-      if (c.auth === "jwt") throw fail(c, { kind: "unsupported", serverMessage: "Portainer accepts this call only with a password login (JWT), not with an API key" });
+      if (c.auth === "jwt")
+        throw fail(c, {
+          kind: "unsupported",
+          serverMessage: "Portainer accepts this call only with a password login (JWT), not with an API key",
+        });
       return once(c, { "X-API-Key": auth.apiKey });
     }
     const hadJwt = jwt !== undefined;
@@ -283,7 +333,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
           return a;
         } catch (e) {
           const retryable = isRetryable(e) && attempt < attempts;
-          if (!retryable) throw isPortainerError(e) ? withHint(e, e.kind === "tls" ? TLS_HINT : "no credential was sent") : e;
+          if (!retryable)
+            throw isPortainerError(e) ? withHint(e, e.kind === "tls" ? TLS_HINT : "no credential was sent") : e;
           await backoff(attempt);
         }
       }
@@ -295,7 +346,11 @@ export function createTransport(options: PortainerClientOptions): Transport {
     const firstLine = firstLineOf(a.text);
     const shown = firstLine === "" ? "an empty body" : JSON.stringify(firstLine);
     throw portainerError({
-      kind: "protocol", operation: op, method: "GET", path: a.path, status: a.status,
+      kind: "protocol",
+      operation: op,
+      method: "GET",
+      path: a.path,
+      status: a.status,
       serverMessage: `it answered HTTP ${a.status} (${a.contentType || "no content type"}) ${shown}, not Portainer's status JSON with a Version`,
       hint: "no credential was sent; check phoenix:portainer.url",
     });
@@ -306,7 +361,13 @@ export function createTransport(options: PortainerClientOptions): Transport {
     if (known) return known;
     const probe = status().then((s) => {
       if (compareVersions(s.Version, MIN_SUPPORTED_VERSION) < 0) {
-        throw portainerError({ kind: "unsupported", operation: { action: "use", resource: "server", id: baseUrl }, method: "GET", path: "/api/system/status", serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer` });
+        throw portainerError({
+          kind: "unsupported",
+          operation: { action: "use", resource: "server", id: baseUrl },
+          method: "GET",
+          path: "/api/system/status",
+          serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer`,
+        });
       }
       return s.Version;
     });
@@ -334,7 +395,17 @@ export function createTransport(options: PortainerClientOptions): Transport {
     }
   }
 
-  return { baseUrl, options, send, status, version, login, jwt: () => jwt, logins: () => loginCount, close: () => agent.close() };
+  return {
+    baseUrl,
+    options,
+    send,
+    status,
+    version,
+    login,
+    jwt: () => jwt,
+    logins: () => loginCount,
+    close: () => agent.close(),
+  };
 }
 
 const TLS_HINT =

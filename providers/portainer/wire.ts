@@ -6,10 +6,22 @@
  */
 import { z } from "zod";
 
-const ids = () => z.array(z.number()).nullable().optional().transform((v) => v ?? []);
+const ids = () =>
+  z
+    .array(z.number())
+    .nullable()
+    .optional()
+    .transform((v) => v ?? []);
 
 export function userSchemas() {
-  const apiKey = z.object({ id: z.number(), userId: z.number(), description: z.string(), prefix: z.string(), dateCreated: z.number(), lastUsed: z.number() });
+  const apiKey = z.object({
+    id: z.number(),
+    userId: z.number(),
+    description: z.string(),
+    prefix: z.string(),
+    dateCreated: z.number(),
+    lastUsed: z.number(),
+  });
   return {
     user: z.object({ Id: z.number(), Username: z.string(), Role: z.number() }),
     apiKey,
@@ -50,7 +62,11 @@ export function stackSchemas() {
       Type: z.number(),
       EndpointId: z.number(),
       SwarmId: z.string().optional().default(""),
-      Env: z.array(z.object({ name: z.string(), value: z.string() })).nullable().optional().transform((v) => v ?? []),
+      Env: z
+        .array(z.object({ name: z.string(), value: z.string() }))
+        .nullable()
+        .optional()
+        .transform((v) => v ?? []),
       Status: z.number(),
     }),
     file: z.object({ StackFileContent: z.string() }),
@@ -65,7 +81,11 @@ export function dockerSchemas() {
       ID: z.string(),
       Spec: z.object({
         Name: z.string(),
-        Labels: z.record(z.string(), z.string()).nullable().optional().transform((v) => v ?? {}),
+        Labels: z
+          .record(z.string(), z.string())
+          .nullable()
+          .optional()
+          .transform((v) => v ?? {}),
         Data: z.string().optional(),
       }),
     }),

@@ -21,10 +21,18 @@ describe("stacks/phoenix.schema.json", () => {
   });
 
   it("rejects an unknown key and a variable without value or secret", () => {
-    const ok = validate({ name: "x", compose_file: "c.yml", environments: { testing: { variables: [{ name: "A" }] } }, extra: 1 });
+    const ok = validate({
+      name: "x",
+      compose_file: "c.yml",
+      environments: { testing: { variables: [{ name: "A" }] } },
+      extra: 1,
+    });
     expect(ok).toBe(false);
     expect(validate.errors?.map((e) => `${e.instancePath} ${e.message}`)).toEqual(
-      expect.arrayContaining([" must NOT have additional properties", "/environments/testing/variables/0 must match a schema in anyOf"]),
+      expect.arrayContaining([
+        " must NOT have additional properties",
+        "/environments/testing/variables/0 must match a schema in anyOf",
+      ]),
     );
   });
 });
@@ -34,8 +42,13 @@ describe("pulumi-stack.schema.json", () => {
     expect(fs.readFileSync(STACK_SCHEMA_FILE, "utf8")).toBe(stackFileJsonSchema());
   });
 
-  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true, strict: false }).compile(JSON.parse(stackFileJsonSchema()));
-  const stackFile = (name: string) => parseYaml(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${name}.yaml`), "utf8")) as { config: Record<string, Record<string, unknown>> };
+  const validate = new Ajv2020({ allErrors: true, allowUnionTypes: true, strict: false }).compile(
+    JSON.parse(stackFileJsonSchema()),
+  );
+  const stackFile = (name: string) =>
+    parseYaml(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${name}.yaml`), "utf8")) as {
+      config: Record<string, Record<string, unknown>>;
+    };
 
   it.each(["dev", "prod"])("accepts Pulumi.%s.yaml", (name) => {
     expect([validate(stackFile(name)), validate.errors ?? null]).toEqual([true, null]);
@@ -45,12 +58,14 @@ describe("pulumi-stack.schema.json", () => {
     const doc = stackFile("dev");
     doc.config["phoenix:proxmox"]!["datastor"] = "local-zfs";
     doc.config["phoenix:proxmox"]!["password"] = { plain: "x" };
-    ((doc.config["phoenix:lxcs"] as unknown as Record<string, unknown>[])[0]!)["os_type"] = "windows";
+    (doc.config["phoenix:lxcs"] as unknown as Record<string, unknown>[])[0]!["os_type"] = "windows";
     expect(validate(doc)).toBe(false);
-    expect(validate.errors?.map((e) => `${e.instancePath} ${e.message}`)).toEqual(expect.arrayContaining([
-      "/config/phoenix:proxmox must NOT have additional properties",
-      "/config/phoenix:proxmox/password must match a schema in anyOf",
-      "/config/phoenix:lxcs/0/os_type must be equal to one of the allowed values",
-    ]));
+    expect(validate.errors?.map((e) => `${e.instancePath} ${e.message}`)).toEqual(
+      expect.arrayContaining([
+        "/config/phoenix:proxmox must NOT have additional properties",
+        "/config/phoenix:proxmox/password must match a schema in anyOf",
+        "/config/phoenix:lxcs/0/os_type must be equal to one of the allowed values",
+      ]),
+    );
   });
 });

@@ -23,15 +23,30 @@ describe("schema defaults", () => {
   });
 
   it("defaults agent_port to 9001 and leaves url and tls unset", () => {
-    const p = portainerSchema(ctx).parse({ version: "2.27.9", admin_username: "admin", admin_password: "0123456789ab" });
+    const p = portainerSchema(ctx).parse({
+      version: "2.27.9",
+      admin_username: "admin",
+      admin_password: "0123456789ab",
+    });
     expect([p.agent_port, p.url, p.tls]).toEqual([9001, undefined, undefined]);
   });
 
   it("defaults an LXC to unprivileged, no features, no Proxmox features", () => {
     const c = lxcSchema().parse({
-      ctid: 300, name: "ct", template: "local:vztmpl/debian-12.tar.zst", cores: 1, memory_mb: 512, disk_size_gb: 4,
+      ctid: 300,
+      name: "ct",
+      template: "local:vztmpl/debian-12.tar.zst",
+      cores: 1,
+      memory_mb: 512,
+      disk_size_gb: 4,
       network_config: { ip: "10.0.0.3/24", gw: "10.0.0.1" },
     });
-    expect([c.unprivileged, c.features, c.proxmox_features, c.start_at_boot, c.docker_stacks]).toEqual([true, [], { nesting: false, keyctl: false }, false, []]);
+    expect([c.unprivileged, c.features, c.proxmox_features, c.start_at_boot, c.docker_stacks]).toEqual([
+      true,
+      [],
+      { nesting: false, keyctl: false },
+      false,
+      [],
+    ]);
   });
 });

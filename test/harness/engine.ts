@@ -4,7 +4,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-export { DynamicProviderHost, SECRET_SIG, annotateSecrets, isSecret, secret, stripSecrets, urnOf, type DiffChanges } from "../../lab/host";
+export {
+  DynamicProviderHost,
+  SECRET_SIG,
+  annotateSecrets,
+  isSecret,
+  secret,
+  stripSecrets,
+  urnOf,
+  type DiffChanges,
+} from "../../lab/host";
 
 type Props = Record<string, unknown>;
 
@@ -19,7 +28,11 @@ export interface Registration {
  * Runs `build` under mocks and returns the registrations of custom resources, in order. Call from a jest
  * test: ts-jest compiles providers as ts-node does for `pulumi up` (comments aside, see ADR 005).
  */
-export async function captureRegistrations(build: () => void, stack = "dev", project = "phoenix"): Promise<Registration[]> {
+export async function captureRegistrations(
+  build: () => void,
+  stack = "dev",
+  project = "phoenix",
+): Promise<Registration[]> {
   const seen: Registration[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -39,4 +52,3 @@ export async function captureRegistrations(build: () => void, stack = "dev", pro
   await new Promise((r) => setTimeout(r, 50));
   return seen;
 }
-

@@ -10,8 +10,14 @@ import { ADMIN } from "./portainer";
 export const noSleep = async (): Promise<void> => undefined;
 
 /** Bootstraps through the client (admin, login, API key), then uses an API-key client for everything else. */
-export async function exerciseEveryRoute(fake: FakePortainer): Promise<{ bootstrap: PortainerClient; client: PortainerClient }> {
-  const bootstrap = createPortainerClient({ url: fake.url, auth: { username: ADMIN.username, password: ADMIN.password }, sleep: noSleep });
+export async function exerciseEveryRoute(
+  fake: FakePortainer,
+): Promise<{ bootstrap: PortainerClient; client: PortainerClient }> {
+  const bootstrap = createPortainerClient({
+    url: fake.url,
+    auth: { username: ADMIN.username, password: ADMIN.password },
+    sleep: noSleep,
+  });
   await bootstrap.status();
   if (await bootstrap.adminExists()) throw new Error("expected a fresh fake");
   await bootstrap.initAdmin(ADMIN.username, ADMIN.password);
@@ -28,17 +34,31 @@ export async function exerciseEveryRoute(fake: FakePortainer): Promise<{ bootstr
   await client.updateGroup(group.Id, { description: "the whole lab", tagIds: [] });
 
   const env = await client.createEnvironment({
-    name: "Dr-Phoenix", creationType: 2, url: "tcp://10.0.0.102:9001", groupId: group.Id, tagIds: [tag.ID], tls: true, tlsSkipVerify: true, tlsSkipClientVerify: true,
+    name: "Dr-Phoenix",
+    creationType: 2,
+    url: "tcp://10.0.0.102:9001",
+    groupId: group.Id,
+    tagIds: [tag.ID],
+    tls: true,
+    tlsSkipVerify: true,
+    tlsSkipClientVerify: true,
   });
   await client.findEnvironment("Dr-Phoenix");
   await client.getEnvironment(env.Id);
   await client.updateEnvironment(env.Id, { publicUrl: "10.0.0.102", tagIds: [] });
 
-  const stack = await client.createStandaloneStack(env.Id, "qdrant_service", { stackFileContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n", env: [{ name: "A", value: "1" }] });
+  const stack = await client.createStandaloneStack(env.Id, "qdrant_service", {
+    stackFileContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.4\n",
+    env: [{ name: "A", value: "1" }],
+  });
   await client.findStack("qdrant_service", { endpointId: env.Id });
   await client.getStack(stack.Id);
   await client.getStackFile(stack.Id);
-  await client.updateStack(stack.Id, env.Id, { stackFileContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.13.0\n", env: [], pullImage: true });
+  await client.updateStack(stack.Id, env.Id, {
+    stackFileContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.13.0\n",
+    env: [],
+    pullImage: true,
+  });
   await client.stopStack(stack.Id, env.Id);
   await client.startStack(stack.Id, env.Id);
 
@@ -50,7 +70,10 @@ export async function exerciseEveryRoute(fake: FakePortainer): Promise<{ bootstr
   const secretId = await client.createDockerSecret(env.Id, "app-secret", "s3cret");
   await client.listDockerSecrets(env.Id);
   await client.getDockerSecret(env.Id, secretId);
-  const swarmStack = await client.createSwarmStack(env.Id, swarmId, "app", { stackFileContent: "services:\n  a:\n    image: x\n", env: [] });
+  const swarmStack = await client.createSwarmStack(env.Id, swarmId, "app", {
+    stackFileContent: "services:\n  a:\n    image: x\n",
+    env: [],
+  });
   await client.deleteStack(swarmStack.Id, env.Id);
   await client.deleteDockerConfig(env.Id, configId);
   await client.deleteDockerSecret(env.Id, secretId);

@@ -19,7 +19,14 @@ export async function call(
   fake: FakePortainer,
   method: string,
   path: string,
-  opts: { json?: unknown; form?: [string, string][]; urlencoded?: string; bearer?: string; apiKey?: string; headers?: Record<string, string> } = {},
+  opts: {
+    json?: unknown;
+    form?: [string, string][];
+    urlencoded?: string;
+    bearer?: string;
+    apiKey?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<RawAnswer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.bearer) headers["Authorization"] = `Bearer ${opts.bearer}`;
@@ -49,16 +56,23 @@ export async function call(
 
 /** Creates the admin, logs in once, and creates an API key. */
 export async function bootstrap(fake: FakePortainer): Promise<{ jwt: string; apiKey: string }> {
-  const init = await call(fake, "POST", "/api/users/admin/init", { json: { Username: ADMIN.username, Password: ADMIN.password } });
+  const init = await call(fake, "POST", "/api/users/admin/init", {
+    json: { Username: ADMIN.username, Password: ADMIN.password },
+  });
   if (init.status !== 200) throw new Error(`admin init: ${init.status} ${init.text}`);
   const auth = await call(fake, "POST", "/api/auth", { json: { Username: ADMIN.username, Password: ADMIN.password } });
   const jwt = (auth.body as { jwt: string }).jwt;
-  const key = await call(fake, "POST", "/api/users/1/tokens", { bearer: jwt, json: { description: "tests", password: ADMIN.password } });
+  const key = await call(fake, "POST", "/api/users/1/tokens", {
+    bearer: jwt,
+    json: { description: "tests", password: ADMIN.password },
+  });
   return { jwt, apiKey: (key.body as { rawAPIKey: string }).rawAPIKey };
 }
 
 /** A started fake with an admin and an API key; the rate limiter is on as in Portainer. */
-export async function bootstrappedFake(options: FakePortainerOptions = {}): Promise<FakePortainer & { jwt: string; apiKey: string }> {
+export async function bootstrappedFake(
+  options: FakePortainerOptions = {},
+): Promise<FakePortainer & { jwt: string; apiKey: string }> {
   const fake = await startFakePortainer(options);
   const creds = await bootstrap(fake);
   fake.clearRequests();
@@ -66,17 +80,33 @@ export async function bootstrappedFake(options: FakePortainerOptions = {}): Prom
 }
 
 /** Registers an agent environment the way Portainer's UI does. */
-export async function addAgent(fake: FakePortainer & { apiKey: string }, name: string, url = "tcp://10.0.0.102:9001"): Promise<number> {
+export async function addAgent(
+  fake: FakePortainer & { apiKey: string },
+  name: string,
+  url = "tcp://10.0.0.102:9001",
+): Promise<number> {
   const r = await call(fake, "POST", "/api/endpoints", {
     apiKey: fake.apiKey,
-    form: [["Name", name], ["EndpointCreationType", "2"], ["URL", url], ["TLS", "true"], ["TLSSkipVerify", "true"], ["TLSSkipClientVerify", "true"]],
+    form: [
+      ["Name", name],
+      ["EndpointCreationType", "2"],
+      ["URL", url],
+      ["TLS", "true"],
+      ["TLSSkipVerify", "true"],
+      ["TLSSkipClientVerify", "true"],
+    ],
   });
   if (r.status !== 200) throw new Error(`add agent: ${r.status} ${r.text}`);
   return (r.body as { Id: number }).Id;
 }
 
 /** Creates a compose stack; returns its id. */
-export async function addStack(fake: FakePortainer & { apiKey: string }, endpointId: number, name: string, env: { name: string; value: string }[] = []): Promise<number> {
+export async function addStack(
+  fake: FakePortainer & { apiKey: string },
+  endpointId: number,
+  name: string,
+  env: { name: string; value: string }[] = [],
+): Promise<number> {
   const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${endpointId}`, {
     apiKey: fake.apiKey,
     json: { Name: name, StackFileContent: "services:\n  web:\n    image: nginx:1.27\n", Env: env },

@@ -83,7 +83,13 @@ export function validValues(): Record<string, unknown> {
 }
 
 /** The keys the runtime marks secret for {@link validValues}. */
-export const SECRET_KEYS = ["phoenix:proxmox", "phoenix:portainer", "phoenix:guest_ssh", "phoenix:qdrant_api_key", "phoenix:thinkheads_session_secret"];
+export const SECRET_KEYS = [
+  "phoenix:proxmox",
+  "phoenix:portainer",
+  "phoenix:guest_ssh",
+  "phoenix:qdrant_api_key",
+  "phoenix:thinkheads_session_secret",
+];
 
 export function rawConfig(values: Record<string, unknown>, secretKeys: readonly string[] = SECRET_KEYS): RawConfig {
   return { values, secretKeys: new Set(secretKeys) };

@@ -16,7 +16,12 @@ const lines = readline.createInterface({ input: process.stdin });
   for await (const line of lines) {
     const { args, env } = JSON.parse(line) as { args: string[]; env: Record<string, string> };
     const out: string[] = [];
-    const code = await main(args, { projectDir, env: { ...process.env, ...env }, out: (l) => out.push(l), err: (l) => out.push(l) });
+    const code = await main(args, {
+      projectDir,
+      env: { ...process.env, ...env },
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+    });
     process.stdout.write(JSON.stringify({ code, out }) + "\n");
   }
 })();

@@ -30,7 +30,13 @@ const HTTPS = { url: "https://10.0.0.101:9443", apiKey: "ptr_x", caCert: "-----B
 const policies = productionPolicies({ stacksDir: EXAMPLE_STACKS });
 
 /** Runs every policy on one resource; returns `<policy>: <message>` per violation. */
-function violations(type: string, name: string, props: Props, opts: { protect?: boolean } = {}, stack = "prod"): string[] {
+function violations(
+  type: string,
+  name: string,
+  props: Props,
+  opts: { protect?: boolean } = {},
+  stack = "prod",
+): string[] {
   const out: string[] = [];
   for (const p of policies) {
     const report: ReportViolation = (message) => out.push(`${p.name}: ${message}`);
@@ -66,10 +72,14 @@ describe("the policy rules", () => {
     expect(unpinnedReason("qdrant/qdrant:v1.12.4")).toBeUndefined();
     expect(unpinnedReason("registry.local:5000/team/app:1.2")).toBeUndefined();
     expect(unpinnedReason(`redis@sha256:${"a".repeat(64)}`)).toBeUndefined();
-    expect(unpinnedReason("registry.local:5000/team/app")).toBe("registry.local:5000/team/app has no tag (Docker pulls latest)");
+    expect(unpinnedReason("registry.local:5000/team/app")).toBe(
+      "registry.local:5000/team/app has no tag (Docker pulls latest)",
+    );
     expect(unpinnedReason("redis:latest")).toBe("redis:latest uses the latest tag");
     expect(unpinnedReason("app:${TAG}")).toBe("app:${TAG} is set from a variable; write the tag in the compose file");
-    expect(composeImages("services:\n  a:\n    image: x:1\n  b:\n    build: .\n")).toEqual([{ service: "a", image: "x:1" }]);
+    expect(composeImages("services:\n  a:\n    image: x:1\n  b:\n    build: .\n")).toEqual([
+      { service: "a", image: "x:1" },
+    ]);
     expect(violations("docker:index/remoteImage:RemoteImage", "img", { name: "portainer/agent:latest" })).toEqual([
       "phoenix-pinned-images: The image portainer/agent:latest uses the latest tag.",
     ]);
@@ -128,7 +138,9 @@ describe("the example sites through the policies", () => {
   it("prod breaks only the TLS rule, once per Portainer resource; dev breaks none", async () => {
     const prod = await exampleResources("prod");
     const found = prod.flatMap((r) =>
-      violations(r.type, r.name, stripSecrets(r.inputs) as Props, { protect: r.options.protect === true }).map((v) => `${r.name}: ${v}`),
+      violations(r.type, r.name, stripSecrets(r.inputs) as Props, { protect: r.options.protect === true }).map(
+        (v) => `${r.name}: ${v}`,
+      ),
     );
     const portainer = prod.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/portainer:")).map((r) => r.name);
     expect(portainer.length).toBeGreaterThan(3);
@@ -141,7 +153,8 @@ describe("the example sites through the policies", () => {
 
     // dev reaches Portainer over plain HTTP and protects no guest: judged as prod it would fail; as dev it is not judged.
     const dev = await exampleResources("dev");
-    const judged = (stack: string) => dev.flatMap((r) => violations(r.type, r.name, stripSecrets(r.inputs) as Props, {}, stack));
+    const judged = (stack: string) =>
+      dev.flatMap((r) => violations(r.type, r.name, stripSecrets(r.inputs) as Props, {}, stack));
     expect(judged("dev")).toEqual([]);
     expect(judged("prod").length).toBeGreaterThan(0);
   }, 60_000);
@@ -183,7 +196,9 @@ class PolicyRunner {
       this.client.analyze(req, (e, r) => {
         if (e) return reject(e);
         const ds = r.getDiagnosticsList();
-        resolve(ds.map((d) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() })));
+        resolve(
+          ds.map((d) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() })),
+        );
       }),
     );
   }
@@ -234,7 +249,15 @@ it("reads the project's stacks/ by default", () => {
   expect(fs.existsSync(path.join(PROJECT_DIR, "stacks", "qdrant_service", "phoenix.json"))).toBe(true);
   const defaults = productionPolicies().find((p) => p.name === "phoenix-secret-stack-variables")!;
   const out: string[] = [];
-  const args = { type: STACK, name: "s", props: stackProps({ name: "nope" }), urn: urnOf(STACK, "s", "prod"), opts: {} };
+  const args = {
+    type: STACK,
+    name: "s",
+    props: stackProps({ name: "nope" }),
+    urn: urnOf(STACK, "s", "prod"),
+    opts: {},
+  };
   void (defaults.validateResource as (a: never, r: ReportViolation) => void)(args as never, (m) => out.push(m ?? ""));
-  expect(out).toEqual([`Stack nope has no manifest in ${path.join(PROJECT_DIR, "stacks")} to check its variables against.`]);
+  expect(out).toEqual([
+    `Stack nope has no manifest in ${path.join(PROJECT_DIR, "stacks")} to check its variables against.`,
+  ]);
 });

@@ -31,26 +31,57 @@ export function stacksApi(t: Transport) {
     const filters = { EndpointID: f.endpointId, SwarmID: f.swarmId, IncludeOrphanedStacks: f.includeOrphaned };
     const defined = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
     return t.send({
-      method: "GET", path: "/stacks", query: { filters: Object.keys(defined).length > 0 ? JSON.stringify(defined) : undefined },
-      auth: "any", op: { action: "list", resource: "stacks" }, ok: [200], parse: listOf(s.stack), retry: "idempotent",
+      method: "GET",
+      path: "/stacks",
+      query: { filters: Object.keys(defined).length > 0 ? JSON.stringify(defined) : undefined },
+      auth: "any",
+      op: { action: "list", resource: "stacks" },
+      ok: [200],
+      parse: listOf(s.stack),
+      retry: "idempotent",
     });
   };
 
   /** The stack whose normalised name matches on that environment, if any. */
-  const findStack = async (name: string, where: { endpointId: number; swarmId?: string }): Promise<Stack | undefined> => {
+  const findStack = async (
+    name: string,
+    where: { endpointId: number; swarmId?: string },
+  ): Promise<Stack | undefined> => {
     const wanted = normalizeStackName(name);
-    const stacks = await listStacks({ endpointId: where.endpointId, ...(where.swarmId !== undefined ? { swarmId: where.swarmId } : {}) });
+    const stacks = await listStacks({
+      endpointId: where.endpointId,
+      ...(where.swarmId !== undefined ? { swarmId: where.swarmId } : {}),
+    });
     return stacks.find((x) => normalizeStackName(x.Name) === wanted && x.EndpointId === where.endpointId);
   };
 
   const getStack = (id: number): Promise<Stack> =>
-    t.send({ method: "GET", path: `/stacks/${id}`, auth: "any", op: { action: "read", resource: "stack", id }, ok: [200], parse: parseStack, retry: "idempotent" });
+    t.send({
+      method: "GET",
+      path: `/stacks/${id}`,
+      auth: "any",
+      op: { action: "read", resource: "stack", id },
+      ok: [200],
+      parse: parseStack,
+      retry: "idempotent",
+    });
 
   /** Start or stop; a lost answer is checked by reading the stack's status (1 active, 2 inactive). */
   const startStop = (action: "start" | "stop", id: number, endpointId: number): Promise<Stack> =>
     t.send({
-      method: "POST", path: `/stacks/${id}/${action}`, query: { endpointId }, auth: "any", op: { action, resource: "stack", id }, ok: [200], parse: parseStack,
-      retry: { alreadyDone: async () => { const x = await getStack(id); return x.Status === (action === "start" ? 1 : 2) ? x : undefined; } },
+      method: "POST",
+      path: `/stacks/${id}/${action}`,
+      query: { endpointId },
+      auth: "any",
+      op: { action, resource: "stack", id },
+      ok: [200],
+      parse: parseStack,
+      retry: {
+        alreadyDone: async () => {
+          const x = await getStack(id);
+          return x.Status === (action === "start" ? 1 : 2) ? x : undefined;
+        },
+      },
     });
 
   return {
@@ -61,28 +92,66 @@ export function stacksApi(t: Transport) {
     /** Creates a compose stack from a string. A lost answer is found by normalised name on the environment. */
     createStandaloneStack: (endpointId: number, name: string, content: StackContent): Promise<Stack> =>
       t.send({
-        method: "POST", path: "/stacks/create/standalone/string", query: { endpointId }, auth: "any", op: { action: "create", resource: "stack", id: name },
-        json: { Name: name, StackFileContent: content.stackFileContent, Env: content.env }, ok: [200], parse: parseStack,
+        method: "POST",
+        path: "/stacks/create/standalone/string",
+        query: { endpointId },
+        auth: "any",
+        op: { action: "create", resource: "stack", id: name },
+        json: { Name: name, StackFileContent: content.stackFileContent, Env: content.env },
+        ok: [200],
+        parse: parseStack,
         retry: { alreadyDone: () => findStack(name, { endpointId }) },
       }),
 
     /** Creates a swarm stack from a string; `swarmId` comes from {@link swarmId}. */
     createSwarmStack: (endpointId: number, swarmId: string, name: string, content: StackContent): Promise<Stack> =>
       t.send({
-        method: "POST", path: "/stacks/create/swarm/string", query: { endpointId }, auth: "any", op: { action: "create", resource: "stack", id: name },
-        json: { Name: name, SwarmID: swarmId, StackFileContent: content.stackFileContent, Env: content.env }, ok: [200], parse: parseStack,
+        method: "POST",
+        path: "/stacks/create/swarm/string",
+        query: { endpointId },
+        auth: "any",
+        op: { action: "create", resource: "stack", id: name },
+        json: { Name: name, SwarmID: swarmId, StackFileContent: content.stackFileContent, Env: content.env },
+        ok: [200],
+        parse: parseStack,
         retry: { alreadyDone: () => findStack(name, { endpointId, swarmId }) },
       }),
 
     /** The stack's compose file as deployed. */
     getStackFile: async (id: number): Promise<string> =>
-      (await t.send({ method: "GET", path: `/stacks/${id}/file`, auth: "any", op: { action: "read the file of", resource: "stack", id }, ok: [200], parse: (b) => s.file.parse(b), retry: "idempotent" })).StackFileContent,
+      (
+        await t.send({
+          method: "GET",
+          path: `/stacks/${id}/file`,
+          auth: "any",
+          op: { action: "read the file of", resource: "stack", id },
+          ok: [200],
+          parse: (b) => s.file.parse(b),
+          retry: "idempotent",
+        })
+      ).StackFileContent,
 
     /** Redeploys a stack. `Env` replaces the whole list and is always sent (C10.11); `endpointId` is the stack's own (C10.12). */
-    updateStack: (id: number, endpointId: number, c: StackContent & { prune?: boolean; pullImage?: boolean }): Promise<Stack> =>
+    updateStack: (
+      id: number,
+      endpointId: number,
+      c: StackContent & { prune?: boolean; pullImage?: boolean },
+    ): Promise<Stack> =>
       t.send({
-        method: "PUT", path: `/stacks/${id}`, query: { endpointId }, auth: "any", op: { action: "update", resource: "stack", id },
-        json: { StackFileContent: c.stackFileContent, Env: c.env, Prune: c.prune ?? false, PullImage: c.pullImage ?? false }, ok: [200], parse: parseStack, retry: "idempotent",
+        method: "PUT",
+        path: `/stacks/${id}`,
+        query: { endpointId },
+        auth: "any",
+        op: { action: "update", resource: "stack", id },
+        json: {
+          StackFileContent: c.stackFileContent,
+          Env: c.env,
+          Prune: c.prune ?? false,
+          PullImage: c.pullImage ?? false,
+        },
+        ok: [200],
+        parse: parseStack,
+        retry: "idempotent",
       }),
 
     startStack: (id: number, endpointId: number) => startStop("start", id, endpointId),
@@ -90,15 +159,28 @@ export function stacksApi(t: Transport) {
 
     /** Deletes a stack with its own `endpointId` (C10.12); 5xx answers are retried (C10.14). */
     deleteStack: async (id: number, endpointId: number): Promise<void> => {
-      await t.send({ method: "DELETE", path: `/stacks/${id}`, query: { endpointId }, auth: "any", op: { action: "delete", resource: "stack", id }, ok: [204], retry: "idempotent" });
+      await t.send({
+        method: "DELETE",
+        path: `/stacks/${id}`,
+        query: { endpointId },
+        auth: "any",
+        op: { action: "delete", resource: "stack", id },
+        ok: [204],
+        retry: "idempotent",
+      });
     },
 
     /** True when the environment exists; a stack whose environment is gone is orphaned (C5.7). */
     environmentExists: async (endpointId: number): Promise<boolean> => {
       try {
         await t.send({
-          method: "GET", path: `/endpoints/${endpointId}`, query: { excludeSnapshot: true }, auth: "any",
-          op: { action: "read", resource: "environment", id: endpointId }, ok: [200], retry: "idempotent",
+          method: "GET",
+          path: `/endpoints/${endpointId}`,
+          query: { excludeSnapshot: true },
+          auth: "any",
+          op: { action: "read", resource: "environment", id: endpointId },
+          ok: [200],
+          retry: "idempotent",
         });
         return true;
       } catch (e) {
@@ -113,13 +195,28 @@ export function stacksApi(t: Transport) {
      */
     associateStack: (id: number, endpointId: number, swarmId: string, running: boolean): Promise<Stack> =>
       t.send({
-        method: "PUT", path: `/stacks/${id}/associate`, query: { endpointId, swarmId, orphanedRunning: running }, auth: "any",
+        method: "PUT",
+        path: `/stacks/${id}/associate`,
+        query: { endpointId, swarmId, orphanedRunning: running },
+        auth: "any",
         op: { action: "associate", resource: "stack", id },
-        ok: [200], parse: parseStack, retry: "idempotent",
+        ok: [200],
+        parse: parseStack,
+        retry: "idempotent",
       }),
 
     /** The swarm id of a swarm environment (C10.25). */
     swarmId: async (endpointId: number): Promise<string> =>
-      (await t.send({ method: "GET", path: `/endpoints/${endpointId}/docker/swarm`, auth: "any", op: { action: "read the swarm of", resource: "environment", id: endpointId }, ok: [200], parse: (b) => swarm.parse(b), retry: "idempotent" })).ID,
+      (
+        await t.send({
+          method: "GET",
+          path: `/endpoints/${endpointId}/docker/swarm`,
+          auth: "any",
+          op: { action: "read the swarm of", resource: "environment", id: endpointId },
+          ok: [200],
+          parse: (b) => swarm.parse(b),
+          retry: "idempotent",
+        })
+      ).ID,
   };
 }

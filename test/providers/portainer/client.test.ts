@@ -331,7 +331,11 @@ describe("PortainerClient identity check, once per process", () => {
     await createPortainerClient({ url: `${fake.url}/`, auth: { apiKey: fake.apiKey! } }).listGroups();
     expect(statusProbes()).toBe(1);
 
-    await createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, tls: { insecureSkipVerify: true } }).listTags();
+    await createPortainerClient({
+      url: fake.url,
+      auth: { apiKey: fake.apiKey! },
+      tls: { insecureSkipVerify: true },
+    }).listTags();
     expect(statusProbes()).toBe(2);
 
     forgetVerifiedServers();

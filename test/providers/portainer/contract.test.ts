@@ -13,7 +13,11 @@ import { ROUTES } from "../../../providers/portainer/routes";
 import { startFakePortainer, type RecordedRequest } from "../../fakes/portainer/server";
 import { exerciseEveryRoute } from "../../helpers/clientScenario";
 
-interface Param { in: string; name: string; schema?: { $ref?: string } }
+interface Param {
+  in: string;
+  name: string;
+  schema?: { $ref?: string };
+}
 interface Spec {
   paths: Record<string, Record<string, { parameters?: Param[] }>>;
   definitions: Record<string, { properties?: Record<string, unknown> }>;
@@ -47,15 +51,20 @@ function accepted(template: string, method: string): { query: Set<string>; form:
 
 function routeOf(r: RecordedRequest) {
   const sub = r.path.replace(/^\/api/, "");
-  return routes.find((x) => x.method === r.method && new RegExp(`^${x.template.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(sub));
+  return routes.find(
+    (x) => x.method === r.method && new RegExp(`^${x.template.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(sub),
+  );
 }
 
 describe("the client's routes against Portainer's published spec", () => {
-  it.each(routes.filter((r) => !isDockerProxy(r.template)))("$name: $method $template is in the spec", ({ method, template }) => {
-    const p = specPath(template);
-    expect(p).toBeDefined();
-    expect(Object.keys(spec.paths[p!]!)).toContain(method.toLowerCase());
-  });
+  it.each(routes.filter((r) => !isDockerProxy(r.template)))(
+    "$name: $method $template is in the spec",
+    ({ method, template }) => {
+      const p = specPath(template);
+      expect(p).toBeDefined();
+      expect(Object.keys(spec.paths[p!]!)).toContain(method.toLowerCase());
+    },
+  );
 
   it("exempts exactly the Docker proxy routes, which the spec does not document", () => {
     const missing = routes.filter((r) => specPath(r.template) === undefined).map((r) => r.name);
@@ -74,10 +83,13 @@ describe("the client's routes against Portainer's published spec", () => {
         const route = routeOf(r)!;
         if (isDockerProxy(route.template)) continue;
         const ok = accepted(route.template, route.method);
-        for (const q of Object.keys(r.query)) if (!ok.query.has(q.replace(/\[\]$/, "").toLowerCase())) unknown.push(`${route.name} query ${q}`);
-        for (const f of Object.keys(r.form ?? {})) if (!ok.form.has(f.toLowerCase())) unknown.push(`${route.name} form ${f}`);
+        for (const q of Object.keys(r.query))
+          if (!ok.query.has(q.replace(/\[\]$/, "").toLowerCase())) unknown.push(`${route.name} query ${q}`);
+        for (const f of Object.keys(r.form ?? {}))
+          if (!ok.form.has(f.toLowerCase())) unknown.push(`${route.name} form ${f}`);
         if (r.json && typeof r.json === "object" && !Array.isArray(r.json)) {
-          for (const k of Object.keys(r.json)) if (!ok.body.has(k.toLowerCase())) unknown.push(`${route.name} body ${k}`);
+          for (const k of Object.keys(r.json))
+            if (!ok.body.has(k.toLowerCase())) unknown.push(`${route.name} body ${k}`);
         }
       }
       expect(unknown).toEqual([]);

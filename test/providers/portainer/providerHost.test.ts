@@ -153,7 +153,8 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     const updated = await host.update(created.id, urn, checked.inputs, refreshed.properties, checked.inputs);
     expect(fake.requests).toEqual([]);
     expect(updated.properties["__provider"]).toBe(checked.inputs["__provider"]);
-    const withoutProvider = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([k]) => k !== "__provider"));
+    const withoutProvider = (p: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(p).filter(([k]) => k !== "__provider"));
     expect(withoutProvider(updated.properties)).toEqual(withoutProvider(refreshed.properties));
     expect((await host.diff(created.id, urn, checked.inputs, updated.properties, checked.inputs)).changes).toBe("none");
 

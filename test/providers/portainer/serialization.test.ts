@@ -64,15 +64,15 @@ describe("the loader every Portainer resource stores as __provider", () => {
   it("loads the project's provider in a plain Node process run in the project directory", () => {
     expect(checkInHost(texts["portainer:Tag"]!, PROJECT_DIR)).toEqual({
       out: {
-        failures: [
-          { property: "connection", reason: "Invalid input: expected object, received undefined" },
-        ],
+        failures: [{ property: "connection", reason: "Invalid input: expected object, received undefined" }],
       },
     });
   });
 
   it("falls back to where the project was when the host runs elsewhere", () => {
-    expect(checkInHost(texts["portainer:Tag"]!, os.tmpdir())).toEqual(checkInHost(texts["portainer:Tag"]!, PROJECT_DIR));
+    expect(checkInHost(texts["portainer:Tag"]!, os.tmpdir())).toEqual(
+      checkInHost(texts["portainer:Tag"]!, PROJECT_DIR),
+    );
   });
 
   it("says where it looked, without a stack trace, when the project is in neither place", () => {
@@ -86,7 +86,9 @@ describe("the loader every Portainer resource stores as __provider", () => {
 
   it("names a type the project no longer has", async () => {
     const loader = runtimeProvider("Gone" as never);
-    await expect(loader.check!({}, {})).rejects.toThrow(`phoenix's provider code in ${PROJECT_DIR} has no provider for portainer:Gone`);
+    await expect(loader.check!({}, {})).rejects.toThrow(
+      `phoenix's provider code in ${PROJECT_DIR} has no provider for portainer:Gone`,
+    );
   });
 
   it("fails for a closure that captures a live zod schema (positive control)", async () => {

@@ -233,11 +233,7 @@ describe("PortainerStack read", () => {
     expect(r.props).toEqual(created);
     expect(r.inputs).toEqual(inputs());
     expect(await provider.diff!("1", r.props!, inputs())).toEqual({ changes: false, replaces: [] });
-    expect(calls()).toEqual([
-      "GET /api/stacks/1 200",
-      `GET /api/endpoints/${env} 200`,
-      "GET /api/stacks/1/file 200",
-    ]);
+    expect(calls()).toEqual(["GET /api/stacks/1 200", `GET /api/endpoints/${env} 200`, "GET /api/stacks/1/file 200"]);
   });
 
   it.each([
