@@ -136,6 +136,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       ignoreChanges: string[];
       importId: string;
       replaceWith: string[];
+      protect: boolean;
     }
   >();
   // URNs replaced in this run, for `replaceWith`.
@@ -153,8 +154,22 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     o.onStep(s);
   };
   const put = (r: LabResource) => {
-    o.state.resources = [...o.state.resources.filter((x) => x.urn !== r.urn), r];
+    const protect = registered.get(`${r.type}::${r.name}`)?.protect === true;
+    const { protect: _was, ...rest } = r;
+    void _was;
+    const rec: LabResource = protect ? { ...rest, protect } : rest;
+    o.state.resources = [...o.state.resources.filter((x) => x.urn !== r.urn), rec];
     if (!preview) saveState(o.stateFile, o.state);
+  };
+  // Pulumi refuses to replace a resource protected before and after (it allows unprotecting and
+  // replacing in one run): pkg/resource/deploy/step_generator.go.
+  const refuseProtectedReplace = (urn: string, old: LabResource | undefined, protect: boolean | undefined) => {
+    if (old?.protect === true && protect === true) {
+      throw new Error(
+        `unable to replace resource "${urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+          "remove the `protect` flag from the resource in your Pulumi program and run `pulumi up`",
+      );
+    }
   };
 
   // A failed step fails the run. Under mocks the SDK only reports it as a rejected registration, and
@@ -203,6 +218,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           },
         });
         if (out) {
+          if (out.action === "replace") refuseProtectedReplace(urn, old, reg?.protect);
+          if (out.refusal) throw out.refusal;
           if (out.action === "replace") replaced.add(urn);
           if (!preview && o.guests && (a.type === VM_TYPE || a.type === CT_TYPE)) {
             const kind = a.type === VM_TYPE ? "vm" : "lxc";
@@ -224,6 +241,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
             ...notes,
             durationMs: Date.now() - started,
           });
+          if (out.action === "same" && old && (old.protect === true) !== (reg?.protect === true) && !preview) {
+            // Pulumi writes a changed protect flag even when nothing else changed (a same step).
+            put({ ...old });
+          }
           if (out.action !== "same")
             put({
               urn,
@@ -238,6 +259,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           return { id: out.id, state: out.outputs };
         }
         if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
+          refuseProtectedReplace(urn, old, reg?.protect);
           const real =
             !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
               ? await o.guests.command(a.name, inputs)
@@ -282,6 +304,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
             };
         // A Docker container changed in any way is replaced, with a new id (kreuzwerker/docker).
         const replacedContainer = !same && a.type === "docker:index/container:Container";
+        if (replacedContainer) refuseProtectedReplace(urn, old, reg?.protect);
         const id = replacedContainer
           ? `${a.name}-${crypto.createHash("sha256").update(stable(inputs)).digest("hex").slice(0, 12)}`
           : (old?.id ?? `${a.name}-lab`);
@@ -350,6 +373,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         return keep(old);
       }
       if (diff.replaces.length > 0) {
+        refuseProtectedReplace(urn, old, reg?.protect);
         if (!preview && diff.deleteBeforeReplace) await o.host.delete(old.id, urn, old.inputs, old.outputs);
         else if (!preview) pendingDeletes.push(old);
         return create("replace", diff.replaces);
@@ -399,6 +423,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       ignoreChanges: req.getIgnorechangesList(),
       importId: req.getImportid(),
       replaceWith: req.getReplaceWithList().map((u) => fullUrn.get(u) ?? u),
+      protect: req.getProtect(),
     });
     return original(req, cb);
   };
@@ -407,8 +432,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   await settings.waitForRPCs();
   if (failures.length > 0) throw new Error(failures.join("\n"));
 
-  // Resources that left the program: deleted, dependants first, after the replaced ones.
+  // Resources that left the program: deleted, dependants first, after the replaced ones. A protected one
+  // stops the run before anything is deleted, as Pulumi's step generator does.
   const gone = o.state.resources.filter((r) => !seen.has(r.urn));
+  refuseProtectedDeletes(gone);
   for (const r of [...pendingDeletes, ...dependantsFirst(gone)]) {
     const started = Date.now();
     if (gone.includes(r)) o.proxmox?.remove(r);
@@ -433,6 +460,7 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getImportid(): string;
   getReplaceWithList(): string[];
+  getProtect(): boolean;
   getParent(): string;
   getType(): string;
   getName(): string;
@@ -502,10 +530,27 @@ export async function refresh(
   return results.map((x) => x.step);
 }
 
-/** Deletes every resource in state, dependants first. */
+/** Pulumi's refusal to delete protected resources (`pulumi state unprotect` or an `up` without the flag first). */
+export function refuseProtectedDeletes(resources: readonly LabResource[]): void {
+  const protectedOnes = resources.filter((r) => r.protect === true);
+  if (protectedOnes.length === 0) return;
+  throw new Error(
+    protectedOnes
+      .map(
+        (r) =>
+          `unable to delete resource "${r.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+          "either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up` or use the " +
+          `command:\n\`pulumi state unprotect '${r.urn}'\``,
+      )
+      .join("\n"),
+  );
+}
+
+/** Deletes every resource in state, dependants first; nothing when any is protected. */
 export async function destroy(
   o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox">,
 ): Promise<Step[]> {
+  refuseProtectedDeletes(o.state.resources);
   const steps: Step[] = [];
   for (const r of dependantsFirst(o.state.resources)) {
     const started = Date.now();

@@ -23,6 +23,8 @@ export interface LabResource {
   dependencies: string[];
   /** Output keys the resource asked to keep secret (`additionalSecretOutputs`). */
   secretOutputs?: string[];
+  /** Pulumi's `protect` option, as the last run registered it. */
+  protect?: boolean;
 }
 
 export interface LabState {

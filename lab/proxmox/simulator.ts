@@ -54,6 +54,11 @@ export interface Outcome {
   /** The inputs to keep in state (ignored paths hold their old values). */
   readonly inputs: Obj;
   readonly outputs: Obj;
+  /**
+   * What the provider's delete of the old guest would meet, for a replacement: raised by the engine
+   * after Pulumi's own checks, which come first.
+   */
+  readonly refusal?: Error;
 }
 
 /** Paths whose change replaces the guest (CONTRACT.md sections 2 and 3, ForceNew). */
@@ -313,11 +318,21 @@ export class ProxmoxSimulation {
           `unable to create ${kind === "vm" ? "VM" : "CT"} ${id}: config file already exists`,
         );
       }
+      // The provider deletes the old guest first: Proxmox refuses while it still has the protection flag.
+      const refusal = this.removalRefusal(r.old);
       notes.push(
         `replaces the ${kind === "vm" ? "VM" : "container"} (delete first): ${[...new Set(replaces)].join(", ")}`,
         ...this.create(kind, inputs, r, true),
       );
-      return { action: "replace", changes: [...new Set(replaces)], notes, id, inputs, outputs };
+      return {
+        action: "replace",
+        changes: [...new Set(replaces)],
+        notes,
+        id,
+        inputs,
+        outputs,
+        ...(refusal ? { refusal } : {}),
+      };
     }
     notes.push(...this.update(kind, r.old.inputs, inputs, changes));
     const reboots = [
@@ -334,14 +349,19 @@ export class ProxmoxSimulation {
 
   /** A delete, as the provider runs it; throws where Proxmox refuses. */
   remove(r: LabResource): void {
-    if (r.type !== VM_TYPE && r.type !== CT_TYPE) return;
-    if (r.inputs["protection"] === true) {
-      const what = r.type === VM_TYPE ? "VM" : "CT";
-      throw proxmoxError(
-        `error deleting ${what} ${String(r.inputs["vmId"])}`,
-        `can't remove ${what} ${String(r.inputs["vmId"])} - protection mode enabled`,
-      );
-    }
+    const refusal = this.removalRefusal(r);
+    if (refusal) throw refusal;
+  }
+
+  /** Proxmox's refusal to delete a guest with the protection flag, or undefined. */
+  private removalRefusal(r: LabResource): Error | undefined {
+    if (r.type !== VM_TYPE && r.type !== CT_TYPE) return undefined;
+    if (r.inputs["protection"] !== true) return undefined;
+    const what = r.type === VM_TYPE ? "VM" : "CT";
+    return proxmoxError(
+      `error deleting ${what} ${String(r.inputs["vmId"])}`,
+      `can't remove ${what} ${String(r.inputs["vmId"])} - protection mode enabled`,
+    );
   }
 
   private storage(node: InventoryNode, id: string, content: "images" | "rootdir", what: string): void {

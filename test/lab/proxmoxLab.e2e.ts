@@ -85,6 +85,38 @@ describe("the lab's Proxmox, end to end", () => {
     ]);
   }, 60_000);
 
+  it("refuses, as Pulumi does, to replace or delete a protected guest, changing nothing", async () => {
+    // What the state holds (the lab re-encrypts secrets with fresh nonces on every write).
+    const state = () =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, "prod.json"), "utf8")) as { resources: { urn: string; id: string }[] }
+      ).resources.map((r) => [r.urn, r.id]);
+    const before = state();
+    const vm = (id: number) =>
+      `urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:proxmox:Vm$proxmoxve:index/vmLegacy:VmLegacy::phoenix-vm-${id}`;
+    const replace = variant("prod", "prod-protected-template", (t) =>
+      t.replace(
+        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+      ),
+    );
+    const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", replace]);
+    expect([r.code, r.report.error]).toEqual([
+      1,
+      `proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: unable to replace resource "${vm(1002)}"\nas it is ` +
+        "currently marked for protection. To unprotect the resource, remove the `protect` flag from the resource " +
+        "in your Pulumi program and run `pulumi up`",
+    ]);
+    const d = await lab("prod", ["destroy", "--stack", "prod"]);
+    const refusal = (urn: string) =>
+      `unable to delete resource "${urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+      "either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up` or use the " +
+      `command:\n\`pulumi state unprotect '${urn}'\``;
+    expect([d.code, d.report.error]).toEqual([1, [refusal(vm(1001)), refusal(vm(1002))].join("\n")]);
+    expect(state()).toEqual(before);
+    expect(before.length).toBe(23);
+  }, 60_000);
+
   it("previews a CPU change as an update that reboots (after the failed runs changed nothing), and replaces a moved template delete-first with the setup again", async () => {
     const cpu = variant("prod", "prod-cpu", (t) =>
       t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"),
@@ -97,8 +129,33 @@ describe("the lab's Proxmox, end to end", () => {
         ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
       ],
     ]);
-    // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): this variant unprotects it.
-    // The lab does not model Pulumi's protect; the policy tests and site tests pin that prod sets it.
+    // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): unprotected in one run,
+    // replaced in the next. Both at once pass Pulumi, but Proxmox refuses to delete the still-flagged VM.
+    const unprotected = variant("prod", "prod-unprotected", (t) =>
+      t.replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
+    );
+    const both = variant("prod", "prod-unprotected-template", (t) =>
+      t
+        .replace(
+          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+        )
+        .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
+    );
+    const refused = await lab("prod", ["up", "--stack", "prod", "--stack-file", both]);
+    expect([refused.code, refused.report.error]).toEqual([
+      1,
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: error deleting VM 1002: received an HTTP 500 response - " +
+        "Reason: can't remove VM 1002 - protection mode enabled",
+    ]);
+    const unprotect = await lab("prod", ["up", "--stack", "prod", "--stack-file", unprotected]);
+    expect([unprotect.code, guestSteps(unprotect.report)]).toEqual([
+      0,
+      [
+        ["same", "phoenix-vm-1001", [], []],
+        ["update", "phoenix-vm-1002", ["protection"], []],
+      ],
+    ]);
     const renamedTemplate = variant("prod", "prod-template", (t) =>
       t
         .replace(
