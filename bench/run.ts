@@ -84,7 +84,11 @@ function generateSite(dir: string, agents: number, stacksPerAgent: number): void
     );
   }
   const vm = (id: number, name: string, ip: number, role: string, stacks: string) =>
-    `    - { vmid: ${id}, name: ${name}, clone_from_vmid: 9000, cores: 2, memory_mb: 2048, disk_size_gb: 32, features: [docker], portainer_role: ${role}, network_config: { ip: 10.1.${Math.floor(ip / 250)}.${(ip % 250) + 2}/16, gw: 10.1.0.1 }, user_config: { username: phoenix }${stacks} }`;
+    `    - { vmid: ${id}, name: ${name}, clone_from_vmid: 9000, cores: 2, ` +
+    `memory_mb: 2048, disk_size_gb: 32, features: [docker], portainer_role: ` +
+    `${role}, network_config: { ip: ` +
+    `10.1.${Math.floor(ip / 250)}.${(ip % 250) + 2}/16, gw: 10.1.0.1 }, ` +
+    `user_config: { username: phoenix }${stacks} }`;
   const lines = [vm(3000, "bench-portainer", 0, "primary", "")];
   for (let i = 1; i <= agents; i++)
     lines.push(
@@ -102,8 +106,10 @@ function generateSite(dir: string, agents: number, stacksPerAgent: number): void
     [
       "config:",
       "  phoenix:environment: production",
-      "  phoenix:proxmox: { endpoint: 'https://10.1.0.10:8006', node_name: phoenix, datastore: local-zfs, api_token: { secure: 'v1:AAAA:AAAA' } }",
-      "  phoenix:guest_ssh: { public_key: 'ssh-ed25519 AAAAC3NzaBench bench', private_key: { secure: 'v1:AAAA:AAAA' } }",
+      "  phoenix:proxmox: { endpoint: 'https://10.1.0.10:8006', node_name: " +
+        "phoenix, datastore: local-zfs, api_token: { secure: 'v1:AAAA:AAAA' } }",
+      "  phoenix:guest_ssh: { public_key: 'ssh-ed25519 AAAAC3NzaBench bench', " +
+        "private_key: { secure: 'v1:AAAA:AAAA' } }",
       "  phoenix:portainer: { version: 2.27.9, admin_username: admin, admin_password: { secure: 'v1:AAAA:AAAA' } }",
       "  phoenix:vms:",
       ...lines,
@@ -174,7 +180,8 @@ function runLab(
       if (code !== 0)
         return reject(
           new Error(
-            `lab ${command} --stack ${stack} exited ${code}: ${`${err}\n${out}`.trim().split("\n").slice(-3).join(" | ")}`,
+            `lab ${command} --stack ${stack} exited ${code}: ` +
+              `${`${err}\n${out}`.trim().split("\n").slice(-3).join(" | ")}`,
           ),
         );
       const wallMs = Date.now() - started;
@@ -264,19 +271,32 @@ async function main(): Promise<void> {
     const lines = [
       "# Benchmarks",
       "",
-      `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.`,
-      "Each phase is one `npm run lab` process (ts-node, the program, Pulumi's dynamic-provider host; no-op phases: the median of three) against the fake Portainer",
-      "in the benchmark's process; latency is added to every answer. Requests are counted by the fake. Proxmox, Docker and",
-      "command resources are simulated by the lab, so their cost here is near zero; a real `pulumi up` spends most of its",
+      `Measured by \`npm run bench\` on ` +
+        `${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ` +
+        `${cpu[0]?.model ?? "unknown CPU"}, ` +
+        `${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+        `${os.type()} ${os.release()}, Node ${process.version}.`,
+      "Each phase is one `npm run lab` process (ts-node, the program, Pulumi's " +
+        "dynamic-provider host; no-op phases: the median of three) against the " +
+        "fake Portainer",
+      "in the benchmark's process; latency is added to every answer. Requests " +
+        "are counted by the fake. Proxmox, Docker and",
+      "command resources are simulated by the lab, so their cost here is near " +
+        "zero; a real `pulumi up` spends most of its",
       "time there.",
       "",
-      "| site | latency | phase | wall | resources (dynamic) | requests | per dynamic resource | writes | logins | exit |",
+      "| site | latency | phase | wall | resources (dynamic) | requests | per " +
+        "dynamic resource | writes | logins | exit |",
       "|---|---|---|---|---|---|---|---|---|---|",
     ];
     for (const r of results) {
       for (const [phase, p] of Object.entries(r.phases)) {
         lines.push(
-          `| ${r.site} | ${r.latencyMs} ms | ${phase} | ${(p.wallMs / 1000).toFixed(1)} s | ${p.resources} (${p.dynamic}) | ${p.requests} | ${p.dynamic ? (p.requests / p.dynamic).toFixed(1) : "-"} | ${p.writes} | ${p.logins} | ${p.exitCode} |`,
+          `| ${r.site} | ${r.latencyMs} ms | ${phase} | ` +
+            `${(p.wallMs / 1000).toFixed(1)} s | ${p.resources} (${p.dynamic}) | ` +
+            `${p.requests} | ` +
+            `${p.dynamic ? (p.requests / p.dynamic).toFixed(1) : "-"} | ${p.writes} | ` +
+            `${p.logins} | ${p.exitCode} |`,
         );
       }
     }
@@ -284,8 +304,10 @@ async function main(): Promise<void> {
       results.find((r) => r.site === site && r.latencyMs === latencyMs)!.phases;
     lines.push(
       "",
-      "Marginal no-op cost per resource: `(no-op up of generated - no-op up of dev) / (resources of generated - resources of dev)`,",
-      "which takes out what every run pays once (loading the program, starting the provider host). Target: at most 10 ms.",
+      "Marginal no-op cost per resource: `(no-op up of generated - no-op up of " +
+        "dev) / (resources of generated - resources of dev)`,",
+      "which takes out what every run pays once (loading the program, starting " +
+        "the provider host). Target: at most 10 ms.",
       "",
       "| latency | phase | generated | dev | marginal per resource |",
       "|---|---|---|---|---|",
@@ -296,7 +318,9 @@ async function main(): Promise<void> {
         const d = at(SITES[0][0], latencyMs)[phase]!;
         const marginal = (g.wallMs - d.wallMs) / (g.resources - d.resources);
         lines.push(
-          `| ${latencyMs} ms | ${phase} | ${(g.wallMs / 1000).toFixed(1)} s, ${g.resources} resources | ${(d.wallMs / 1000).toFixed(1)} s, ${d.resources} resources | ${marginal.toFixed(1)} ms |`,
+          `| ${latencyMs} ms | ${phase} | ${(g.wallMs / 1000).toFixed(1)} s, ` +
+            `${g.resources} resources | ${(d.wallMs / 1000).toFixed(1)} s, ` +
+            `${d.resources} resources | ${marginal.toFixed(1)} ms |`,
         );
       }
     }
@@ -310,12 +334,15 @@ async function main(): Promise<void> {
     for (const [site] of SITES) {
       const up = at(site, 0)["up"]!;
       lines.push(
-        `| ${site} | ${up.stateBytes} | ${up.resources} | ${Math.round(up.stateBytes / up.resources)} | ${Math.round(up.dynamicStateBytes / up.dynamic)} |`,
+        `| ${site} | ${up.stateBytes} | ${up.resources} | ` +
+          `${Math.round(up.stateBytes / up.resources)} | ` +
+          `${Math.round(up.dynamicStateBytes / up.dynamic)} |`,
       );
     }
     lines.push(
       "",
-      "Serialized provider bytes per resource type (as `pulumi up` stores `__provider`, ts-node; the loader of ADR 011, target at most 8 KB):",
+      "Serialized provider bytes per resource type (as `pulumi up` stores " +
+        "`__provider`, ts-node; the loader of ADR 011, target at most 8 KB):",
       "",
       "| type | bytes |",
       "|---|---|",

@@ -6,7 +6,8 @@
 import { startFakePortainer, type FakePortainerOptions } from "../test/fakes/portainer/server";
 
 const USAGE =
-  "usage: npm run fake-portainer -- [--port N] [--version X.Y.Z] [--state FILE] [--admin-timeout SECONDS] [--no-rate-limit]";
+  "usage: npm run fake-portainer -- [--port N] [--version X.Y.Z] [--state " +
+  "FILE] [--admin-timeout SECONDS] [--no-rate-limit]";
 
 export function parseArgs(argv: readonly string[]): FakePortainerOptions | { error: string } {
   const o: FakePortainerOptions = {};

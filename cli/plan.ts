@@ -63,10 +63,12 @@ export function renderText(
 ): string {
   const lines: string[] = [];
   lines.push(
-    `Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`,
+    `Stack ${d.stack}: Proxmox node ${d.proxmox.node_name} at ` +
+      `${d.proxmox.endpoint}${d.proxmox.insecure ? " (TLS not verified)" : ""}`,
   );
   lines.push(
-    `Proxmox sign-in: ${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`,
+    `Proxmox sign-in: ` +
+      `${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`,
   );
   lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
   lines.push("", `Guests (${d.guests.length}):`);
@@ -78,20 +80,29 @@ export function renderText(
           ? `from ${g.template}`
           : `clone of CT ${g.clone_from_ctid}`;
     lines.push(
-      `  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ${g.gateway}, ${src}`,
+      `  ${g.kind === "vm" ? "VM " : "LXC"} ${g.id} ${g.name}: ` +
+        `${g.cores} cores, ${g.memory_mb} MB, ${g.disk_size_gb} GB, ${g.ip} via ` +
+        `${g.gateway}, ${src}`,
     );
     lines.push(
-      `      features: ${g.features.join(", ") || "none"}; role: ${g.portainer_role ?? "none"}; start at boot: ${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`,
+      `      features: ${g.features.join(", ") || "none"}; role: ` +
+        `${g.portainer_role ?? "none"}; start at boot: ` +
+        `${g.start_at_boot ? `yes${g.boot_order !== null ? ` (order ${g.boot_order})` : ""}` : "no"}`,
     );
     lines.push(`      proxmox: ${guestProxmoxLine(g)}`);
     if (g.adopt)
       lines.push(
-        `      adopted: takes over the existing ${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the config must match it`,
+        `      adopted: takes over the existing ` +
+          `${g.kind === "vm" ? "VM" : "CT"} ${g.id} on ` +
+          `${d.proxmox.node_name} (import ${d.proxmox.node_name}/${g.id}); the ` +
+          `config must match it`,
       );
     if (g.root_only.length > 0) lines.push(`      root@pam only: ${g.root_only.join(", ")}`);
     if (g.setup && g.setup.length > 0)
       lines.push(
-        `      setup over SSH: ${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; the scripts are in --json`,
+        `      setup over SSH: ` +
+          `${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; ` +
+          `the scripts are in --json`,
       );
   }
   if (d.portainer) {
@@ -112,7 +123,8 @@ export function renderText(
       lines.push(`      file ${f.source} -> ${f.destination}${f.service ? ` (${f.service})` : ""}`);
     if (s.traefik)
       lines.push(
-        `      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`,
+        `      traefik: ${s.traefik.service} at https://${s.traefik.host} -> port ` +
+          `${s.traefik.port} (${s.traefik.entrypoints.join(", ")}${s.traefik.tls ? ", tls" : ""})`,
       );
     if (s.urn) lines.push(`      sync alone: pulumi up --target '${s.urn}'`);
   }
@@ -176,7 +188,9 @@ export function main(
   const result = validateSite(raw, { stacksDir: path.join(projectDir, "stacks"), projectDir });
   if (!result.ok) {
     err(
-      `plan: ${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in Pulumi.${args.stack}.yaml and the stack manifests:`,
+      `plan: ` +
+        `${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in ` +
+        `Pulumi.${args.stack}.yaml and the stack manifests:`,
     );
     for (const p of result.problems) err(`  ${p.path}: ${p.message}`);
     return 1;

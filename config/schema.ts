@@ -436,7 +436,9 @@ export function environmentSchema() {
   return z.string().regex(ENV_NAME, "must be an environment name (lower-case letters, digits, '-', '_')");
 }
 
-/** `stacks/<name>/phoenix.json`: a Docker stack manifest. Plain JSON in, no transforms, so it publishes as JSON Schema. */
+/**
+ * `stacks/<name>/phoenix.json`: a Docker stack manifest. Plain JSON in, no transforms, so it publishes as JSON Schema.
+ */
 export function manifestSchema() {
   const variable = z.union(
     [

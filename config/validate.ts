@@ -208,7 +208,9 @@ export function loadStacks(
         if (compose && f.service !== undefined && !compose.services.includes(f.service)) {
           problems.push({
             path: `${where}.service`,
-            message: `service "${f.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})`,
+            message:
+              `service "${f.service}" is not in ${manifest.compose_file} (services: ` +
+              `${compose.services.join(", ")})`,
           });
         }
       });
@@ -217,7 +219,9 @@ export function loadStacks(
     if (compose && traefik && !compose.services.includes(traefik.service)) {
       problems.push({
         path: `${shown}: traefik_service.service`,
-        message: `service "${traefik.service}" is not in ${manifest.compose_file} (services: ${compose.services.join(", ")})`,
+        message:
+          `service "${traefik.service}" is not in ` +
+          `${manifest.compose_file} (services: ${compose.services.join(", ")})`,
       });
     }
     if (compose && problems.length === before) {
@@ -287,7 +291,10 @@ export function secretConfigKey(name: string): string {
 /** Every problem, one per line under a heading naming the stack: how the program and the lab report them. */
 export function describeProblems(stack: string, problems: readonly Problem[]): string {
   const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
-  return `Invalid configuration for stack ${stack} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+  return (
+    `Invalid configuration for stack ` +
+    `${stack} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`
+  );
 }
 
 export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectDir: string }): ValidationResult {
@@ -348,7 +355,9 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     if (!(SITE_KEYS as readonly string[]).includes(short) && !referencedSecrets.has(k) && brokenStacks.size === 0) {
       unknownKeys.push({
         path: k,
-        message: `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets named by stack manifests and setup scripts)`,
+        message:
+          `unknown config key (known: ${SITE_KEYS.map(key).join(", ")}, and secrets ` +
+          `named by stack manifests and setup scripts)`,
       });
     }
   }
@@ -383,7 +392,10 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
   if (needsSsh && sshRaw === undefined) {
     problems.push({
       path: key("guest_ssh"),
-      message: `is required: ${needsSsh.path} has features (${needsSsh.config.features.join(", ")}) that phoenix sets up over SSH (public_key, private_key)`,
+      message:
+        `is required: ${needsSsh.path} has features ` +
+        `(${needsSsh.config.features.join(", ")}) that phoenix sets up over SSH ` +
+        `(public_key, private_key)`,
     });
   }
 
@@ -413,14 +425,18 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
       if (!env) {
         problems.push({
           path: a.environment !== undefined ? `${where}.environment` : where,
-          message: `environment "${envName}" is not defined by ${stack.manifestPath} (defines: ${Object.keys(stack.manifest.environments).join(", ")})`,
+          message:
+            `environment "${envName}" is not defined by ` +
+            `${stack.manifestPath} (defines: ` +
+            `${Object.keys(stack.manifest.environments).join(", ")})`,
         });
         return;
       }
       if (deployments.some((d) => d.guest === g && d.stack === a.name)) {
         problems.push({
           path: `${where}.name`,
-          message: `stack "${a.name}" is already assigned to ${g.name}; a stack name is unique per Portainer environment`,
+          message:
+            `stack "${a.name}" is already assigned to ${g.name}; a stack name is ` + `unique per Portainer environment`,
         });
         return;
       }
@@ -436,7 +452,10 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
         else
           problems.push({
             path: `${stack.manifestPath}: environments.${envName}.variables[${vi}].secret`,
-            message: `${r.problem} (needed by ${where}); set it with pulumi config set --secret ${configKey.startsWith(`${PROJECT}:`) ? configKey.slice(PROJECT.length + 1) : configKey} <value>`,
+            message:
+              `${r.problem} (needed by ${where}); set it with pulumi config set ` +
+              `--secret ` +
+              `${configKey.startsWith(`${PROJECT}:`) ? configKey.slice(PROJECT.length + 1) : configKey} <value>`,
           });
       });
       const files: DeploymentFile[] = env.files.map((f) => ({
@@ -583,7 +602,9 @@ function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
     if (g.name !== undefined && firstName < i)
       problems.push({
         path: `${g.path}.name`,
-        message: `"${g.name}" is already used by ${label(all[firstName]!)}; guest names name Portainer environments and must be unique`,
+        message:
+          `"${g.name}" is already used by ${label(all[firstName]!)}; guest names ` +
+          `name Portainer environments and must be unique`,
       });
     if (g.network && !inSubnet(g.network.gw, g.network.ip)) {
       problems.push({
@@ -595,7 +616,9 @@ function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
     if (hasDocker === false && g.portainerRole) {
       problems.push({
         path: `${g.path}.portainer_role`,
-        message: `"${g.portainerRole}" needs the docker feature on this guest (features: ${g.features!.join(", ") || "none"})`,
+        message:
+          `"${g.portainerRole}" needs the docker feature on this guest (features: ` +
+          `${g.features!.join(", ") || "none"})`,
       });
     }
     if ((g.dockerStacks ?? 0) > 0) {
@@ -605,7 +628,8 @@ function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
         problems.push({
           path: `${g.path}.docker_stacks`,
           message:
-            'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent',
+            'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks ' +
+            "only to guests running its server or an agent",
         });
     }
     if (
@@ -667,7 +691,8 @@ function readSetupScripts(g: Guest, raw: RawConfig, projectDir: string, problems
       else
         problems.push({
           path: `${where}.env.${name}`,
-          message: `${r.problem}; set it with pulumi config set --secret ${configKey.slice(PROJECT.length + 1)} <value>`,
+          message:
+            `${r.problem}; set it with pulumi config set --secret ` + `${configKey.slice(PROJECT.length + 1)} <value>`,
         });
     }
     out.push({ name: sc.name, source: sc.source, content: fs.readFileSync(file, "utf8"), env });
@@ -683,7 +708,10 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
     if (placementOf(proxmox, c).datastore === undefined) {
       problems.push({
         path: `${g.path}.datastore`,
-        message: `is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put ${g.kind === "vm" ? "its disks and cloud-init drive on local-lvm" : "its root filesystem on local"}`,
+        message:
+          `is required: set the site default phoenix:proxmox.datastore (e.g. ` +
+          `local-zfs) or datastore on this guest; the provider would otherwise put ` +
+          `${g.kind === "vm" ? "its disks and cloud-init drive on local-lvm" : "its root filesystem on local"}`,
       });
     }
     for (const op of rootOnlyOperations(g.kind, c)) {
@@ -694,7 +722,10 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
           : `phoenix signs in with ${auth.user}, and Proxmox refuses root-only operations to every API token`;
       problems.push({
         path: `${g.path}.${op.key}`,
-        message: `needs root@pam: Proxmox says "${op.reason}", and ${who}; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it`,
+        message:
+          `needs root@pam: Proxmox says "${op.reason}", and ${who}; set ` +
+          `phoenix:proxmox.username to root@pam and phoenix:proxmox.password ` +
+          `(secret), or remove it`,
       });
     }
     if (g.kind === "lxc") {
@@ -707,12 +738,18 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
       } else if (l.template !== undefined && lxcOsType(l) === undefined) {
         problems.push({
           path: `${g.path}.os_type`,
-          message: `is required: the distribution cannot be told from ${l.template.split("/").pop()} (one of ${LXC_OS_TYPES.filter((t) => t !== "unmanaged").join(", ")}); without it Proxmox configures no address, hostname or SSH key`,
+          message:
+            `is required: the distribution cannot be told from ` +
+            `${l.template.split("/").pop()} (one of ` +
+            `${LXC_OS_TYPES.filter((t) => t !== "unmanaged").join(", ")}); without it ` +
+            `Proxmox configures no address, hostname or SSH key`,
         });
       } else if (lxcOsType(l) === "unmanaged" && l.features.length > 0) {
         problems.push({
           path: `${g.path}.os_type`,
-          message: `"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: ${l.features.join(", ")})`,
+          message:
+            `"unmanaged" makes Proxmox configure no address or SSH key, so phoenix ` +
+            `cannot set this guest up over SSH (features: ${l.features.join(", ")})`,
         });
       }
       const seen = new Set<string>();
@@ -729,7 +766,8 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
           problems.push({
             path: `${g.path}.disks[${i}].interface`,
             message:
-              "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); give extra disks another interface",
+              "scsi0 is the boot disk cloned from the template (disk_size_gb sizes it); " +
+              "give extra disks another interface",
           });
         else if (used.has(d.interface))
           problems.push({
@@ -742,7 +780,10 @@ function checkProxmox(guests: readonly Guest[], proxmox: ProxmoxConfig, problems
         if (gpu.pcie && !(v.machine ?? "").includes("q35")) {
           problems.push({
             path: `${g.path}.gpus[${i}].pcie`,
-            message: `needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine${v.machine ? ` "${v.machine}"` : ", the default"}); set machine: q35 or pcie: false`,
+            message:
+              `needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the ` +
+              `i440fx machine${v.machine ? ` "${v.machine}"` : ", the default"}); set ` +
+              `machine: q35 or pcie: false`,
           });
         }
       });

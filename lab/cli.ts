@@ -1,5 +1,6 @@
 /**
- * `npm run lab -- <up|preview|refresh|destroy> --stack <name> [--skip-refresh] [--expect-no-changes] [--portainer-url URL] [--state FILE] [--json] [--reset]`
+ * `npm run lab -- <up|preview|refresh|destroy> --stack <name> [--skip-refresh] [--expect-no-changes] [--portainer-url
+ * URL] [--state FILE] [--json] [--reset]`
  *
  * Runs the real program and the real dynamic providers, through Pulumi's own dynamic-provider host,
  * against the built-in fake Portainer (default; its data kept beside the state) or any Portainer URL,
@@ -50,7 +51,9 @@ export const EXIT = { ok: 0, error: 1, usage: 2, changes: 7 } as const;
 export class UsageError extends Error {}
 
 const USAGE =
-  "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> [--skip-refresh] [--expect-no-changes] [--portainer-url URL] [--state FILE] [--stack-file FILE] [--proxmox-host FILE] " +
+  "usage: npm run lab -- <up|preview|refresh|destroy> --stack <name> " +
+  "[--skip-refresh] [--expect-no-changes] [--portainer-url URL] [--state " +
+  "FILE] [--stack-file FILE] [--proxmox-host FILE] " +
   "[--guests simulated|real] [--json] [--reset]";
 
 export function parseArgs(argv: readonly string[]): LabArgs | { error: string } {
@@ -103,7 +106,10 @@ export function parseArgs(argv: readonly string[]): LabArgs | { error: string } 
   };
 }
 
-/** The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` -> `PHOENIX_SECRET_PROXMOX_API_TOKEN`. */
+/**
+ * The environment variable that supplies a secret config value: `phoenix:proxmox.api_token` ->
+ * `PHOENIX_SECRET_PROXMOX_API_TOKEN`.
+ */
 export function secretEnvVar(key: string, at: readonly string[]): string {
   return `PHOENIX_SECRET_${[key.replace(/^phoenix:/, ""), ...at]
     .join("_")
@@ -111,10 +117,16 @@ export function secretEnvVar(key: string, at: readonly string[]): string {
     .replace(/[^A-Z0-9]/g, "_")}`;
 }
 
-/** A value for a secret the built-in fake needs but nobody gave: random, and stable across runs (kept in the lab state). */
+/**
+ * A value for a secret the built-in fake needs but nobody gave: random, and stable across runs (kept in the lab state).
+ */
 function generate(varName: string): string {
   if (varName.endsWith("PRIVATE_KEY"))
-    return `-----BEGIN OPENSSH PRIVATE KEY-----\nlab-generated-${crypto.randomBytes(12).toString("hex")}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    return (
+      `-----BEGIN OPENSSH PRIVATE ` +
+      `KEY-----\nlab-generated-${crypto.randomBytes(12).toString("hex")}\n-----END ` +
+      `OPENSSH PRIVATE KEY-----\n`
+    );
   if (varName.endsWith("API_TOKEN")) return `root@pam!lab=${crypto.randomUUID()}`;
   return crypto.randomBytes(18).toString("base64url");
 }
@@ -202,7 +214,8 @@ export function requireFreshProgram(projectDir: string): void {
   const own = ["index.ts", "config", "components", "providers"].map((p) => path.join(projectDir, p));
   for (const k of Object.keys(require.cache))
     if (own.some((o) => k === o || k.startsWith(o + path.sep))) delete require.cache[k];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded by path, after the mocks are set
+  // The program is loaded by path, after the mocks are set.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(path.join(projectDir, "index.ts"));
 }
 
@@ -255,7 +268,9 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     const { raw, missing } = resolveConfig(stackFile, io.env, state, builtinFake);
     if (missing.length > 0) {
       throw new UsageError(
-        `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or ${missing.join(", ")}`,
+        `these secrets are encrypted in Pulumi.${args.stack}.yaml and not given: ` +
+          `set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or ` +
+          `${missing.join(", ")}`,
       );
     }
     if (builtinFake) {
@@ -339,7 +354,8 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       if (args.command === "up") {
         for (const w of await guests.where())
           io.out(
-            `guests: ${w.container}: ${w.configured} is ${w.address} here; ssh <user>@${w.address} with the stack's phoenix:guest_ssh private key`,
+            `guests: ${w.container}: ${w.configured} is ${w.address} here; ssh ` +
+              `<user>@${w.address} with the stack's phoenix:guest_ssh private key`,
           );
       }
     }
@@ -422,7 +438,9 @@ function report(
           : "nothing changed (preview)"
         : "done";
   io.out(
-    `${args.command} ${args.stack}: ${parts.join(", ") || "nothing to do"}${read}; ${verdict} in ${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`,
+    `${args.command} ${args.stack}: ` +
+      `${parts.join(", ") || "nothing to do"}${read}; ${verdict} in ` +
+      `${(ms / 1000).toFixed(1)} s (Portainer at ${portainerUrl})`,
   );
 }
 

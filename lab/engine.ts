@@ -332,7 +332,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       const checked = await o.host.check(urn, old?.inputs ?? {}, inputs);
       if (checked.failures.length > 0) {
         throw new Error(
-          `${a.type} ${a.name}: invalid inputs: ${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
+          `${a.type} ${a.name}: invalid inputs: ` +
+            `${checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
         );
       }
       const news = checked.inputs;
@@ -538,7 +539,8 @@ export function refuseProtectedDeletes(resources: readonly LabResource[]): void 
     protectedOnes
       .map(
         (r) =>
-          `unable to delete resource "${r.urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
+          `unable to delete resource "${r.urn}"\nas it is currently marked for ` +
+          `protection. To unprotect the resource, ` +
           "either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up` or use the " +
           `command:\n\`pulumi state unprotect '${r.urn}'\``,
       )

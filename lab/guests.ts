@@ -57,7 +57,8 @@ export async function guestEngine(): Promise<GuestEngine> {
   const r = await run("docker", ["-H", e.dockerHost, "info", "--format", "{{.ServerVersion}}"]);
   if (r.code !== 0)
     throw new Error(
-      `--guests real needs the guest engine, and ${e.dockerHost} does not answer: run scripts/guest-engine.sh start as root`,
+      `--guests real needs the guest engine, and ${e.dockerHost} does not ` +
+        `answer: run scripts/guest-engine.sh start as root`,
     );
   return e;
 }
@@ -199,7 +200,9 @@ export class RealGuests {
       );
     }
     this.log.push(
-      `${kind === "vm" ? "VM" : "CT"} ${String(inputs["vmId"])} ${hostname}: container ${name} at ${await this.address(configured)} (configured ${configured}) in ${Date.now() - started} ms`,
+      `${kind === "vm" ? "VM" : "CT"} ${String(inputs["vmId"])} ${hostname}: ` +
+        `container ${name} at ${await this.address(configured)} (configured ` +
+        `${configured}) in ${Date.now() - started} ms`,
     );
   }
 

@@ -68,7 +68,11 @@ describe("index.ts", () => {
       [
         "Invalid configuration for stack prod (2 problems):",
         "  phoenix:portainer.agent_port: Too small: expected number to be >=1",
-        "  stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret: config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
+        "  stacks/qdrant_service/phoenix.json: " +
+          "environments.production.variables[1].secret: config key " +
+          "phoenix:qdrant_api_key is not set (needed by " +
+          "phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret " +
+          "qdrant_api_key <value>",
       ].join("\n"),
     );
     expect(created).toEqual([]);

@@ -17,7 +17,10 @@ export function q(v: string): string {
   return `'${v.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** How long apt waits for another apt or dpkg (cloud-init's first-boot upgrade, unattended-upgrades) to let go of the lock. */
+/**
+ * How long apt waits for another apt or dpkg (cloud-init's first-boot upgrade, unattended-upgrades) to let go of the
+ * lock.
+ */
 export const DPKG_LOCK_TIMEOUT_S = 600;
 
 /** How long base_setup waits for cloud-init to finish its first boot (package upgrades included). */
@@ -40,8 +43,10 @@ const WAIT_FOR_CLOUD_INIT = [
   `  timeout ${CLOUD_INIT_TIMEOUT_S} cloud-init status --wait >/dev/null 2>&1 || rc=$?`,
   "  case $rc in",
   "    0|2) ;;",
-  `    124) echo "base_setup: cloud-init has not finished after ${CLOUD_INIT_TIMEOUT_S} s; see cloud-init status --long" >&2; exit 1 ;;`,
-  '    *) echo "base_setup: cloud-init reported errors (cloud-init status exit $rc); continuing, see /var/log/cloud-init.log" >&2 ;;',
+  `    124) echo "base_setup: cloud-init has not finished after ` +
+    `${CLOUD_INIT_TIMEOUT_S} s; see cloud-init status --long" >&2; exit 1 ;;`,
+  '    *) echo "base_setup: cloud-init reported errors (cloud-init status ' +
+    'exit $rc); continuing, see /var/log/cloud-init.log" >&2 ;;',
   "  esac",
   "fi",
 ];
@@ -69,7 +74,8 @@ export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[
     const entry = `${source} ${v.mountPoint} nfs defaults,_netdev 0 0`;
     lines.push(
       `$SUDO mkdir -p ${q(v.mountPoint)}`,
-      `grep -qs ${q(`^${source} ${v.mountPoint} `)} /etc/fstab || echo ${q(entry)} | $SUDO tee -a /etc/fstab >/dev/null`,
+      `grep -qs ${q(`^${source} ${v.mountPoint} `)} /etc/fstab || echo ` +
+        `${q(entry)} | $SUDO tee -a /etc/fstab >/dev/null`,
       `mountpoint -q ${q(v.mountPoint)} || $SUDO mount ${q(v.mountPoint)}`,
     );
   }
@@ -79,7 +85,9 @@ export function baseSetupScript(kind: "vm" | "lxc", volumes: readonly NfsVolume[
 
 /** Docker's apt repository line, as the docker script writes it (the shell fills in the architecture and release). */
 export const DOCKER_APT_SOURCE =
-  "deb [arch=$(dpkg --print-architecture) signed-by=/etc/apt/keyrings/docker.gpg] https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable";
+  "deb [arch=$(dpkg --print-architecture) " +
+  "signed-by=/etc/apt/keyrings/docker.gpg] " +
+  "https://download.docker.com/linux/${ID} ${VERSION_CODENAME} stable";
 
 /**
  * `docker`: Docker Engine, enabled, the SSH user in the docker group. From Docker's apt repository
@@ -92,7 +100,8 @@ export function dockerScript(source: "docker" | "debian" = "docker"): string {
     source === "debian"
       ? [
           '  $APT update || fail "apt-get update failed (exit $?)"',
-          '  $APT install -y docker.io docker-compose || fail "installing docker.io and docker-compose failed (exit $?)"',
+          '  $APT install -y docker.io docker-compose || fail "installing docker.io ' +
+            'and docker-compose failed (exit $?)"',
         ]
       : [
           "  # shellcheck source=/dev/null",
@@ -100,12 +109,17 @@ export function dockerScript(source: "docker" | "debian" = "docker"): string {
           "  $SUDO install -m 0755 -d /etc/apt/keyrings",
           "  key=$(mktemp)",
           '  curl -fsSL --max-time 60 "https://download.docker.com/linux/${ID}/gpg" -o "$key" \\',
-          "    || fail \"fetching Docker's apt key from https://download.docker.com/linux/${ID}/gpg failed (curl exit $?): download.docker.com is not reachable from this guest; set docker_source: debian to install the distribution's docker.io\"",
-          '  $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg < "$key" || fail "Docker\'s apt key is not a valid key (gpg exit $?)"',
+          "    || fail \"fetching Docker's apt key from " +
+            "https://download.docker.com/linux/${ID}/gpg failed (curl exit $?): " +
+            "download.docker.com is not reachable from this guest; set docker_source: " +
+            "debian to install the distribution's docker.io\"",
+          '  $SUDO gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg < "$key" || ' +
+            'fail "Docker\'s apt key is not a valid key (gpg exit $?)"',
           '  rm -f "$key"',
           `  echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list >/dev/null`,
           '  $APT update || fail "apt-get update with Docker\'s repository failed (exit $?)"',
-          '  $APT install -y docker-ce docker-ce-cli containerd.io docker-compose-plugin || fail "installing docker-ce failed (exit $?)"',
+          "  $APT install -y docker-ce docker-ce-cli containerd.io " +
+            'docker-compose-plugin || fail "installing docker-ce failed (exit $?)"',
         ];
   return (
     [
@@ -150,10 +164,17 @@ export function applicationScript(name: string, content: string, env: readonly S
       tag,
       'chmod 700 "$dir/script"',
       "rc=0",
-      'if head -n 1 "$dir/script" | grep -q "^#!"; then "$dir/script" 2>"$dir/stderr" || rc=$?; else sh "$dir/script" 2>"$dir/stderr" || rc=$?; fi',
+      'if head -n 1 "$dir/script" | grep -q "^#!"; then "$dir/script" ' +
+        '2>"$dir/stderr" || rc=$?; else sh "$dir/script" 2>"$dir/stderr" || ' +
+        "rc=$?; fi",
       `if [ "$rc" -ne 0 ]; then`,
       `  echo ${q(`setup script ${name} failed with exit code`)} "$rc; the last lines of its stderr:" >&2`,
-      `  tail -n ${STDERR_TAIL_LINES} "$dir/stderr" | awk -v names=${q(secrets.join(" "))} 'BEGIN { n = split(names, v, " ") } { line = $0; for (i = 1; i <= n; i++) { s = ENVIRON[v[i]]; if (s == "") continue; out = ""; while ((p = index(line, s)) > 0) { out = out substr(line, 1, p - 1) "[secret]"; line = substr(line, p + length(s)) } line = out line } print line }' >&2`,
+      `  tail -n ${STDERR_TAIL_LINES} "$dir/stderr" | awk -v ` +
+        `names=${q(secrets.join(" "))} 'BEGIN { n = split(names, v, " ") } { line ` +
+        `= $0; for (i = 1; i <= n; i++) { s = ENVIRON[v[i]]; if (s == "") ` +
+        `continue; out = ""; while ((p = index(line, s)) > 0) { out = out ` +
+        `substr(line, 1, p - 1) "[secret]"; line = substr(line, p + length(s)) } ` +
+        `line = out line } print line }' >&2`,
       '  exit "$rc"',
       "fi",
       'cat "$dir/stderr" >&2',
@@ -176,7 +197,9 @@ export function healthScript(guest: string, docker: boolean): string {
       "state=$(timeout 120 systemctl is-system-running --wait 2>/dev/null || true)",
       'case "$state" in',
       "  running) ;;",
-      `  degraded) echo "health of "${g}": systemd is degraded; failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\\n' ' ')" >&2 ;;`,
+      `  degraded) echo "health of "${g}": systemd is degraded; failed units: ` +
+        `$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\\n' ' ` +
+        `')" >&2 ;;`,
       '  *) fail "systemd is ${state:-not answering} (not running or degraded after 120 s)" ;;',
       "esac",
       ...(docker
@@ -197,10 +220,12 @@ export function agentHealthScript(guest: string, port: number): string {
     [
       "set -u",
       `i=0; while [ "$i" -lt ${AGENT_WAIT_S / 2} ]; do`,
-      `  if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo "health of "${g}": the Portainer agent answers on ${port}"; exit 0; fi`,
+      `  if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo ` +
+        `"health of "${g}": the Portainer agent answers on ${port}"; exit 0; fi`,
       "  i=$((i + 1)); sleep 2",
       "done",
-      `echo "health of "${g}": the Portainer agent does not answer on port ${port} after ${AGENT_WAIT_S} s (docker ps -a shows its container)" >&2`,
+      `echo "health of "${g}": the Portainer agent does not answer on port ` +
+        `${port} after ${AGENT_WAIT_S} s (docker ps -a shows its container)" >&2`,
       "exit 1",
     ].join("\n") + "\n"
   );

@@ -69,7 +69,8 @@ export function loadInventory(file: string): Inventory {
     json = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(
-      `--proxmox-host ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON: ${(e as Error).message}`}`,
+      `--proxmox-host ${file}: ` +
+        `${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON: ${(e as Error).message}`}`,
     );
   }
   const r = inventorySchema().safeParse(json);

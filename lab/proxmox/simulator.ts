@@ -132,7 +132,8 @@ const MANAGED_OS = [
 /** A Proxmox or provider failure, with the message bpg would surface. */
 export function proxmoxError(what: string, reason: string, status = 500): Error {
   return new Error(
-    `${what}: received an HTTP ${status} response - Reason: ${status === 403 ? `Permission check failed (${reason})` : reason}`,
+    `${what}: received an HTTP ${status} response - Reason: ` +
+      `${status === 403 ? `Permission check failed (${reason})` : reason}`,
   );
 }
 
@@ -283,7 +284,8 @@ export class ProxmoxSimulation {
       const a = this.addresses.get(host);
       if (a && !a.reachable) {
         throw new Error(
-          `unable to connect to ${host}:22 after 30 attempts (dialErrorLimit): dial tcp ${host}:22: connect: no route to host — ${a.guest} ${a.reason}`,
+          `unable to connect to ${host}:22 after 30 attempts (dialErrorLimit): dial ` +
+            `tcp ${host}:22: connect: no route to host — ${a.guest} ${a.reason}`,
         );
       }
       return undefined;
@@ -404,7 +406,8 @@ export class ProxmoxSimulation {
       if (!existing || existing.kind !== kind || existing.node !== nodeName)
         throw new Error(`importing ${r.options.importId}: ${label} ${id} does not exist on node '${nodeName}'`);
       notes.push(
-        `adopts the existing ${label} ${id} (import ${r.options.importId}); differing inputs are updated on the next up`,
+        `adopts the existing ${label} ${id} (import ${r.options.importId}); ` +
+          `differing inputs are updated on the next up`,
       );
       this.noteAddress(kind, i, r.state, r.urn);
       return notes;
@@ -412,7 +415,8 @@ export class ProxmoxSimulation {
     if (existing)
       throw proxmoxError(
         `error creating ${label} ${id}`,
-        `unable to create ${label} ${id}: config file already exists (${existing.urn ? "made by this stack" : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`})`,
+        `unable to create ${label} ${id}: config file already exists ` +
+          `(${existing.urn ? "made by this stack" : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`})`,
       );
     return kind === "vm"
       ? [...notes, ...this.createVm(i, node, others)]
@@ -466,7 +470,8 @@ export class ProxmoxSimulation {
     const agent = at(i, "agent.enabled") === true;
     if (agent && !src.agent)
       notes.push(
-        `waits ${String(at(i, "agent.timeout") ?? "15m")} for the QEMU guest agent on create and on every refresh: the template does not run it`,
+        `waits ${String(at(i, "agent.timeout") ?? "15m")} for the QEMU guest ` +
+          `agent on create and on every refresh: the template does not run it`,
       );
     if (!agent && i["stopOnDestroy"] !== true)
       notes.push("without the agent, the provider stops this VM hard when it must shut it down");
@@ -499,7 +504,8 @@ export class ProxmoxSimulation {
       if (at(i, "initialization.userAccount") !== undefined) {
         throw proxmoxError(
           `error updating CT ${id} after cloning`,
-          "Parameter verification failed. (ssh-public-keys: property is not defined in schema and the schema does not allow additional properties)",
+          "Parameter verification failed. (ssh-public-keys: property is not defined " +
+            "in schema and the schema does not allow additional properties)",
           400,
         );
       }
@@ -542,7 +548,8 @@ export class ProxmoxSimulation {
         const before = oldDisks.find((x) => x["interface"] === d["interface"]);
         if (before && Number(d["size"] ?? 8) < Number(before["size"] ?? 8))
           throw new Error(
-            `disk resize fails requests size (${Number(d["size"] ?? 8)}G) is lower than current size (${Number(before["size"] ?? 8)}G)`,
+            `disk resize fails requests size (${Number(d["size"] ?? 8)}G) is lower ` +
+              `than current size (${Number(before["size"] ?? 8)}G)`,
           );
         if (changes.some((c) => c.startsWith("disks")))
           this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", what);

@@ -98,7 +98,9 @@ async function adminExistsWhenUp(inputs: PortainerAdminInputs, t = publicTranspo
     } catch (e) {
       if (isPortainerError(e) && e.status === 303) {
         throw new Error(
-          `Portainer at ${inputs.url} disabled itself because no administrator was created within 5 minutes of its start (AdminInitTimeout); restart the Portainer container, then run pulumi up again`,
+          `Portainer at ${inputs.url} disabled itself because no administrator was ` +
+            `created within 5 minutes of its start (AdminInitTimeout); restart the ` +
+            `Portainer container, then run pulumi up again`,
         );
       }
       const waited = Math.floor((Date.now() - started) / 1000);
@@ -123,7 +125,10 @@ async function verify(inputs: PortainerAdminInputs): Promise<number> {
   } catch (e) {
     if (isPortainerError(e) && e.status === 422) {
       throw new Error(
-        `An administrator already exists on Portainer at ${inputs.url}, but ${inputs.username} cannot log in with the configured password (${e.serverMessage}); set the admin username and password to that administrator's`,
+        `An administrator already exists on Portainer at ${inputs.url}, but ` +
+          `${inputs.username} cannot log in with the configured password ` +
+          `(${e.serverMessage}); set the admin username and password to that ` +
+          `administrator's`,
       );
     }
     throw e;
@@ -154,7 +159,9 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
       } catch (e) {
         if (isPortainerError(e) && e.status === 403 && /setup token/i.test(e.serverMessage ?? "")) {
           throw new Error(
-            `Portainer at ${inputs.url} requires its one-time setup token to create the administrator (Portainer 2.43+ prints it in its logs); pass it as setupToken`,
+            `Portainer at ${inputs.url} requires its one-time setup token to create ` +
+              `the administrator (Portainer 2.43+ prints it in its logs); pass it as ` +
+              `setupToken`,
           );
         }
         throw e;
@@ -166,7 +173,8 @@ const provider = hostable<PortainerAdminInputs, PortainerAdminOutputs>({
     }
     const userId = await verify(inputs);
     await note(
-      `Portainer at ${inputs.url} already has an administrator; ${inputs.username} logs in with the configured password`,
+      `Portainer at ${inputs.url} already has an administrator; ` +
+        `${inputs.username} logs in with the configured password`,
     );
     return { id: String(userId), outs: { ...inputs, userId, created: false } };
   },

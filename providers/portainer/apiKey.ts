@@ -103,7 +103,9 @@ const provider = hostable<PortainerApiKeyInputs, PortainerApiKeyOutputs>({
     if (stale.length > 0) {
       if (!inputs.adopt)
         throw new Error(
-          `Portainer user ${inputs.username} already has API key(s) named ${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set adopt: true to replace them, or revoke them`,
+          `Portainer user ${inputs.username} already has API key(s) named ` +
+            `${inputs.description} (ids ${stale.map((k) => k.id).join(", ")}); set ` +
+            `adopt: true to replace them, or revoke them`,
         );
       await revoke(
         users,

@@ -98,7 +98,9 @@ function makeProvider(
                 ? "adopt is false"
                 : "it holds other content, and configs cannot change";
           throw new Error(
-            `A ${what} named ${inputs.name} (id ${existing.ID}) already exists on environment ${inputs.endpointId} and ${why}; delete it or choose another name`,
+            `A ${what} named ${inputs.name} (id ${existing.ID}) already exists on ` +
+              `environment ${inputs.endpointId} and ${why}; delete it or choose another ` +
+              `name`,
           );
         }
         await note(`Adopting the existing ${what} ${inputs.name} (id ${existing.ID})`);

@@ -144,7 +144,8 @@ export async function note(message: string): Promise<void> {
 export function stateOf<O>(props: O | undefined, resource: string): O {
   if (props === undefined || props === null || Object.keys(props as object).length === 0) {
     throw new Error(
-      `Unable to read ${resource}: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name`,
+      `Unable to read ${resource}: pulumi import is not supported for dynamic ` +
+        `resources; declare it in the program and it is adopted by name`,
     );
   }
   return props;

@@ -79,10 +79,12 @@ const provider = hostable<PortainerEndpointGroupInputs, PortainerEndpointGroupOu
     if (existing) {
       if (!inputs.adopt)
         throw new Error(
-          `Portainer environment group ${existing.Name} (id ${existing.Id}) already exists; set adopt: true to manage it, or delete it first`,
+          `Portainer environment group ${existing.Name} (id ${existing.Id}) already ` +
+            `exists; set adopt: true to manage it, or delete it first`,
         );
       await note(
-        `Adopting the existing Portainer environment group ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`,
+        `Adopting the existing Portainer environment group ${existing.Name} (id ` +
+          `${existing.Id}) and bringing it to the desired state`,
       );
       await g.updateGroup(existing.Id, { name: inputs.name, description: inputs.description, tagIds: inputs.tagIds });
       return { id: String(existing.Id), outs: { ...inputs, groupId: existing.Id } };

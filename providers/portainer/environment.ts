@@ -142,15 +142,19 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
     if (existing) {
       if (!inputs.adopt)
         throw new Error(
-          `Portainer environment ${existing.Name} (id ${existing.Id}, ${existing.URL}) already exists; set adopt: true to manage it, or delete it first`,
+          `Portainer environment ${existing.Name} (id ${existing.Id}, ` +
+            `${existing.URL}) already exists; set adopt: true to manage it, or delete ` +
+            `it first`,
         );
       const kind = kindOf(existing);
       if (kind !== inputs.kind)
         throw new Error(
-          `Portainer environment ${existing.Name} (id ${existing.Id}) already exists as a ${kind} environment, not ${inputs.kind}; rename one of them`,
+          `Portainer environment ${existing.Name} (id ${existing.Id}) already ` +
+            `exists as a ${kind} environment, not ${inputs.kind}; rename one of them`,
         );
       await note(
-        `Adopting the existing Portainer environment ${existing.Name} (id ${existing.Id}) and bringing it to the desired state`,
+        `Adopting the existing Portainer environment ${existing.Name} (id ` +
+          `${existing.Id}) and bringing it to the desired state`,
       );
       return { id: String(existing.Id), outs: outputs(inputs, await e.updateEnvironment(existing.Id, desired)) };
     }
@@ -210,7 +214,9 @@ const provider = hostable<PortainerEnvironmentInputs, PortainerEnvironmentOutput
     } catch (e) {
       if (isNotFound(e))
         throw new Error(
-          `Portainer environment ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to register it again`,
+          `Portainer environment ${news.name} (id ${id}) no longer exists: it was ` +
+            `deleted outside Pulumi; run pulumi refresh, then pulumi up to register ` +
+            `it again`,
         );
       throw e;
     }

@@ -133,7 +133,8 @@ export function isRetryable(e: unknown): boolean {
 
 /** What a 401 to an API key means, and what repairs it. */
 export const KEY_REFUSED_HINT =
-  "Portainer refused the API key: it was revoked or deleted outside Pulumi. Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): " +
+  "Portainer refused the API key: it was revoked or deleted outside Pulumi. " +
+  "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): " +
   "the refresh finds the key gone and the up creates a new one";
 
 /** Portainer refused the API key the call was made with (revoked, deleted, or from another server). */

@@ -7,7 +7,8 @@
  * Everything the loader's functions use is inside them or a captured string: Pulumi serializes the
  * closure, not this module.
  */
-/* eslint-disable @typescript-eslint/no-require-imports -- the loader's code runs in the host, where only require reaches the project */
+// The loader runs in the host, where only require reaches the project.
+/* eslint-disable @typescript-eslint/no-require-imports */
 import type * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";

@@ -145,8 +145,10 @@ async function findOrphan(
   if (orphans.length > 1) {
     const ids = orphans.map((x) => x.Id).join(", ");
     throw new Error(
-      `Portainer has ${orphans.length} orphaned stacks named ${orphans[0]!.Name} (ids ${ids}), left by deleted environments; ` +
-        `phoenix cannot tell which one ran on environment ${endpointId}: delete all but that one in Portainer, then run pulumi up again`,
+      `Portainer has ${orphans.length} orphaned stacks named ` +
+        `${orphans[0]!.Name} (ids ${ids}), left by deleted environments; ` +
+        (`phoenix cannot tell which one ran on environment ${endpointId}: delete ` +
+          `all but that one in Portainer, then run pulumi up again`),
     );
   }
   return orphans[0];
@@ -229,11 +231,15 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     if (existing) {
       if (!inputs.adopt) {
         throw new Error(
-          `Portainer stack ${existing.Name} (id ${existing.Id}) already exists on environment ${inputs.endpointId}; set adopt: true to manage it, or delete it first`,
+          `Portainer stack ${existing.Name} (id ${existing.Id}) already exists on ` +
+            `environment ${inputs.endpointId}; set adopt: true to manage it, or ` +
+            `delete it first`,
         );
       }
       await note(
-        `Adopting the existing Portainer stack ${existing.Name} (id ${existing.Id}) on environment ${inputs.endpointId} and bringing it to the desired state`,
+        `Adopting the existing Portainer stack ${existing.Name} (id ` +
+          `${existing.Id}) on environment ${inputs.endpointId} and bringing it to ` +
+          `the desired state`,
       );
       id = existing.Id;
       await converge(s, id, inputs, true);
@@ -327,7 +333,8 @@ const provider = hostable<PortainerStackInputs, PortainerStackOutputs>({
     } catch (e) {
       if (isNotFound(e))
         throw new Error(
-          `Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again`,
+          `Portainer stack ${news.name} (id ${id}) no longer exists: it was deleted ` +
+            `outside Pulumi; run pulumi refresh, then pulumi up to create it again`,
         );
       throw e;
     }

@@ -70,7 +70,8 @@ const provider = hostable<PortainerTagInputs, PortainerTagOutputs>({
       if (!existing) return undefined;
       if (!inputs.adopt)
         throw new Error(
-          `Portainer tag ${existing.Name} (id ${existing.ID}) already exists; set adopt: true to manage it, or delete it first`,
+          `Portainer tag ${existing.Name} (id ${existing.ID}) already exists; set ` +
+            `adopt: true to manage it, or delete it first`,
         );
       await note(`Adopting the existing Portainer tag ${existing.Name} (id ${existing.ID})`);
       return { id: String(existing.ID), outs: { ...inputs, tagId: existing.ID } };

@@ -291,7 +291,9 @@ export function createTransport(options: PortainerClientOptions): Transport {
     }
   }
 
-  /** Sends with the right credential; with a password login, a 401 (expired JWT, restarted server) logs in again once. */
+  /**
+   * Sends with the right credential; with a password login, a 401 (expired JWT, restarted server) logs in again once.
+   */
   async function authenticated<T>(c: Call<T>): Promise<T> {
     if (c.auth === "none") return once(c, undefined);
     if (!auth) throw fail(c, { kind: "unsupported", serverMessage: "the client has no credentials" });
@@ -351,7 +353,9 @@ export function createTransport(options: PortainerClientOptions): Transport {
       method: "GET",
       path: a.path,
       status: a.status,
-      serverMessage: `it answered HTTP ${a.status} (${a.contentType || "no content type"}) ${shown}, not Portainer's status JSON with a Version`,
+      serverMessage:
+        `it answered HTTP ${a.status} (${a.contentType || "no content type"}) ` +
+        `${shown}, not Portainer's status JSON with a Version`,
       hint: "no credential was sent; check phoenix:portainer.url",
     });
   }
@@ -366,7 +370,9 @@ export function createTransport(options: PortainerClientOptions): Transport {
           operation: { action: "use", resource: "server", id: baseUrl },
           method: "GET",
           path: "/api/system/status",
-          serverMessage: `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest phoenix supports; upgrade Portainer`,
+          serverMessage:
+            `version ${s.Version} is older than ${MIN_SUPPORTED_VERSION}, the oldest ` +
+            `phoenix supports; upgrade Portainer`,
         });
       }
       return s.Version;
@@ -409,7 +415,8 @@ export function createTransport(options: PortainerClientOptions): Transport {
 }
 
 const TLS_HINT =
-  "no credential was sent; trust the CA that signed its certificate (phoenix:portainer.tls.ca_cert), or set tls.insecure_skip_verify";
+  "no credential was sent; trust the CA that signed its certificate " +
+  "(phoenix:portainer.tls.ca_cert), or set tls.insecure_skip_verify";
 
 /** The first line of a body, at most 120 characters: enough to tell what answered. */
 function firstLineOf(text: string): string {

@@ -45,33 +45,43 @@ describe("plan", () => {
         "      QDRANT_LOG_LEVEL=INFO",
         "      QDRANT_API_KEY=[secret]",
         "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
-        "      sync alone: pulumi up --target 'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
+        "      sync alone: pulumi up --target " +
+          "'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
       ]),
     );
   });
 
-  it("prints what phoenix asks of Proxmox for each guest: sign-in, datastore, network, agent, OS type, root-only keys", () => {
-    expect(run(["--stack", "prod"]).out.split("\n")).toEqual(
-      expect.arrayContaining([
-        "Proxmox sign-in: API token (no root-only operations)",
-        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), tags phoenix, protected",
-      ]),
-    );
-    expect(run(["--stack", "dev"]).out.split("\n")).toEqual(
-      expect.arrayContaining([
-        "Proxmox sign-in: password as root@pam",
-        "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, os debian, unprivileged, features nesting, keyctl, tags phoenix",
-        "      root@pam only: proxmox_features.keyctl",
-      ]),
-    );
-  });
+  it(
+    "prints what phoenix asks of Proxmox for each guest: sign-in, datastore, " +
+      "network, agent, OS type, root-only keys",
+    () => {
+      expect(run(["--stack", "prod"]).out.split("\n")).toEqual(
+        expect.arrayContaining([
+          "Proxmox sign-in: API token (no root-only operations)",
+          "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search " +
+            "phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on " +
+            "destroy), tags phoenix, protected",
+        ]),
+      );
+      expect(run(["--stack", "dev"]).out.split("\n")).toEqual(
+        expect.arrayContaining([
+          "Proxmox sign-in: password as root@pam",
+          "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search " +
+            "phoenix.local, os debian, unprivileged, features nesting, keyctl, tags " +
+            "phoenix",
+          "      root@pam only: proxmox_features.keyctl",
+        ]),
+      );
+    },
+  );
 
   it("says which guests are adopted, and lists their Proxmox settings in --json", () => {
     const file = fs
       .readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")
       .replace(
         "    - vmid: 1002\n",
-        "    - vmid: 1002\n      adopt: true\n      tags: [agents]\n      disks: [{ interface: scsi1, size_gb: 100 }]\n",
+        "    - vmid: 1002\n      adopt: true\n      tags: [agents]\n      disks: " +
+          "[{ interface: scsi1, size_gb: 100 }]\n",
       );
     const dir = projectWith(file);
     try {
@@ -79,7 +89,9 @@ describe("plan", () => {
       expect([text.code, text.err]).toEqual([0, ""]);
       expect(text.out.split("\n")).toEqual(
         expect.arrayContaining([
-          "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on destroy), scsi1 100 GB on local-zfs, tags agents;phoenix, protected",
+          "      proxmox: datastore local-zfs, bridge vmbr0, dns 10.0.0.1 search " +
+            "phoenix.local, cpu x86-64-v2-AES, QEMU agent off (stopped hard on " +
+            "destroy), scsi1 100 GB on local-zfs, tags agents;phoenix, protected",
           "      adopted: takes over the existing VM 1002 on phoenix (import phoenix/1002); the config must match it",
         ]),
       );
@@ -107,38 +119,60 @@ describe("plan", () => {
     }
   });
 
-  it("rejects root-only keys under token-only auth, a guest without a datastore, an unknown os_type and gpus without q35", () => {
-    const dev = fs
-      .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
-      .replace(/ {4}username: root@pam\n {4}password:\n {6}secure: \S+\n/, "    api_token:\n      secure: v1:abc:def\n")
-      .replace("    datastore: local-zfs\n", "")
-      .replace(
-        "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n",
-        "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n",
-      )
-      .replace("      clone_from_vmid: 9000\n", "      clone_from_vmid: 9000\n      gpus: [{ mapping: rtx-a4000 }]\n");
-    const dir = projectWith(dev);
-    try {
-      const r = run(["--stack", "bad"], dir);
-      expect(r.code).toBe(1);
-      expect(r.err.split("\n")).toEqual([
-        "plan: 3 problems in Pulumi.bad.yaml and the stack manifests:",
-        "  phoenix:lxcs[0].os_type: must be one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu, unmanaged",
-        "  phoenix:vms[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm",
-        "  phoenix:vms[0].gpus[0].pcie: needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine, the default); set machine: q35 or pcie: false",
-      ]);
-      fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), dev.replace("os_type: debian12", "os_type: debian"));
-      const fixedOs = run(["--stack", "bad"], dir);
-      expect(fixedOs.err.split("\n")).toEqual(
-        expect.arrayContaining([
-          "  phoenix:lxcs[0].datastore: is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local",
-          '  phoenix:lxcs[0].proxmox_features.keyctl: needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with an API token, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
-        ]),
-      );
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    "rejects root-only keys under token-only auth, a guest without a " +
+      "datastore, an unknown os_type and gpus without q35",
+    () => {
+      const dev = fs
+        .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
+        .replace(
+          / {4}username: root@pam\n {4}password:\n {6}secure: \S+\n/,
+          "    api_token:\n      secure: v1:abc:def\n",
+        )
+        .replace("    datastore: local-zfs\n", "")
+        .replace(
+          "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n",
+          "      template: local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\n      os_type: debian12\n",
+        )
+        .replace(
+          "      clone_from_vmid: 9000\n",
+          "      clone_from_vmid: 9000\n      gpus: [{ mapping: rtx-a4000 }]\n",
+        );
+      const dir = projectWith(dev);
+      try {
+        const r = run(["--stack", "bad"], dir);
+        expect(r.code).toBe(1);
+        expect(r.err.split("\n")).toEqual([
+          "plan: 3 problems in Pulumi.bad.yaml and the stack manifests:",
+          "  phoenix:lxcs[0].os_type: must be one of alpine, archlinux, centos, " +
+            "debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu, unmanaged",
+          "  phoenix:vms[0].datastore: is required: set the site default " +
+            "phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; " +
+            "the provider would otherwise put its disks and cloud-init drive on " +
+            "local-lvm",
+          "  phoenix:vms[0].gpus[0].pcie: needs machine: q35 on this VM (Proxmox " +
+            "refuses PCIe passthrough on the i440fx machine, the default); set " +
+            "machine: q35 or pcie: false",
+        ]);
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), dev.replace("os_type: debian12", "os_type: debian"));
+        const fixedOs = run(["--stack", "bad"], dir);
+        expect(fixedOs.err.split("\n")).toEqual(
+          expect.arrayContaining([
+            "  phoenix:lxcs[0].datastore: is required: set the site default " +
+              "phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; " +
+              "the provider would otherwise put its root filesystem on local",
+            "  phoenix:lxcs[0].proxmox_features.keyctl: needs root@pam: Proxmox says " +
+              '"changing feature flags (except nesting) is only allowed for root@pam", ' +
+              "and phoenix signs in with an API token, and Proxmox refuses root-only " +
+              "operations to every API token; set phoenix:proxmox.username to root@pam " +
+              "and phoenix:proxmox.password (secret), or remove it",
+          ]),
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("prints the dev site's JSON document", () => {
     const r = run(["--stack", "dev", "--json"]);
@@ -205,7 +239,9 @@ describe("plan", () => {
       expect(r.code).toBe(1);
       expect(r.err.split("\n")).toEqual([
         "plan: 1 problem in the rendered stacks:",
-        "  stacks/qdrant_service/phoenix.json: compose_file: Stack qdrant_service on dev-apps (phoenix:lxcs[0].docker_stacks[0]): the rendered compose file is invalid: services.qdrant.ports: must be array",
+        "  stacks/qdrant_service/phoenix.json: compose_file: Stack qdrant_service " +
+          "on dev-apps (phoenix:lxcs[0].docker_stacks[0]): the rendered compose " +
+          "file is invalid: services.qdrant.ports: must be array",
       ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -218,7 +254,9 @@ describe("plan", () => {
         "config:",
         "  phoenix:proxmox: { endpoint: 'http://pve', node_name: pve, api_token: plain }",
         "  phoenix:vms:",
-        "    - { vmid: 5, name: a, clone_from_vmid: 9000, cores: 1, memory_mb: 512, disk_size_gb: 8, network_config: { ip: 10.0.0.5/24, gw: 10.0.9.1 }, user_config: { username: u } }",
+        "    - { vmid: 5, name: a, clone_from_vmid: 9000, cores: 1, memory_mb: " +
+          "512, disk_size_gb: 8, network_config: { ip: 10.0.0.5/24, gw: 10.0.9.1 }, " +
+          "user_config: { username: u } }",
         "",
       ].join("\n"),
     );
@@ -229,7 +267,8 @@ describe("plan", () => {
       expect(r.err.split("\n")).toEqual([
         "plan: 4 problems in Pulumi.bad.yaml and the stack manifests:",
         "  phoenix:proxmox.endpoint: must be an https URL such as https://10.0.0.13:8006",
-        "  phoenix:proxmox.api_token: must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>",
+        "  phoenix:proxmox.api_token: must be stored as a secret, not in plain " +
+          "text: pulumi config set --secret --path 'proxmox.api_token' <value>",
         "  phoenix:vms[0].vmid: Too small: expected number to be >=100",
         // The guest's other keys are still cross-checked (issue 11).
         "  phoenix:vms[0].network_config.gw: 10.0.9.1 is outside the guest's subnet 10.0.0.5/24",
@@ -266,7 +305,9 @@ describe("plan", () => {
       );
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        "plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  phoenix:proxmox: is required (endpoint, node_name, datastore, and api_token or username and password)\n  phoenix:vms: must be a list\n",
+        "plan: 2 problems in Pulumi.bad.yaml and the stack manifests:\n  " +
+          "phoenix:proxmox: is required (endpoint, node_name, datastore, and " +
+          "api_token or username and password)\n  phoenix:vms: must be a list\n",
       );
       expect(r.stderr).not.toMatch(/\n\s+at /);
     } finally {

@@ -1,5 +1,6 @@
 // Proves: Pulumi passphrase-format secrets round-trip, and a wrong passphrase or a tampered value is
-// refused; the passphrase is found as the CLI finds it (the variable, even empty, then the file). (The example stack files decrypt with "phoenix-example": test/config/sources.test.ts.)
+// refused; the passphrase is found as the CLI finds it (the variable, even empty, then the file). (The example stack
+// files decrypt with "phoenix-example": test/config/sources.test.ts.)
 // Does not prove: byte compatibility with the Pulumi CLI (not installable here); the format follows
 // pkg/secrets/passphrase and config/crypt.go as recorded in ../shared/pulumi/ENGINELESS.md.
 import * as fs from "node:fs";

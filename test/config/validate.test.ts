@@ -1,4 +1,5 @@
-// Proves: validateSite accepts a valid site and reports every invalid config or manifest with its exact path and message.
+// Proves: validateSite accepts a valid site and reports every invalid config or manifest with its exact path and
+// message.
 // Does not prove: how the Pulumi runtime hands config over (see sources.test.ts) or what the program builds from it.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -157,7 +158,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:proxmox.api_token",
         message:
-          "must be stored as a secret, not in plain text: pulumi config set --secret --path 'proxmox.api_token' <value>",
+          "must be stored as a secret, not in plain text: pulumi config set " +
+          "--secret --path 'proxmox.api_token' <value>",
       },
       {
         path: "phoenix:proxmox.password",
@@ -194,7 +196,11 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].proxmox_features.keyctl",
         message:
-          'needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+          'needs root@pam: Proxmox says "changing feature flags (except nesting) is ' +
+          'only allowed for root@pam", and phoenix signs in with a token of ' +
+          "root@pam, and Proxmox refuses root-only operations to every API token; " +
+          "set phoenix:proxmox.username to root@pam and phoenix:proxmox.password " +
+          "(secret), or remove it",
       },
     ],
   ],
@@ -205,7 +211,10 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].proxmox_features.keyctl",
         message:
-          'needs root@pam: Proxmox says "changing feature flags (except nesting) is only allowed for root@pam", and phoenix signs in as admin@pve; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+          'needs root@pam: Proxmox says "changing feature flags (except nesting) is ' +
+          'only allowed for root@pam", and phoenix signs in as admin@pve; set ' +
+          "phoenix:proxmox.username to root@pam and phoenix:proxmox.password " +
+          "(secret), or remove it",
       },
     ],
   ],
@@ -226,12 +235,20 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].mount_points",
         message:
-          'needs root@pam: Proxmox says "mount point type bind is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+          'needs root@pam: Proxmox says "mount point type bind is only allowed for ' +
+          'root@pam", and phoenix signs in with a token of root@pam, and Proxmox ' +
+          "refuses root-only operations to every API token; set " +
+          "phoenix:proxmox.username to root@pam and phoenix:proxmox.password " +
+          "(secret), or remove it",
       },
       {
         path: "phoenix:lxcs[0].devices",
         message:
-          'needs root@pam: Proxmox says "configuring device passthrough is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+          'needs root@pam: Proxmox says "configuring device passthrough is only ' +
+          'allowed for root@pam", and phoenix signs in with a token of root@pam, ' +
+          "and Proxmox refuses root-only operations to every API token; set " +
+          "phoenix:proxmox.username to root@pam and phoenix:proxmox.password " +
+          "(secret), or remove it",
       },
     ],
   ],
@@ -251,7 +268,11 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].proxmox_features",
         message:
-          'needs root@pam: Proxmox says "changing feature flags for privileged container is only allowed for root@pam", and phoenix signs in with a token of root@pam, and Proxmox refuses root-only operations to every API token; set phoenix:proxmox.username to root@pam and phoenix:proxmox.password (secret), or remove it',
+          'needs root@pam: Proxmox says "changing feature flags for privileged ' +
+          'container is only allowed for root@pam", and phoenix signs in with a ' +
+          "token of root@pam, and Proxmox refuses root-only operations to every API " +
+          "token; set phoenix:proxmox.username to root@pam and " +
+          "phoenix:proxmox.password (secret), or remove it",
       },
     ],
   ],
@@ -262,17 +283,23 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vms[0].datastore",
         message:
-          "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm",
+          "is required: set the site default phoenix:proxmox.datastore (e.g. " +
+          "local-zfs) or datastore on this guest; the provider would otherwise put " +
+          "its disks and cloud-init drive on local-lvm",
       },
       {
         path: "phoenix:vms[1].datastore",
         message:
-          "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its disks and cloud-init drive on local-lvm",
+          "is required: set the site default phoenix:proxmox.datastore (e.g. " +
+          "local-zfs) or datastore on this guest; the provider would otherwise put " +
+          "its disks and cloud-init drive on local-lvm",
       },
       {
         path: "phoenix:lxcs[0].datastore",
         message:
-          "is required: set the site default phoenix:proxmox.datastore (e.g. local-zfs) or datastore on this guest; the provider would otherwise put its root filesystem on local",
+          "is required: set the site default phoenix:proxmox.datastore (e.g. " +
+          "local-zfs) or datastore on this guest; the provider would otherwise put " +
+          "its root filesystem on local",
       },
     ],
   ],
@@ -288,7 +315,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].os_type",
         message:
-          "must be one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu, unmanaged",
+          "must be one of alpine, archlinux, centos, debian, devuan, fedora, " +
+          "gentoo, nixos, opensuse, ubuntu, unmanaged",
       },
     ],
   ],
@@ -299,7 +327,10 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].os_type",
         message:
-          "is required: the distribution cannot be told from custom-base.tar.zst (one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, nixos, opensuse, ubuntu); without it Proxmox configures no address, hostname or SSH key",
+          "is required: the distribution cannot be told from custom-base.tar.zst " +
+          "(one of alpine, archlinux, centos, debian, devuan, fedora, gentoo, " +
+          "nixos, opensuse, ubuntu); without it Proxmox configures no address, " +
+          "hostname or SSH key",
       },
     ],
   ],
@@ -310,7 +341,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].os_type",
         message:
-          '"unmanaged" makes Proxmox configure no address or SSH key, so phoenix cannot set this guest up over SSH (features: docker)',
+          '"unmanaged" makes Proxmox configure no address or SSH key, so phoenix ' +
+          "cannot set this guest up over SSH (features: docker)",
       },
     ],
   ],
@@ -335,7 +367,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vms[1].gpus[0].pcie",
         message:
-          "needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine, the default); set machine: q35 or pcie: false",
+          "needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the " +
+          "i440fx machine, the default); set machine: q35 or pcie: false",
       },
     ],
   ],
@@ -349,7 +382,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vms[1].gpus[0].pcie",
         message:
-          'needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the i440fx machine "pc"); set machine: q35 or pcie: false',
+          "needs machine: q35 on this VM (Proxmox refuses PCIe passthrough on the " +
+          'i440fx machine "pc"); set machine: q35 or pcie: false',
       },
     ],
   ],
@@ -457,7 +491,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vms[0].setup_scripts[0].env.APP_TOKEN",
         message:
-          "config key phoenix:app_token must be stored as a secret, not in plain text; set it with pulumi config set --secret app_token <value>",
+          "config key phoenix:app_token must be stored as a secret, not in plain " +
+          "text; set it with pulumi config set --secret app_token <value>",
       },
     ],
   ],
@@ -507,7 +542,10 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vm",
         message:
-          "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, phoenix:portainer, phoenix:environment, phoenix:guest_ssh, phoenix:guest_setup, and secrets named by stack manifests and setup scripts)",
+          "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, " +
+          "phoenix:portainer, phoenix:environment, phoenix:guest_ssh, " +
+          "phoenix:guest_setup, and secrets named by stack manifests and setup " +
+          "scripts)",
       },
     ],
   ],
@@ -620,7 +658,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:lxcs[0].name",
         message:
-          '"dr-phoenix" is already used by phoenix:vms[1] (VM 1002 "Dr-Phoenix"); guest names name Portainer environments and must be unique',
+          '"dr-phoenix" is already used by phoenix:vms[1] (VM 1002 "Dr-Phoenix"); ' +
+          "guest names name Portainer environments and must be unique",
       },
     ],
   ],
@@ -642,7 +681,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:vms[1].docker_stacks",
         message:
-          'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks only to guests running its server or an agent',
+          'needs a portainer_role ("primary" or "agent"): Portainer deploys stacks ' +
+          "only to guests running its server or an agent",
       },
     ],
   ],
@@ -767,7 +807,9 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret",
         message:
-          "config key phoenix:qdrant_api_key is not set (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
+          "config key phoenix:qdrant_api_key is not set (needed by " +
+          "phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret " +
+          "qdrant_api_key <value>",
       },
     ],
   ],
@@ -778,7 +820,9 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "stacks/qdrant_service/phoenix.json: environments.production.variables[1].secret",
         message:
-          "config key phoenix:qdrant_api_key must be stored as a secret, not in plain text (needed by phoenix:vms[1].docker_stacks[0]); set it with pulumi config set --secret qdrant_api_key <value>",
+          "config key phoenix:qdrant_api_key must be stored as a secret, not in " +
+          "plain text (needed by phoenix:vms[1].docker_stacks[0]); set it with " +
+          "pulumi config set --secret qdrant_api_key <value>",
       },
     ],
     SECRET_KEYS.filter((k) => k !== "phoenix:qdrant_api_key"),
@@ -844,12 +888,14 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:portainer.admin_password",
         message:
-          "must be stored as a secret, not in plain text: pulumi config set --secret --path 'portainer.admin_password' <value>",
+          "must be stored as a secret, not in plain text: pulumi config set " +
+          "--secret --path 'portainer.admin_password' <value>",
       },
       {
         path: "phoenix:portainer.setup_token",
         message:
-          "must be stored as a secret, not in plain text: pulumi config set --secret --path 'portainer.setup_token' <value>",
+          "must be stored as a secret, not in plain text: pulumi config set " +
+          "--secret --path 'portainer.setup_token' <value>",
       },
     ],
     SECRET_KEYS.filter((k) => k !== "phoenix:portainer"),
@@ -866,7 +912,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:guest_ssh",
         message:
-          "is required: phoenix:vms[0] has features (base_setup, docker) that phoenix sets up over SSH (public_key, private_key)",
+          "is required: phoenix:vms[0] has features (base_setup, docker) that " +
+          "phoenix sets up over SSH (public_key, private_key)",
       },
     ],
   ],
@@ -877,7 +924,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
       {
         path: "phoenix:guest_ssh.private_key",
         message:
-          "must be stored as a secret, not in plain text: pulumi config set --secret --path 'guest_ssh.private_key' <value>",
+          "must be stored as a secret, not in plain text: pulumi config set " +
+          "--secret --path 'guest_ssh.private_key' <value>",
       },
     ],
     SECRET_KEYS.filter((k) => k !== "phoenix:guest_ssh"),

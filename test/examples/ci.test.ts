@@ -88,20 +88,23 @@ describe("the example CI workflows", () => {
     },
   );
 
-  it("runs pulumi/actions v7 with known inputs, the CLI pinned at 3.227+, outputs suppressed, and never refresh", () => {
-    const steps = reusable["jobs"]["pulumi"]["steps"] as Doc[];
-    const pulumi = steps.filter((s) => String(s["uses"] ?? "").startsWith("pulumi/actions"));
-    expect(pulumi.map((s) => s["uses"])).toEqual(["pulumi/actions@v7"]);
-    const w = pulumi[0]!["with"] as Doc;
-    expect(Object.keys(w).filter((k) => !PULUMI_ACTION_INPUTS.includes(k))).toEqual([]);
-    const [major, minor] = String(w["pulumi-version"]).split(".").map(Number);
-    expect(major === 3 && minor! >= 227).toBe(true);
-    expect([w["suppress-outputs"], w["refresh"], w["command"]]).toEqual([true, true, "${{ inputs.command }}"]);
-    const commands = ["preview.yml", "deploy.yml", "drift.yml"].flatMap((f) =>
-      Object.values(doc(f)["jobs"] as Record<string, Doc>).map((j) => j["with"]["command"]),
-    );
-    expect([...new Set(commands)].sort()).toEqual(["preview", "up"]);
-  });
+  it(
+    "runs pulumi/actions v7 with known inputs, the CLI pinned at 3.227+, " + "outputs suppressed, and never refresh",
+    () => {
+      const steps = reusable["jobs"]["pulumi"]["steps"] as Doc[];
+      const pulumi = steps.filter((s) => String(s["uses"] ?? "").startsWith("pulumi/actions"));
+      expect(pulumi.map((s) => s["uses"])).toEqual(["pulumi/actions@v7"]);
+      const w = pulumi[0]!["with"] as Doc;
+      expect(Object.keys(w).filter((k) => !PULUMI_ACTION_INPUTS.includes(k))).toEqual([]);
+      const [major, minor] = String(w["pulumi-version"]).split(".").map(Number);
+      expect(major === 3 && minor! >= 227).toBe(true);
+      expect([w["suppress-outputs"], w["refresh"], w["command"]]).toEqual([true, true, "${{ inputs.command }}"]);
+      const commands = ["preview.yml", "deploy.yml", "drift.yml"].flatMap((f) =>
+        Object.values(doc(f)["jobs"] as Record<string, Doc>).map((j) => j["with"]["command"]),
+      );
+      expect([...new Set(commands)].sort()).toEqual(["preview", "up"]);
+    },
+  );
 
   it("the drift job is a preview that expects no changes, and says which stack drifted", () => {
     const drift = doc("drift.yml");

@@ -33,7 +33,9 @@ export function engine(): Engine {
     execFileSync("docker", ["-H", e.dockerHost, "info", "--format", "{{.ServerVersion}}"], { stdio: "pipe" });
   } catch (err) {
     throw new Error(
-      `test:guests needs the guest engine, and ${e.dockerHost} does not answer (${(err as Error).message.split("\n")[0]}); run scripts/guest-engine.sh start`,
+      `test:guests needs the guest engine, and ${e.dockerHost} does not answer ` +
+        `(${(err as Error).message.split("\n")[0]}); run scripts/guest-engine.sh ` +
+        `start`,
     );
   }
   return e;

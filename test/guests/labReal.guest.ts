@@ -76,7 +76,9 @@ describe("npm run lab -- up --guests real", () => {
         .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
         .replace(
           "      portainer_role: agent\n",
-          `      portainer_role: agent\n      setup_scripts:\n        - { name: marker, source: test/fixtures/setup/write-marker.sh, env: { GREETING: ${greeting}, APP_TOKEN: x } }\n`,
+          `      portainer_role: agent\n      setup_scripts:\n        - { name: ` +
+            `marker, source: test/fixtures/setup/write-marker.sh, env: { GREETING: ` +
+            `${greeting}, APP_TOKEN: x } }\n`,
         );
       fs.writeFileSync(file, text);
       return file;

@@ -79,7 +79,10 @@ describe("the program's setup scripts on real guests", () => {
     const g = await boot("dpkg lock", undefined);
     // An fcntl write lock on dpkg's frontend lock, as apt itself takes it (cloud-init's first-boot upgrade).
     const hold =
-      'perl -e \'use Fcntl; open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or die; my $l = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die "lock: $!"; print "ready\\n"; $|=1; sleep 20; print "released\\n"\'';
+      'perl -e \'use Fcntl; open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or ' +
+      'die; my $l = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, ' +
+      'F_SETLKW, $l) or die "lock: $!"; print "ready\\n"; $|=1; sleep 20; print ' +
+      '"released\\n"\'';
     await g.background(hold);
     const r = await step(g, `base_setup under a 20 s dpkg lock (timeout ${DPKG_LOCK_TIMEOUT_S} s)`, "root", script);
     expect(r.code).toBe(0);
@@ -129,7 +132,9 @@ describe("the program's setup scripts on real guests", () => {
     fs.mkdirSync(wrapper, { recursive: true });
     fs.writeFileSync(
       path.join(wrapper, "ssh"),
-      `#!/bin/sh\nexec /usr/bin/ssh -i ${keys.privateKeyFile} -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${keys.dir}/known_hosts "$@"\n`,
+      `#!/bin/sh\nexec /usr/bin/ssh -i ${keys.privateKeyFile} -o BatchMode=yes ` +
+        `-o StrictHostKeyChecking=accept-new -o ` +
+        `UserKnownHostsFile=${keys.dir}/known_hosts "$@"\n`,
       { mode: 0o755 },
     );
     const info = execFileSync(
@@ -140,76 +145,91 @@ describe("the program's setup scripts on real guests", () => {
     expect(info.trim()).toMatch(/^\d+\.\d+\.\d+\S* vfs$/);
   }, 900_000);
 
-  it("docker from Docker's repository stops at the key, naming the step and the unreachable host, and leaves no repository", async () => {
-    const scripts = await registeredScripts();
-    const script = scripts.get("phoenix-vm-1002-setup-docker");
-    expect(script).toContain(`echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list`);
-    expect(script).toContain("gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg");
-    const g = await boot("docker_source docker", VM_USER);
-    const r = await step(g, "docker from download.docker.com (unreachable here)", VM_USER, script);
-    expect(r.code).toBe(1);
-    // curl's own line, then the step's.
-    expect(r.stderr.trim().split("\n")[0]).toBe("curl: (6) Could not resolve host: download.docker.com");
-    expect(r.stderr.trim().split("\n").pop()).toMatch(
-      /^docker: fetching Docker's apt key from https:\/\/download\.docker\.com\/linux\/debian\/gpg failed \(curl exit (6|7|28)\): download\.docker\.com is not reachable from this guest; set docker_source: debian to install the distribution's docker\.io$/,
-    );
-    expect((await g.exec("ls /etc/apt/sources.list.d/")).stdout).not.toContain("docker.list");
-  }, 600_000);
-
-  it("NFS volumes: fstab entry and mount point are made once; the mount itself fails in a container guest", async () => {
-    const script = (await registeredScripts(withVolume)).get("phoenix-vm-1001-setup-base");
-    const g = await boot("nfs volume", VM_USER);
-    const entry = "10.77.0.250:/quickOS/vm-persistent-data/1001 /persistent-storage nfs defaults,_netdev 0 0";
-    for (const run of ["first", "second"]) {
-      const r = await step(g, `base_setup with an NFS volume, ${run} run`, VM_USER, script);
-      // A container has no kernel NFS client: mount fails (on a VM it mounts the Proxmox host's export).
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/mount/);
-      expect((await g.exec("grep -c persistent-storage /etc/fstab; grep persistent-storage /etc/fstab")).stdout).toBe(
-        `1\n${entry}\n`,
+  it(
+    "docker from Docker's repository stops at the key, naming the step and " +
+      "the unreachable host, and leaves no repository",
+    async () => {
+      const scripts = await registeredScripts();
+      const script = scripts.get("phoenix-vm-1002-setup-docker");
+      expect(script).toContain(`echo "${DOCKER_APT_SOURCE}" | $SUDO tee /etc/apt/sources.list.d/docker.list`);
+      expect(script).toContain("gpg --dearmor --yes -o /etc/apt/keyrings/docker.gpg");
+      const g = await boot("docker_source docker", VM_USER);
+      const r = await step(g, "docker from download.docker.com (unreachable here)", VM_USER, script);
+      expect(r.code).toBe(1);
+      // curl's own line, then the step's.
+      expect(r.stderr.trim().split("\n")[0]).toBe("curl: (6) Could not resolve host: download.docker.com");
+      expect(r.stderr.trim().split("\n").pop()).toMatch(
+        /^docker: fetching Docker's apt key from https:\/\/download\.docker\.com\/linux\/debian\/gpg failed \(curl exit (6|7|28)\): download\.docker\.com is not reachable from this guest; set docker_source: debian to install the distribution's docker\.io$/,
       );
-      expect((await g.exec("test -d /persistent-storage && echo dir")).stdout).toBe("dir\n");
-    }
-  }, 600_000);
+      expect((await g.exec("ls /etc/apt/sources.list.d/")).stdout).not.toContain("docker.list");
+    },
+    600_000,
+  );
 
-  it("application scripts run with their env; a failing one names itself, its exit code and its stderr, without the secret", async () => {
-    const token = "token-value-123";
-    const scripts = await registeredScripts(
-      (v) => {
-        (v["phoenix:vms"] as Values[])[1]!["setup_scripts"] = [
-          {
-            name: "write-marker",
-            source: "test/fixtures/setup/write-marker.sh",
-            env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } },
-          },
-          { name: "deploy", source: "test/fixtures/setup/fails.sh", env: { APP_TOKEN: { secret: "app_token" } } },
-        ];
-        v["phoenix:app_token"] = token;
-      },
-      ["phoenix:app_token"],
-    );
-    const g = await boot("setup scripts", VM_USER);
-    const ok = await step(
-      g,
-      "setup script write-marker",
-      VM_USER,
-      scripts.get("phoenix-vm-1002-setup-script-write-marker"),
-    );
-    expect([ok.code, ok.stdout]).toEqual([0, "write-marker ran\nsetup script write-marker done\n"]);
-    expect((await g.exec("cat /tmp/phoenix-setup-scripts.log")).stdout).toBe(
-      `${VM_USER} hi token-length=${token.length}\n`,
-    );
-    const bad = await step(
-      g,
-      "setup script deploy (fails)",
-      VM_USER,
-      scripts.get("phoenix-vm-1002-setup-script-deploy"),
-    );
-    expect([bad.code, bad.stderr]).toEqual([
-      3,
-      "setup script deploy failed with exit code 3; the last lines of its stderr:\nstarting with token [secret]\nsomething went wrong\n",
-    ]);
-  }, 600_000);
+  it(
+    "NFS volumes: fstab entry and mount point are made once; the mount itself " + "fails in a container guest",
+    async () => {
+      const script = (await registeredScripts(withVolume)).get("phoenix-vm-1001-setup-base");
+      const g = await boot("nfs volume", VM_USER);
+      const entry = "10.77.0.250:/quickOS/vm-persistent-data/1001 /persistent-storage nfs defaults,_netdev 0 0";
+      for (const run of ["first", "second"]) {
+        const r = await step(g, `base_setup with an NFS volume, ${run} run`, VM_USER, script);
+        // A container has no kernel NFS client: mount fails (on a VM it mounts the Proxmox host's export).
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/mount/);
+        expect((await g.exec("grep -c persistent-storage /etc/fstab; grep persistent-storage /etc/fstab")).stdout).toBe(
+          `1\n${entry}\n`,
+        );
+        expect((await g.exec("test -d /persistent-storage && echo dir")).stdout).toBe("dir\n");
+      }
+    },
+    600_000,
+  );
+
+  it(
+    "application scripts run with their env; a failing one names itself, its " +
+      "exit code and its stderr, without the secret",
+    async () => {
+      const token = "token-value-123";
+      const scripts = await registeredScripts(
+        (v) => {
+          (v["phoenix:vms"] as Values[])[1]!["setup_scripts"] = [
+            {
+              name: "write-marker",
+              source: "test/fixtures/setup/write-marker.sh",
+              env: { GREETING: "hi", APP_TOKEN: { secret: "app_token" } },
+            },
+            { name: "deploy", source: "test/fixtures/setup/fails.sh", env: { APP_TOKEN: { secret: "app_token" } } },
+          ];
+          v["phoenix:app_token"] = token;
+        },
+        ["phoenix:app_token"],
+      );
+      const g = await boot("setup scripts", VM_USER);
+      const ok = await step(
+        g,
+        "setup script write-marker",
+        VM_USER,
+        scripts.get("phoenix-vm-1002-setup-script-write-marker"),
+      );
+      expect([ok.code, ok.stdout]).toEqual([0, "write-marker ran\nsetup script write-marker done\n"]);
+      expect((await g.exec("cat /tmp/phoenix-setup-scripts.log")).stdout).toBe(
+        `${VM_USER} hi token-length=${token.length}\n`,
+      );
+      const bad = await step(
+        g,
+        "setup script deploy (fails)",
+        VM_USER,
+        scripts.get("phoenix-vm-1002-setup-script-deploy"),
+      );
+      expect([bad.code, bad.stderr]).toEqual([
+        3,
+        "setup script deploy failed with exit code 3; the last lines of its " +
+          "stderr:\nstarting with token [secret]\nsomething went wrong\n",
+      ]);
+    },
+    600_000,
+  );
 
   it("health checks pass on a set-up guest, name degraded units, and fail naming the guest and the check", async () => {
     const scripts = await registeredScripts();
@@ -250,7 +270,9 @@ describe("the program's setup scripts on real guests", () => {
     const g = await boot("agent health", VM_USER);
     // A stand-in agent that starts listening on 9001 after 5 s (the real one is an image we cannot pull here).
     const listen =
-      "perl -MIO::Socket::INET -e 'print \"ready\\n\"; $|=1; sleep 5; my $s = IO::Socket::INET->new(LocalPort => 9001, Listen => 5, ReuseAddr => 1) or die $!; while (my $c = $s->accept) { close $c }'";
+      'perl -MIO::Socket::INET -e \'print "ready\\n"; $|=1; sleep 5; my $s = ' +
+      "IO::Socket::INET->new(LocalPort => 9001, Listen => 5, ReuseAddr => 1) or " +
+      "die $!; while (my $c = $s->accept) { close $c }'";
     await g.background(listen);
     const r = await step(g, "agent health (port opens after 5 s)", VM_USER, script);
     expect([r.code, r.stdout]).toEqual([0, "health of Dr-Phoenix: the Portainer agent answers on 9001\n"]);

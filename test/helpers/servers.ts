@@ -39,7 +39,9 @@ export async function startPlainServer(
       res.writeHead(answer.status ?? 404, { "content-type": answer.contentType ?? "text/html" });
       res.end(
         answer.body ??
-          "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n",
+          "<html>\r\n<head><title>404 Not " +
+            "Found</title></head>\r\n<body>\r\n<center><h1>404 Not " +
+            "Found</h1></center>\r\n</body>\r\n</html>\r\n",
       );
     });
   };

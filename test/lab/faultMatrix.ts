@@ -43,7 +43,8 @@ export function setUpMatrix(title: string): void {
     driver.close();
     fs.rmSync(dir, { recursive: true, force: true });
     process.stdout.write(
-      `\n${title} (row | first run's exit code | runs to converge once the fault is over | time)\n${figures.join("\n")}\n`,
+      `\n${title} (row | first run's exit code | runs to converge once the ` +
+        `fault is over | time)\n${figures.join("\n")}\n`,
     );
   });
 }
@@ -478,7 +479,8 @@ export const DRIFT_ROWS: [string, Row][] = [
         w.fake.revokeApiKey(w.fake.state.apiKeys[0]!.id);
         w.fake.editStack(w.fake.state.stacks[0]!.Id, { Status: 2 });
       },
-      // Without a refresh (--skip-refresh) the stack is not known to need work; a changed config makes the run touch Portainer.
+      // Without a refresh (--skip-refresh) the stack is not known to need work; a changed config makes the run touch
+      // Portainer.
       first: (w) =>
         run(w, [
           "up",

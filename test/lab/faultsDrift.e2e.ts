@@ -81,92 +81,101 @@ describe("the fault matrix: servers that are not Portainer", () => {
     }
   });
 
-  it("a closed port: refresh fails at once; with the admin to create and a container started 10 minutes ago, within 30 s, saying what it waits for", async () => {
-    const started = Date.now();
-    // The same URL throughout (another URL would change the container's ports, and so restart it): the
-    // fake keeps its data in a file, stops, and comes back on its port.
-    const data = path.join(scratch(), "closed-port.portainer.json");
-    const w: World = {
-      fake: await startFakePortainer({ rateLimit: false, stateFile: data }),
-      stateFile: path.join(scratch(), "closed-port.json"),
-      output: [],
-    };
-    const url = w.fake.url;
-    try {
-      await upClean(w);
-      await w.fake.close();
-      const refreshed = await run(w, ["up", "--refresh"], { url });
-      expect([refreshed.code, refreshed.report.error]).toEqual([
-        1,
-        expect.stringMatching(new RegExp(`Unable to verify Portainer server ${url}: ECONNREFUSED`)),
-      ]);
-      expect(refreshed.ms).toBeLessThan(30_000);
-      // As after a first run whose admin step failed: the admin not in state, the container long started.
-      const state = JSON.parse(fs.readFileSync(w.stateFile, "utf8")) as {
-        resources: { type: string; outputs: Record<string, unknown> }[];
+  it(
+    "a closed port: refresh fails at once; with the admin to create and a " +
+      "container started 10 minutes ago, within 30 s, saying what it waits for",
+    async () => {
+      const started = Date.now();
+      // The same URL throughout (another URL would change the container's ports, and so restart it): the
+      // fake keeps its data in a file, stops, and comes back on its port.
+      const data = path.join(scratch(), "closed-port.portainer.json");
+      const w: World = {
+        fake: await startFakePortainer({ rateLimit: false, stateFile: data }),
+        stateFile: path.join(scratch(), "closed-port.json"),
+        output: [],
       };
-      state.resources = state.resources.filter((r) => r.type !== "pulumi-nodejs:dynamic/portainer:Admin");
-      const stamp = state.resources.find((r) => r.type === "time:index/static:Static")!;
-      stamp.outputs["unix"] = Math.floor(Date.now() / 1000) - 600;
-      fs.writeFileSync(w.stateFile, JSON.stringify(state, null, 2));
-      // Without the refresh (which would fail at once reading the admin), so that the admin create waits.
-      const first = await run(w, ["up", "--skip-refresh"], { url });
-      expect([first.code, first.report.error]).toEqual([
-        1,
-        expect.stringMatching(
-          new RegExp(
-            `Portainer at ${url} did not answer within 2\\d s: Unable to verify Portainer server ${url}: ECONNREFUSED`,
+      const url = w.fake.url;
+      try {
+        await upClean(w);
+        await w.fake.close();
+        const refreshed = await run(w, ["up", "--refresh"], { url });
+        expect([refreshed.code, refreshed.report.error]).toEqual([
+          1,
+          expect.stringMatching(new RegExp(`Unable to verify Portainer server ${url}: ECONNREFUSED`)),
+        ]);
+        expect(refreshed.ms).toBeLessThan(30_000);
+        // As after a first run whose admin step failed: the admin not in state, the container long started.
+        const state = JSON.parse(fs.readFileSync(w.stateFile, "utf8")) as {
+          resources: { type: string; outputs: Record<string, unknown> }[];
+        };
+        state.resources = state.resources.filter((r) => r.type !== "pulumi-nodejs:dynamic/portainer:Admin");
+        const stamp = state.resources.find((r) => r.type === "time:index/static:Static")!;
+        stamp.outputs["unix"] = Math.floor(Date.now() / 1000) - 600;
+        fs.writeFileSync(w.stateFile, JSON.stringify(state, null, 2));
+        // Without the refresh (which would fail at once reading the admin), so that the admin create waits.
+        const first = await run(w, ["up", "--skip-refresh"], { url });
+        expect([first.code, first.report.error]).toEqual([
+          1,
+          expect.stringMatching(
+            new RegExp(
+              `Portainer at ${url} did not answer within 2\\d s: Unable to verify Portainer server ${url}: ECONNREFUSED`,
+            ),
           ),
-        ),
-      ]);
-      expect(first.ms).toBeLessThan(30_000);
-      expect(first.report.logs).toContainEqual(
-        expect.stringMatching(
-          new RegExp(`^info: Waiting for Portainer at ${url} to answer \\(ECONNREFUSED\\): 1\\d s of 20 s$`),
-        ),
-      );
-      w.fake = await startFakePortainer({ rateLimit: false, stateFile: data, port: Number(new URL(url).port) });
-      const runs = 1 + (await converge(w, await run(w, ["up"])));
-      record("closed port (container not just started)", first, runs, started);
-      expect(runs).toBeLessThanOrEqual(2);
-      expectDesiredSite(w);
-      expectNoSecrets(w);
-    } finally {
-      await w.fake.close();
-    }
-  });
+        ]);
+        expect(first.ms).toBeLessThan(30_000);
+        expect(first.report.logs).toContainEqual(
+          expect.stringMatching(
+            new RegExp(`^info: Waiting for Portainer at ${url} to answer \\(ECONNREFUSED\\): 1\\d s of 20 s$`),
+          ),
+        );
+        w.fake = await startFakePortainer({ rateLimit: false, stateFile: data, port: Number(new URL(url).port) });
+        const runs = 1 + (await converge(w, await run(w, ["up"])));
+        record("closed port (container not just started)", first, runs, started);
+        expect(runs).toBeLessThanOrEqual(2);
+        expectDesiredSite(w);
+        expectNoSecrets(w);
+      } finally {
+        await w.fake.close();
+      }
+    },
+  );
 
-  it("a Portainer that answers only 20 s after its container was created: the run waits, saying so every 10 s, and succeeds", async () => {
-    const started = Date.now();
-    const port = await closedPort();
-    const w: World = {
-      fake: undefined as unknown as FakePortainer,
-      stateFile: path.join(scratch(), "late-start.json"),
-      output: [],
-    };
-    const late = new Promise<FakePortainer>((resolve) =>
-      setTimeout(() => void startFakePortainer({ rateLimit: false, port }).then(resolve), 20_000),
-    );
-    try {
-      const first = await run(w, ["up"], { url: `http://127.0.0.1:${port}` });
-      w.fake = await late;
-      expect([first.code, first.report.error]).toEqual([0, undefined]);
-      expect(first.report.logs).toContainEqual(
-        expect.stringMatching(
-          new RegExp(
-            `^info: Waiting for Portainer at http://127.0.0.1:${port} to answer \\(ECONNREFUSED\\): 1\\d s of (29\\d|300) s$`,
-          ),
-        ),
+  it(
+    "a Portainer that answers only 20 s after its container was created: the " +
+      "run waits, saying so every 10 s, and succeeds",
+    async () => {
+      const started = Date.now();
+      const port = await closedPort();
+      const w: World = {
+        fake: undefined as unknown as FakePortainer,
+        stateFile: path.join(scratch(), "late-start.json"),
+        output: [],
+      };
+      const late = new Promise<FakePortainer>((resolve) =>
+        setTimeout(() => void startFakePortainer({ rateLimit: false, port }).then(resolve), 20_000),
       );
-      const runs = await converge(w, first);
-      record("Portainer answers 20 s after its container started", first, runs, started);
-      expect(runs).toBe(1);
-      expectDesiredSite(w);
-      expectNoSecrets(w);
-    } finally {
-      await (w.fake ?? (await late)).close();
-    }
-  });
+      try {
+        const first = await run(w, ["up"], { url: `http://127.0.0.1:${port}` });
+        w.fake = await late;
+        expect([first.code, first.report.error]).toEqual([0, undefined]);
+        expect(first.report.logs).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^info: Waiting for Portainer at http://127.0.0.1:${port} to answer ` +
+                `\\(ECONNREFUSED\\): 1\\d s of (29\\d|300) s$`,
+            ),
+          ),
+        );
+        const runs = await converge(w, first);
+        record("Portainer answers 20 s after its container started", first, runs, started);
+        expect(runs).toBe(1);
+        expectDesiredSite(w);
+        expectNoSecrets(w);
+      } finally {
+        await (w.fake ?? (await late)).close();
+      }
+    },
+  );
 });
 
 /** Bad input against a site that is up: a clear error naming the field, nothing sent, nothing lost. */
@@ -176,8 +185,10 @@ describe("the fault matrix: bad input", () => {
       "cores: -2",
       (y) =>
         y.replace(
-          "      cores: 2\n      memory_mb: 4096\n      disk_size_gb: 32\n      start_at_boot: true\n      boot_order: 1",
-          "      cores: -2\n      memory_mb: 4096\n      disk_size_gb: 32\n      start_at_boot: true\n      boot_order: 1",
+          "      cores: 2\n      memory_mb: 4096\n      disk_size_gb: 32\n      " +
+            "start_at_boot: true\n      boot_order: 1",
+          "      cores: -2\n      memory_mb: 4096\n      disk_size_gb: 32\n      " +
+            "start_at_boot: true\n      boot_order: 1",
         ),
       {},
       /phoenix:vms\[0\]\.cores: Too small: expected number to be >=1/,

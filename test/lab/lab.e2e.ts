@@ -150,55 +150,64 @@ describe("the lab against a Portainer", () => {
     ]);
   });
 
-  it("a second up, with the secrets from variables instead of the passphrase, reads the site and changes nothing; with --skip-refresh it sends no request", async () => {
-    fake.clearRequests();
-    const r = await labHere(["up", "--stack", "dev", "--json"]);
-    expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 24 }, { read: 5 }]);
-    // 10 GETs: one status probe for the host process (ADR 011); the admin check, the key list, the
-    // environment, and per stack the stack, its environment and its file.
-    expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 10]);
-    expect(fake.requests.filter((q) => q.path === "/api/system/status").length).toBe(1);
-    fake.clearRequests();
-    const quiet = await labHere(["up", "--stack", "dev", "--skip-refresh", "--json"]);
-    expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 24 }, undefined]);
-    expect(fake.requests).toEqual([]);
-  });
+  it(
+    "a second up, with the secrets from variables instead of the passphrase, " +
+      "reads the site and changes nothing; with --skip-refresh it sends no " +
+      "request",
+    async () => {
+      fake.clearRequests();
+      const r = await labHere(["up", "--stack", "dev", "--json"]);
+      expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 24 }, { read: 5 }]);
+      // 10 GETs: one status probe for the host process (ADR 011); the admin check, the key list, the
+      // environment, and per stack the stack, its environment and its file.
+      expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 10]);
+      expect(fake.requests.filter((q) => q.path === "/api/system/status").length).toBe(1);
+      fake.clearRequests();
+      const quiet = await labHere(["up", "--stack", "dev", "--skip-refresh", "--json"]);
+      expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 24 }, undefined]);
+      expect(fake.requests).toEqual([]);
+    },
+  );
 
-  it("preview shows out-of-band drift without --refresh; refresh exits 7 (a second refresh 0); preview still shows the changes; up repairs them", async () => {
-    const [qdrant, app] = [stackNamed("qdrant_service"), stackNamed("thinkheads_ai_app")];
-    fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
-    fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
-    const drifts = [
-      "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
-      "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-    ];
-    const updates = [
-      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
-      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-    ];
-    // preview refreshes first (Pulumi.yaml: refresh: always) without writing the state.
-    const shown = await labHere(["preview", "--stack", "dev", "--json"]);
-    expect([shown.code, actions(shown.report!).sort()]).toEqual([0, [...drifts, ...updates]]);
-    expect((await labHere(["preview", "--stack", "dev", "--expect-no-changes", "--json"])).code).toBe(7);
-    const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
-    expect([drift.code, actions(drift.report!).sort()]).toEqual([7, drifts]);
-    // The refresh wrote the live values into state: a second refresh finds nothing new (exit 0), as
-    // `pulumi refresh` does, while preview still shows what the next up changes.
-    const again = await labHere(["refresh", "--stack", "dev", "--json"]);
-    expect([again.code, actions(again.report!)]).toEqual([0, []]);
-    const preview = await labHere(["preview", "--stack", "dev", "--json"]);
-    expect([preview.code, actions(preview.report!).sort()]).toEqual([0, updates]);
-    const repair = await labHere(["up", "--stack", "dev", "--json"]);
-    expect(actions(repair.report!).sort()).toEqual([
-      "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
-      "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
-    ]);
-    expect([qdrant!, app!].map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([
-      [1, "DEBUG"],
-      [1, "testing"],
-    ]);
-    // The next test's refresh shows nothing but what it deletes: the repair left no drift.
-  });
+  it(
+    "preview shows out-of-band drift without --refresh; refresh exits 7 (a " +
+      "second refresh 0); preview still shows the changes; up repairs them",
+    async () => {
+      const [qdrant, app] = [stackNamed("qdrant_service"), stackNamed("thinkheads_ai_app")];
+      fake.editStack(qdrant!.Id, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
+      fake.editStack(app!.Id, { Env: [{ name: "APP_ENV", value: "hacked" }], Status: 2 });
+      const drifts = [
+        "drift Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+        "drift Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+      ];
+      const updates = [
+        "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+        "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+      ];
+      // preview refreshes first (Pulumi.yaml: refresh: always) without writing the state.
+      const shown = await labHere(["preview", "--stack", "dev", "--json"]);
+      expect([shown.code, actions(shown.report!).sort()]).toEqual([0, [...drifts, ...updates]]);
+      expect((await labHere(["preview", "--stack", "dev", "--expect-no-changes", "--json"])).code).toBe(7);
+      const drift = await labHere(["refresh", "--stack", "dev", "--json"]);
+      expect([drift.code, actions(drift.report!).sort()]).toEqual([7, drifts]);
+      // The refresh wrote the live values into state: a second refresh finds nothing new (exit 0), as
+      // `pulumi refresh` does, while preview still shows what the next up changes.
+      const again = await labHere(["refresh", "--stack", "dev", "--json"]);
+      expect([again.code, actions(again.report!)]).toEqual([0, []]);
+      const preview = await labHere(["preview", "--stack", "dev", "--json"]);
+      expect([preview.code, actions(preview.report!).sort()]).toEqual([0, updates]);
+      const repair = await labHere(["up", "--stack", "dev", "--json"]);
+      expect(actions(repair.report!).sort()).toEqual([
+        "update Stack phoenix-stack-qdrant_service-lxc-2002 [composeContent]",
+        "update Stack phoenix-stack-thinkheads_ai_app-lxc-2002 [env,running]",
+      ]);
+      expect([qdrant!, app!].map((s) => [s.Status, s.Env?.[0]?.value])).toEqual([
+        [1, "DEBUG"],
+        [1, "testing"],
+      ]);
+      // The next test's refresh shows nothing but what it deletes: the repair left no drift.
+    },
+  );
 
   it("recreates a stack and an environment deleted out of band", async () => {
     fake.removeStack(stackNamed("qdrant_service").Id);
@@ -274,7 +283,8 @@ describe("the lab against a Portainer", () => {
   });
 
   it("prints no stack trace from any command when an error comes through the provider host", async () => {
-    // up (a create refused), preview --refresh and refresh (a read failing), destroy (a delete failing), each a real process.
+    // up (a create refused), preview --refresh and refresh (a read failing), destroy (a delete failing), each a real
+    // process.
     const cases: [string[], Parameters<FakePortainer["fault"]>[0], RegExp][] = [
       [
         ["up", "--stack", "dev"],

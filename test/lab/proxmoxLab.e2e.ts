@@ -1,6 +1,7 @@
 // Proves, end to end through `npm run lab`'s main (the real program, the real providers in Pulumi's host, the
 // simulated Proxmox held to ../shared/proxmox/CONTRACT.md): the prod site comes up on the default ZFS host
-// inventory (dev does in lab.e2e.ts); on an LVM-thin node the same files fail naming the missing storage, and a variant on
+// inventory (dev does in lab.e2e.ts); on an LVM-thin node the same files fail naming the missing storage, and a variant
+// on
 // local-lvm comes up; a shrunk disk fails with the provider's message, changing nothing; a
 // CPU change previews as an update that reboots; a fixed-id replacement deletes first; an adopted guest that
 // does not exist fails. Does not prove: anything about a real Proxmox.
@@ -81,7 +82,8 @@ describe("the lab's Proxmox, end to end", () => {
     const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", shrunk]);
     expect([r.code, r.report.error]).toEqual([
       1,
-      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: disk resize fails requests size (48G) is lower than current size (64G)",
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: disk resize fails " +
+        "requests size (48G) is lower than current size (64G)",
     ]);
   }, 60_000);
 
@@ -117,72 +119,82 @@ describe("the lab's Proxmox, end to end", () => {
     expect(before.length).toBe(23);
   }, 60_000);
 
-  it("previews a CPU change as an update that reboots (after the failed runs changed nothing), and replaces a moved template delete-first with the setup again", async () => {
-    const cpu = variant("prod", "prod-cpu", (t) =>
-      t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"),
-    );
-    const p = await lab("prod", ["preview", "--stack", "prod", "--stack-file", cpu]);
-    expect([p.code, guestSteps(p.report)]).toEqual([
-      0,
-      [
-        ["same", "phoenix-vm-1001", [], []],
-        ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
-      ],
-    ]);
-    // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): unprotected in one run,
-    // replaced in the next. Both at once pass Pulumi, but Proxmox refuses to delete the still-flagged VM.
-    const unprotected = variant("prod", "prod-unprotected", (t) =>
-      t.replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
-    );
-    const both = variant("prod", "prod-unprotected-template", (t) =>
-      t
-        .replace(
-          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
-          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
-        )
-        .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
-    );
-    const refused = await lab("prod", ["up", "--stack", "prod", "--stack-file", both]);
-    expect([refused.code, refused.report.error]).toEqual([
-      1,
-      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: error deleting VM 1002: received an HTTP 500 response - " +
-        "Reason: can't remove VM 1002 - protection mode enabled",
-    ]);
-    const unprotect = await lab("prod", ["up", "--stack", "prod", "--stack-file", unprotected]);
-    expect([unprotect.code, guestSteps(unprotect.report)]).toEqual([
-      0,
-      [
-        ["same", "phoenix-vm-1001", [], []],
-        ["update", "phoenix-vm-1002", ["protection"], []],
-      ],
-    ]);
-    const renamedTemplate = variant("prod", "prod-template", (t) =>
-      t
-        .replace(
-          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
-          "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
-        )
-        .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
-    );
-    const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", renamedTemplate]);
-    expect(r.code).toBe(0);
-    expect(r.report.steps.filter((s) => s.action === "replace").map((s) => [s.name, s.changes])).toEqual([
-      ["phoenix-vm-1002", ["clone.vmId"]],
-      ["phoenix-vm-1002-setup-base", ["replaceWith"]],
-      ["phoenix-vm-1002-setup-docker", ["replaceWith"]],
-      ["phoenix-vm-1002-setup-health", ["replaceWith"]],
-    ]);
-    expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual([
-      "replaces the VM (delete first): clone.vmId",
-    ]);
-  }, 90_000);
+  it(
+    "previews a CPU change as an update that reboots (after the failed runs " +
+      "changed nothing), and replaces a moved template delete-first with the " +
+      "setup again",
+    async () => {
+      const cpu = variant("prod", "prod-cpu", (t) =>
+        t.replace("      cores: 4\n      memory_mb: 4096\n", "      cores: 6\n      memory_mb: 4096\n"),
+      );
+      const p = await lab("prod", ["preview", "--stack", "prod", "--stack-file", cpu]);
+      expect([p.code, guestSteps(p.report)]).toEqual([
+        0,
+        [
+          ["same", "phoenix-vm-1001", [], []],
+          ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
+        ],
+      ]);
+      // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): unprotected in one run,
+      // replaced in the next. Both at once pass Pulumi, but Proxmox refuses to delete the still-flagged VM.
+      const unprotected = variant("prod", "prod-unprotected", (t) =>
+        t.replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
+      );
+      const both = variant("prod", "prod-unprotected-template", (t) =>
+        t
+          .replace(
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+          )
+          .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
+      );
+      const refused = await lab("prod", ["up", "--stack", "prod", "--stack-file", both]);
+      expect([refused.code, refused.report.error]).toEqual([
+        1,
+        "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-1002: error deleting VM 1002: received an HTTP 500 response - " +
+          "Reason: can't remove VM 1002 - protection mode enabled",
+      ]);
+      const unprotect = await lab("prod", ["up", "--stack", "prod", "--stack-file", unprotected]);
+      expect([unprotect.code, guestSteps(unprotect.report)]).toEqual([
+        0,
+        [
+          ["same", "phoenix-vm-1001", [], []],
+          ["update", "phoenix-vm-1002", ["protection"], []],
+        ],
+      ]);
+      const renamedTemplate = variant("prod", "prod-template", (t) =>
+        t
+          .replace(
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
+          )
+          .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
+      );
+      const r = await lab("prod", ["up", "--stack", "prod", "--stack-file", renamedTemplate]);
+      expect(r.code).toBe(0);
+      expect(r.report.steps.filter((s) => s.action === "replace").map((s) => [s.name, s.changes])).toEqual([
+        ["phoenix-vm-1002", ["clone.vmId"]],
+        ["phoenix-vm-1002-setup-base", ["replaceWith"]],
+        ["phoenix-vm-1002-setup-docker", ["replaceWith"]],
+        ["phoenix-vm-1002-setup-health", ["replaceWith"]],
+      ]);
+      expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual([
+        "replaces the VM (delete first): clone.vmId",
+      ]);
+    },
+    90_000,
+  );
 
   it("fails dev on an LVM-thin node naming the missing storage, and brings a local-lvm variant up", async () => {
     const bad = await lab("lvm", ["up", "--stack", "dev", "--proxmox-host", LVM]);
     expect(bad.code).toBe(1);
     expect(bad.report.error!.split("\n").sort()).toEqual([
-      "proxmoxve:index/containerLegacy:ContainerLegacy phoenix-lxc-2002: error creating CT 2002: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
-      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: error cloning VM 2001: received an HTTP 500 response - Reason: storage 'local-zfs' does not exist",
+      "proxmoxve:index/containerLegacy:ContainerLegacy phoenix-lxc-2002: error " +
+        "creating CT 2002: received an HTTP 500 response - Reason: storage " +
+        "'local-zfs' does not exist",
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: error cloning VM " +
+        "2001: received an HTTP 500 response - Reason: storage 'local-zfs' does " +
+        "not exist",
     ]);
     const onLvm = variant("dev", "dev-lvm", (t) =>
       t.replace("    datastore: local-zfs\n", "    datastore: local-lvm\n"),
@@ -207,7 +219,8 @@ describe("the lab's Proxmox, end to end", () => {
     ]);
     expect([r.code, r.report.error]).toEqual([
       1,
-      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: importing phoenix/2001: VM 2001 does not exist on node 'phoenix'",
+      "proxmoxve:index/vmLegacy:VmLegacy phoenix-vm-2001: importing " +
+        "phoenix/2001: VM 2001 does not exist on node 'phoenix'",
     ]);
   }, 60_000);
 });

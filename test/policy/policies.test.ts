@@ -115,14 +115,16 @@ describe("the policy rules", () => {
         "them secret: give them from secret config (pulumi config set --secret).",
     ]);
     expect(violations(STACK, "s", stackProps({ name: "unknown_stack" }))).toEqual([
-      `phoenix-secret-stack-variables: Stack unknown_stack has no manifest in ${EXAMPLE_STACKS} to check its variables against.`,
+      `phoenix-secret-stack-variables: Stack unknown_stack has no manifest in ` +
+        `${EXAMPLE_STACKS} to check its variables against.`,
     ]);
   });
 
   it("phoenix-guests-protected: a VM or LXC without Pulumi's protect fails", () => {
     expect(violations(VM, "phoenix-vm-1001", {}, { protect: true })).toEqual([]);
     expect(violations("proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-2002", {})).toEqual([
-      "phoenix-guests-protected: Guest phoenix-lxc-2002 is not protected: set protection: true on it (phoenix:vms or phoenix:lxcs).",
+      "phoenix-guests-protected: Guest phoenix-lxc-2002 is not protected: set " +
+        "protection: true on it (phoenix:vms or phoenix:lxcs).",
     ]);
   });
 });
@@ -151,7 +153,8 @@ describe("the example sites through the policies", () => {
     const stack = prod.find((r) => r.type === STACK)!;
     expect((stripSecrets(stack.inputs) as Props)["secretNames"]).toEqual(["QDRANT_API_KEY"]);
 
-    // dev reaches Portainer over plain HTTP and protects no guest: judged as prod it would fail; as dev it is not judged.
+    // dev reaches Portainer over plain HTTP and protects no guest: judged as prod it would fail; as dev it is not
+    // judged.
     const dev = await exampleResources("dev");
     const judged = (stack: string) =>
       dev.flatMap((r) => violations(r.type, r.name, stripSecrets(r.inputs) as Props, {}, stack));
@@ -235,8 +238,10 @@ describe("the pack in Pulumi's policy runner", () => {
         policy: "phoenix-secret-stack-variables",
         level: MANDATORY,
         message:
-          "Production keeps every stack variable its manifest marks secret a Pulumi secret.\nStack qdrant_service sends " +
-          "QDRANT_API_KEY as plain values; its manifest marks them secret: give them from secret config (pulumi config set --secret).",
+          "Production keeps every stack variable its manifest marks secret a Pulumi " +
+          "secret.\nStack qdrant_service sends " +
+          ("QDRANT_API_KEY as plain values; its manifest marks them secret: give " +
+            "them from secret config (pulumi config set --secret)."),
       },
     ]);
     expect(await runner.analyze(STACK, "phoenix-stack-qdrant_service-vm-1002", props, "dev")).toEqual([]);

@@ -20,7 +20,10 @@ export function dockerApi(t: Transport) {
     });
   return {
     list,
-    /** Creates one (`data` is the plain content, sent base64-encoded). Portainer answers 200, Docker 201 (C10.24). A lost answer is found by name. */
+    /**
+     * Creates one (`data` is the plain content, sent base64-encoded). Portainer answers 200, Docker 201 (C10.24). A
+     * lost answer is found by name.
+     */
     create: async (
       kind: DockerObjectKind,
       endpointId: number,

@@ -131,7 +131,10 @@ export function stacksApi(t: Transport) {
         })
       ).StackFileContent,
 
-    /** Redeploys a stack. `Env` replaces the whole list and is always sent (C10.11); `endpointId` is the stack's own (C10.12). */
+    /**
+     * Redeploys a stack. `Env` replaces the whole list and is always sent (C10.11); `endpointId` is the stack's own
+     * (C10.12).
+     */
     updateStack: (
       id: number,
       endpointId: number,

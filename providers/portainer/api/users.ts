@@ -108,7 +108,10 @@ export function usersApi(t: Transport) {
         retry: "idempotent",
       }),
 
-    /** Deletes an API key. Portainer answers an unknown key id with 500 "API Key not found": `isNotFound` is true for it. */
+    /**
+     * Deletes an API key. Portainer answers an unknown key id with 500 "API Key not found": `isNotFound` is true for
+     * it.
+     */
     deleteApiKey: async (userId: number, keyId: number): Promise<void> => {
       await t.send({
         method: "DELETE",

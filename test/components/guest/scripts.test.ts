@@ -17,7 +17,10 @@ import {
   dockerScript,
 } from "../../../components/guest/scripts";
 
-/** Runs `script` with stubs: `cloud-init` exits `cloudInit` (or is absent), apt-get and systemctl record their arguments. */
+/**
+ * Runs `script` with stubs: `cloud-init` exits `cloudInit` (or is absent), apt-get and systemctl record their
+ * arguments.
+ */
 function run(script: string, cloudInit: number | "absent") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-script-"));
   const bin = path.join(dir, "bin");
@@ -99,7 +102,8 @@ describe("application scripts", () => {
 
   it("fail with the script's name, exit code and the tail of its stderr, secrets replaced", () => {
     const content =
-      'echo "using s3cr3t-value here" >&2\nfor i in $(seq 1 30); do echo "line $i" >&2; done\necho "again s3cr3t-value and s3cr3t-value" >&2\nexit 3\n';
+      'echo "using s3cr3t-value here" >&2\nfor i in $(seq 1 30); do echo "line ' +
+      '$i" >&2; done\necho "again s3cr3t-value and s3cr3t-value" >&2\nexit 3\n';
     const r = run(applicationScript("deploy", content, env), "absent");
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split("\n");

@@ -69,7 +69,8 @@ describe("traefikLabels and mergeLabels", () => {
 
 describe("renderCompose", () => {
   const COMPOSE =
-    "services:\n  web:\n    image: nginx:1.27\n    labels:\n      - com.example.team=platform\n  cache:\n    image: redis:7\n";
+    "services:\n  web:\n    image: nginx:1.27\n    labels:\n      - " +
+    "com.example.team=platform\n  cache:\n    image: redis:7\n";
 
   it("puts Traefik labels on the routed service only, in the form it uses", () => {
     const doc = render(base(COMPOSE, { traefik: ROUTE }));
@@ -109,7 +110,8 @@ describe("renderCompose", () => {
   it("mounts a file without a service in every service, keeping configs already there", () => {
     const doc = render(
       base(
-        "services:\n  a:\n    image: x\n    configs: [shared]\n  b:\n    image: y\nconfigs:\n  shared:\n    file: ./shared.txt\n",
+        "services:\n  a:\n    image: x\n    configs: [shared]\n  b:\n    image: " +
+          "y\nconfigs:\n  shared:\n    file: ./shared.txt\n",
         { files: [{ source: "f.yml", destination: "/f.yml", content: "x: 1\n" }] },
       ),
     );
@@ -149,7 +151,8 @@ describe("renderCompose", () => {
 
   it("rejects a Traefik route to a service the compose file lacks", () => {
     expect(() => renderCompose(base(COMPOSE, { traefik: { ...ROUTE, service: "api" } }))).toThrow(
-      'Stack my_app on vm-1 (phoenix:vms[0].docker_stacks[0]): traefik_service.service "api" is not a service of the compose file',
+      "Stack my_app on vm-1 (phoenix:vms[0].docker_stacks[0]): " +
+        'traefik_service.service "api" is not a service of the compose file',
     );
   });
 

@@ -68,7 +68,8 @@ describe("DockerStack", () => {
     });
     expect(pulumi.ResourceError.isInstance(error)).toBe(true);
     expect((error as Error).message).toBe(
-      "Stack app on swarm-1 (phoenix:vms[0].docker_stacks[0]): the rendered compose file is invalid: services.web.ports: must be array",
+      "Stack app on swarm-1 (phoenix:vms[0].docker_stacks[0]): the rendered " +
+        "compose file is invalid: services.web.ports: must be array",
     );
     expect(rs.filter((r) => r.type.startsWith("pulumi-nodejs"))).toEqual([]);
   });

@@ -408,7 +408,9 @@ function endpointJson(e: EndpointRecord) {
 }
 
 const TYPE_MESSAGE =
-  "Invalid environment type value. Value must be one of: 1 (Docker environment), 2 (Agent environment), 3 (Azure environment), 4 (Edge Agent environment) or 5 (Local Kubernetes environment)";
+  "Invalid environment type value. Value must be one of: 1 (Docker " +
+  "environment), 2 (Agent environment), 3 (Azure environment), 4 (Edge " +
+  "Agent environment) or 5 (Local Kubernetes environment)";
 
 function hostOf(u: string): string {
   return u.replace(/^[a-z]+:\/\//, "");
@@ -701,7 +703,8 @@ function stackCreate(c: Ctx, type: "standalone" | "swarm"): Reply {
   }
   if (type === "swarm" && !e.swarmId) {
     const msg =
-      'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+      'This node is not a swarm manager. Use "docker swarm init" or "docker ' +
+      'swarm join" to connect this node to swarm and try again.';
     return c.err(500, msg, msg);
   }
   const failure = deployError(c, e, content, type === "swarm");
@@ -882,7 +885,8 @@ function stackDelete(c: Ctx): Reply {
 // ---- Docker proxy (C7) ------------------------------------------------------------------------
 
 const NOT_SWARM =
-  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+  'This node is not a swarm manager. Use "docker swarm init" or "docker ' +
+  'swarm join" to connect this node to swarm and try again.';
 
 function dockerObjectJson(o: DockerObjectRecord, kind: "configs" | "secrets") {
   return {
@@ -964,7 +968,8 @@ function docker(c: Ctx): Reply {
       if (users.length > 0)
         return dockerErr(
           400,
-          `rpc error: code = InvalidArgument desc = ${singular} '${o.Name}' is in use by the following service: ${users[0]!.Name}`,
+          `rpc error: code = InvalidArgument desc = ${singular} '${o.Name}' is in ` +
+            `use by the following service: ${users[0]!.Name}`,
         );
       e[kind] = list.filter((x) => x !== o);
       return { status: 204 };

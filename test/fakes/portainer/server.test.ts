@@ -17,35 +17,38 @@ const body = (r: { body: unknown }) => r.body as Record<string, unknown>;
 describe("fake Portainer: stacks", () => {
   beforeEach(async () => (fake = await bootstrappedFake()));
 
-  it("10.1 creates stacks on /api/stacks/create/{type}/string; 2.19.0 answers the legacy POST /api/stacks with 405", async () => {
-    const id = await addAgent(fake, "agent-1");
-    const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, {
-      apiKey: fake.apiKey,
-      json: { Name: "web", StackFileContent: "services:\n  a:\n    image: x\n" },
-    });
-    expect(r.status).toBe(200);
-    expect(body(r)).toMatchObject({
-      Id: 1,
-      Name: "web",
-      Type: 2,
-      EndpointId: id,
-      Status: 1,
-      ProjectPath: "/data/compose/1",
-      Env: null,
-      EntryPoint: "docker-compose.yml",
-    });
-    const old = await startFakePortainer({ version: "2.19.0" });
-    try {
-      const creds = await bootstrap(old);
-      const legacy = await call(old, "POST", "/api/stacks?type=2&method=string&endpointId=1", {
-        apiKey: creds.apiKey,
-        json: {},
+  it(
+    "10.1 creates stacks on /api/stacks/create/{type}/string; 2.19.0 answers " + "the legacy POST /api/stacks with 405",
+    async () => {
+      const id = await addAgent(fake, "agent-1");
+      const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, {
+        apiKey: fake.apiKey,
+        json: { Name: "web", StackFileContent: "services:\n  a:\n    image: x\n" },
       });
-      expect([legacy.status, legacy.text]).toEqual([405, ""]);
-    } finally {
-      await old.close();
-    }
-  });
+      expect(r.status).toBe(200);
+      expect(body(r)).toMatchObject({
+        Id: 1,
+        Name: "web",
+        Type: 2,
+        EndpointId: id,
+        Status: 1,
+        ProjectPath: "/data/compose/1",
+        Env: null,
+        EntryPoint: "docker-compose.yml",
+      });
+      const old = await startFakePortainer({ version: "2.19.0" });
+      try {
+        const creds = await bootstrap(old);
+        const legacy = await call(old, "POST", "/api/stacks?type=2&method=string&endpointId=1", {
+          apiKey: creds.apiKey,
+          json: {},
+        });
+        expect([legacy.status, legacy.text]).toEqual([405, ""]);
+      } finally {
+        await old.close();
+      }
+    },
+  );
 
   it("10.9 normalises stack names and answers a duplicate with 409", async () => {
     const id = await addAgent(fake, "agent-1");
@@ -151,62 +154,69 @@ describe("fake Portainer: stacks", () => {
     expect((withOrphans.body as unknown[]).length).toBe(1);
   });
 
-  it("6.2 an orphan's containers still on the host refuse a same-name stack there; /associate moves the orphan without deploying", async () => {
-    const id = await addAgent(fake, "agent-1");
-    const stack = await addStack(fake, id, "web");
-    await call(fake, "DELETE", `/api/endpoints/${id}`, { apiKey: fake.apiKey });
-    const again = await addAgent(fake, "agent-1");
-    const elsewhere = await addAgent(fake, "agent-2", "tcp://10.0.0.103:9001");
-    const create = (env: number) =>
-      call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${env}`, {
-        apiKey: fake.apiKey,
-        json: { Name: "web", StackFileContent: "services:\n  web:\n    image: nginx:1.27\n" },
-      });
-    expect([(await create(again)).status, (await create(again)).body]).toEqual([
-      409,
-      {
-        message: "A stack with the normalized name 'web' already exists",
-        details: "A stack with the normalized name 'web' already exists",
-      },
-    ]);
-    expect((await create(elsewhere)).status).toBe(200);
-    const associate = (q: string) => call(fake, "PUT", `/api/stacks/${stack}/associate${q}`, { apiKey: fake.apiKey });
-    expect([
-      (await associate("")).status,
-      (await associate("?endpointId=99&swarmId=&orphanedRunning=true")).status,
-    ]).toEqual([400, 404]);
-    const moved = await associate(`?endpointId=${again}&swarmId=&orphanedRunning=false`);
-    expect([
-      moved.status,
-      (moved.body as { EndpointId: number; Status: number }).EndpointId,
-      (moved.body as { Status: number }).Status,
-    ]).toEqual([200, again, 2]);
-    expect(
-      (await call(fake, "PUT", `/api/stacks/${stack}/associate?endpointId=${again}`, { bearer: "not-a-jwt" })).status,
-    ).toBe(401);
-  });
+  it(
+    "6.2 an orphan's containers still on the host refuse a same-name stack " +
+      "there; /associate moves the orphan without deploying",
+    async () => {
+      const id = await addAgent(fake, "agent-1");
+      const stack = await addStack(fake, id, "web");
+      await call(fake, "DELETE", `/api/endpoints/${id}`, { apiKey: fake.apiKey });
+      const again = await addAgent(fake, "agent-1");
+      const elsewhere = await addAgent(fake, "agent-2", "tcp://10.0.0.103:9001");
+      const create = (env: number) =>
+        call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${env}`, {
+          apiKey: fake.apiKey,
+          json: { Name: "web", StackFileContent: "services:\n  web:\n    image: nginx:1.27\n" },
+        });
+      expect([(await create(again)).status, (await create(again)).body]).toEqual([
+        409,
+        {
+          message: "A stack with the normalized name 'web' already exists",
+          details: "A stack with the normalized name 'web' already exists",
+        },
+      ]);
+      expect((await create(elsewhere)).status).toBe(200);
+      const associate = (q: string) => call(fake, "PUT", `/api/stacks/${stack}/associate${q}`, { apiKey: fake.apiKey });
+      expect([
+        (await associate("")).status,
+        (await associate("?endpointId=99&swarmId=&orphanedRunning=true")).status,
+      ]).toEqual([400, 404]);
+      const moved = await associate(`?endpointId=${again}&swarmId=&orphanedRunning=false`);
+      expect([
+        moved.status,
+        (moved.body as { EndpointId: number; Status: number }).EndpointId,
+        (moved.body as { Status: number }).Status,
+      ]).toEqual([200, again, 2]);
+      expect(
+        (await call(fake, "PUT", `/api/stacks/${stack}/associate?endpointId=${again}`, { bearer: "not-a-jwt" })).status,
+      ).toBe(401);
+    },
+  );
 
-  it("10.14 a failed deploy is a 500 with the compose error; create saves nothing, update keeps the record", async () => {
-    const id = await addAgent(fake, "agent-1");
-    const bad = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, {
-      apiKey: fake.apiKey,
-      json: { Name: "web", StackFileContent: "services: [" },
-    });
-    expect(bad.status).toBe(500);
-    expect(body(bad).message).toMatch(/^failed to deploy a stack: yaml: /);
-    expect(fake.state.stacks).toEqual([]);
-    const stack = await addStack(fake, id, "web");
-    fake.failNextDeploy("failed to deploy a stack: image not found");
-    const upd = await call(fake, "PUT", `/api/stacks/${stack}?endpointId=${id}`, {
-      apiKey: fake.apiKey,
-      json: { StackFileContent: "services:\n  z:\n    image: z\n" },
-    });
-    expect(upd.body).toEqual({
-      message: "failed to deploy a stack: image not found",
-      details: "Failed to deploy a stack: image not found",
-    });
-    expect(fake.state.stacks[0]!.fileContent).toBe("services:\n  web:\n    image: nginx:1.27\n");
-  });
+  it(
+    "10.14 a failed deploy is a 500 with the compose error; create saves " + "nothing, update keeps the record",
+    async () => {
+      const id = await addAgent(fake, "agent-1");
+      const bad = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, {
+        apiKey: fake.apiKey,
+        json: { Name: "web", StackFileContent: "services: [" },
+      });
+      expect(bad.status).toBe(500);
+      expect(body(bad).message).toMatch(/^failed to deploy a stack: yaml: /);
+      expect(fake.state.stacks).toEqual([]);
+      const stack = await addStack(fake, id, "web");
+      fake.failNextDeploy("failed to deploy a stack: image not found");
+      const upd = await call(fake, "PUT", `/api/stacks/${stack}?endpointId=${id}`, {
+        apiKey: fake.apiKey,
+        json: { StackFileContent: "services:\n  z:\n    image: z\n" },
+      });
+      expect(upd.body).toEqual({
+        message: "failed to deploy a stack: image not found",
+        details: "Failed to deploy a stack: image not found",
+      });
+      expect(fake.state.stacks[0]!.fileContent).toBe("services:\n  web:\n    image: nginx:1.27\n");
+    },
+  );
 
   it("answers 400 when starting an active stack or stopping an inactive one", async () => {
     const id = await addAgent(fake, "agent-1");
@@ -232,7 +242,8 @@ describe("fake Portainer: stacks", () => {
     });
     expect([notSwarm.status, body(notSwarm).message]).toEqual([
       500,
-      'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+      'This node is not a swarm manager. Use "docker swarm init" or "docker ' +
+        'swarm join" to connect this node to swarm and try again.',
     ]);
     const swarmId = fake.makeSwarm(id);
     const swarm = await call(fake, "GET", `/api/endpoints/${id}/docker/swarm`, { apiKey: fake.apiKey });
@@ -293,7 +304,8 @@ describe("fake Portainer: environments, groups and tags", () => {
     expect(r.body).toEqual({
       message: "Unable to get environment type",
       details:
-        'Get "https://10.0.0.102:9001/ping": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+        'Get "https://10.0.0.102:9001/ping": tls: failed to verify certificate: ' +
+        "x509: certificate signed by unknown authority",
     });
     expect(fake.state.endpoints).toEqual([]);
   });
@@ -311,7 +323,9 @@ describe("fake Portainer: environments, groups and tags", () => {
     });
     fake.setUnreachable("tcp://10.0.0.103:9001");
     await expect(addAgent(fake, "agent-2", "tcp://10.0.0.103:9001")).rejects.toThrow(
-      'add agent: 500 {"message":"Unable to get environment type","details":"Get \\"https://10.0.0.103:9001/ping\\": dial tcp 10.0.0.103:9001: connect: connection refused"}',
+      'add agent: 500 {"message":"Unable to get environment ' +
+        'type","details":"Get \\"https://10.0.0.103:9001/ping\\": dial tcp ' +
+        '10.0.0.103:9001: connect: connection refused"}',
     );
   });
 
@@ -557,28 +571,31 @@ describe("fake Portainer: authentication and bootstrap", () => {
     expect([r.status, r.text]).toEqual([403, "Forbidden - CSRF token not found in request\n"]);
   });
 
-  it("10.20 after the admin-init window every /api call but /api/status and /api/settings/public is a 303", async () => {
-    let t = 1_000_000;
-    fake = Object.assign(await startFakePortainer({ adminInitTimeoutMs: 300_000, now: () => t }), {
-      jwt: "",
-      apiKey: "",
-    });
-    expect((await call(fake, "GET", "/api/users/admin/check")).status).toBe(404);
-    t += 300_001;
-    const check = await call(fake, "GET", "/api/users/admin/check");
-    expect([check.status, check.headers.get("redirect-reason"), check.headers.get("location"), check.body]).toEqual([
-      303,
-      "AdminInitTimeout",
-      null,
-      { message: "Administrator initialization timeout", details: "Administrator initialization timeout" },
-    ]);
-    expect((await call(fake, "GET", "/api/system/status")).status).toBe(303);
-    expect((await call(fake, "GET", "/api/status")).status).toBe(200);
-    expect((await call(fake, "GET", "/api/status?x=1")).status).toBe(303);
-    expect((await call(fake, "GET", "/api/settings/public")).status).toBe(200);
-    fake.restart();
-    expect((await call(fake, "GET", "/api/users/admin/check")).status).toBe(404);
-  });
+  it(
+    "10.20 after the admin-init window every /api call but /api/status and " + "/api/settings/public is a 303",
+    async () => {
+      let t = 1_000_000;
+      fake = Object.assign(await startFakePortainer({ adminInitTimeoutMs: 300_000, now: () => t }), {
+        jwt: "",
+        apiKey: "",
+      });
+      expect((await call(fake, "GET", "/api/users/admin/check")).status).toBe(404);
+      t += 300_001;
+      const check = await call(fake, "GET", "/api/users/admin/check");
+      expect([check.status, check.headers.get("redirect-reason"), check.headers.get("location"), check.body]).toEqual([
+        303,
+        "AdminInitTimeout",
+        null,
+        { message: "Administrator initialization timeout", details: "Administrator initialization timeout" },
+      ]);
+      expect((await call(fake, "GET", "/api/system/status")).status).toBe(303);
+      expect((await call(fake, "GET", "/api/status")).status).toBe(200);
+      expect((await call(fake, "GET", "/api/status?x=1")).status).toBe(303);
+      expect((await call(fake, "GET", "/api/settings/public")).status).toBe(200);
+      fake.restart();
+      expect((await call(fake, "GET", "/api/users/admin/check")).status).toBe(404);
+    },
+  );
 
   it("10.20 admin init is not idempotent: a second call is a 409; admin check answers 204", async () => {
     fake = await bootstrappedFake();

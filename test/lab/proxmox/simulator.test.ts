@@ -171,16 +171,21 @@ function stateWith(...rs: { type: string; name: string; inputs: Obj }[]): LabSta
 }
 
 describe("the simulated Proxmox against main before issue 9 (the first pulumi up on a ZFS host)", () => {
-  it("fails the VM: the cloud-init drive defaults to local-lvm, which a ZFS node lacks (section 2, clone flow 4)", () => {
-    expect(() => sim().register(reg(VM_TYPE, "phoenix-vm-2001", MAIN_VM, emptyState("dev")))).toThrow(
-      "error creating the cloud-init drive of VM 2001: received an HTTP 500 response - Reason: storage 'local-lvm' does not exist",
-    );
-  });
+  it(
+    "fails the VM: the cloud-init drive defaults to local-lvm, which a ZFS " + "node lacks (section 2, clone flow 4)",
+    () => {
+      expect(() => sim().register(reg(VM_TYPE, "phoenix-vm-2001", MAIN_VM, emptyState("dev")))).toThrow(
+        "error creating the cloud-init drive of VM 2001: received an HTTP 500 " +
+          "response - Reason: storage 'local-lvm' does not exist",
+      );
+    },
+  );
 
   it("fails the VM's disk on local-lvm too, once the drive has a datastore (section 2, clone flow 5)", () => {
     const i = { ...MAIN_VM, initialization: { ...MAIN_VM.initialization, datastoreId: "local-zfs" } };
     expect(() => sim().register(reg(VM_TYPE, "phoenix-vm-2001", i, emptyState("dev")))).toThrow(
-      "error updating disk scsi0 of VM 2001: received an HTTP 500 response - Reason: storage 'local-lvm' does not exist",
+      "error updating disk scsi0 of VM 2001: received an HTTP 500 response - " +
+        "Reason: storage 'local-lvm' does not exist",
     );
   });
 
@@ -206,20 +211,29 @@ describe("the simulated Proxmox against main before issue 9 (the first pulumi up
   it("refuses keyctl to the API token main signed in with (section 1)", () => {
     const i = { ...MAIN_CT, disk: { datastoreId: "local-zfs", size: 32 } };
     expect(() => sim().register(reg(CT_TYPE, "phoenix-lxc-2002", i, emptyState("dev")))).toThrow(
-      "error creating CT 2002: received an HTTP 403 response - Reason: Permission check failed (changing feature flags (except nesting) is only allowed for root@pam)",
+      "error creating CT 2002: received an HTTP 403 response - Reason: " +
+        "Permission check failed (changing feature flags (except nesting) is only " +
+        "allowed for root@pam)",
     );
   });
 
-  it("leaves main's LXC without an address (no OS type: unmanaged), so its setup cannot connect (section 3, operatingSystem.type)", () => {
-    const s = sim(DEFAULT_INVENTORY, "root");
-    const i = { ...MAIN_CT, disk: { datastoreId: "local-zfs", size: 32 } };
-    expect(s.register(reg(CT_TYPE, "phoenix-lxc-2002", i, emptyState("dev")))!.action).toBe("create");
-    expect(() =>
-      s.register(reg(COMMAND_TYPE, "phoenix-lxc-2002-setup-base", command("10.0.0.202"), emptyState("dev"))),
-    ).toThrow(
-      "unable to connect to 10.0.0.202:22 after 30 attempts (dialErrorLimit): dial tcp 10.0.0.202:22: connect: no route to host — CT 2002 has OS type unmanaged (none given): Proxmox configured no address, hostname or SSH key",
-    );
-  });
+  it(
+    "leaves main's LXC without an address (no OS type: unmanaged), so its " +
+      "setup cannot connect (section 3, operatingSystem.type)",
+    () => {
+      const s = sim(DEFAULT_INVENTORY, "root");
+      const i = { ...MAIN_CT, disk: { datastoreId: "local-zfs", size: 32 } };
+      expect(s.register(reg(CT_TYPE, "phoenix-lxc-2002", i, emptyState("dev")))!.action).toBe("create");
+      expect(() =>
+        s.register(reg(COMMAND_TYPE, "phoenix-lxc-2002-setup-base", command("10.0.0.202"), emptyState("dev"))),
+      ).toThrow(
+        "unable to connect to 10.0.0.202:22 after 30 attempts (dialErrorLimit): " +
+          "dial tcp 10.0.0.202:22: connect: no route to host — CT 2002 has OS type " +
+          "unmanaged (none given): Proxmox configured no address, hostname or SSH " +
+          "key",
+      );
+    },
+  );
 
   it("fails main's create-first replacement of a fixed VMID (section 2, replacement order)", () => {
     const old = stateWith({ type: VM_TYPE, name: "phoenix-vm-2001", inputs: vm() });
@@ -229,7 +243,9 @@ describe("the simulated Proxmox against main before issue 9 (the first pulumi up
         reg(VM_TYPE, "phoenix-vm-2001", moved, old, { old: old.resources[0]!, deleteBeforeReplace: false }),
       ),
     ).toThrow(
-      "error creating VM 2001 (a replacement creates before it deletes: [clone.nodeName]): received an HTTP 500 response - Reason: unable to create VM 2001: config file already exists",
+      "error creating VM 2001 (a replacement creates before it deletes: " +
+        "[clone.nodeName]): received an HTTP 500 response - Reason: unable to " +
+        "create VM 2001: config file already exists",
     );
   });
 });
@@ -267,7 +283,8 @@ describe("the simulated Proxmox with the program's inputs", () => {
       [
         VM_TYPE,
         vm({ clone: { vmId: 9001, full: true, datastoreId: "local-zfs" } }),
-        "error cloning VM 2001: received an HTTP 500 response - Reason: Configuration file 'nodes/phoenix/qemu-server/9001.conf' does not exist",
+        "error cloning VM 2001: received an HTTP 500 response - Reason: " +
+          "Configuration file 'nodes/phoenix/qemu-server/9001.conf' does not exist",
       ],
       [
         VM_TYPE,
@@ -292,17 +309,21 @@ describe("the simulated Proxmox with the program's inputs", () => {
             type: "ubuntu",
           },
         }),
-        "error creating CT 2002: received an HTTP 500 response - Reason: volume 'local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst' does not exist",
+        "error creating CT 2002: received an HTTP 500 response - Reason: volume " +
+          "'local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst' does not " +
+          "exist",
       ],
       [
         CT_TYPE,
         ct({ disk: { datastoreId: "local", size: 32 } }),
-        "error creating CT 2002: received an HTTP 500 response - Reason: storage 'local' does not support container directories",
+        "error creating CT 2002: received an HTTP 500 response - Reason: storage " +
+          "'local' does not support container directories",
       ],
       [
         CT_TYPE,
         ct({ clone: { vmId: 8000 }, operatingSystem: undefined }),
-        "error cloning CT 2002: received an HTTP 500 response - Reason: Configuration file 'nodes/phoenix/lxc/8000.conf' does not exist",
+        "error cloning CT 2002: received an HTTP 500 response - Reason: " +
+          "Configuration file 'nodes/phoenix/lxc/8000.conf' does not exist",
       ],
     ];
     for (const [type, inputs, message] of cases)
@@ -344,29 +365,33 @@ describe("the simulated Proxmox with the program's inputs", () => {
     ).toBe("create");
   });
 
-  it("refuses root-only operations to a token and to a password of another user, and allows them to root@pam (section 1)", () => {
-    const bind = ct({ features: { nesting: true }, mountPoints: [{ volume: "/quickOS/data", path: "/data" }] });
-    const dev = ct({ features: { nesting: true }, devicePassthroughs: [{ path: "/dev/nvidia0" }] });
-    const privileged = ct({ features: { nesting: true }, unprivileged: false });
-    for (const auth of ["token", "admin"] as const) {
-      expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", bind, emptyState("dev")))).toThrow(
-        "Permission check failed (mount point type bind is only allowed for root@pam)",
-      );
-      expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", dev, emptyState("dev")))).toThrow(
-        "Permission check failed (configuring device passthrough is only allowed for root@pam)",
-      );
-      expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", privileged, emptyState("dev")))).toThrow(
-        "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)",
-      );
-    }
-    expect(
-      sim(DEFAULT_INVENTORY, "token").register(
-        reg(CT_TYPE, "c", ct({ features: { nesting: true } }), emptyState("dev")),
-      )!.action,
-    ).toBe("create");
-    for (const i of [bind, dev, ct()])
-      expect(sim(DEFAULT_INVENTORY, "root").register(reg(CT_TYPE, "c", i, emptyState("dev")))!.action).toBe("create");
-  });
+  it(
+    "refuses root-only operations to a token and to a password of another " +
+      "user, and allows them to root@pam (section 1)",
+    () => {
+      const bind = ct({ features: { nesting: true }, mountPoints: [{ volume: "/quickOS/data", path: "/data" }] });
+      const dev = ct({ features: { nesting: true }, devicePassthroughs: [{ path: "/dev/nvidia0" }] });
+      const privileged = ct({ features: { nesting: true }, unprivileged: false });
+      for (const auth of ["token", "admin"] as const) {
+        expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", bind, emptyState("dev")))).toThrow(
+          "Permission check failed (mount point type bind is only allowed for root@pam)",
+        );
+        expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", dev, emptyState("dev")))).toThrow(
+          "Permission check failed (configuring device passthrough is only allowed for root@pam)",
+        );
+        expect(() => sim(DEFAULT_INVENTORY, auth).register(reg(CT_TYPE, "c", privileged, emptyState("dev")))).toThrow(
+          "Permission check failed (changing feature flags for privileged container is only allowed for root@pam)",
+        );
+      }
+      expect(
+        sim(DEFAULT_INVENTORY, "token").register(
+          reg(CT_TYPE, "c", ct({ features: { nesting: true } }), emptyState("dev")),
+        )!.action,
+      ).toBe("create");
+      for (const i of [bind, dev, ct()])
+        expect(sim(DEFAULT_INVENTORY, "root").register(reg(CT_TYPE, "c", i, emptyState("dev")))!.action).toBe("create");
+    },
+  );
 
   it("refuses SSH keys on a cloned LXC, as Proxmox's config API has no such field (bpg#1905)", () => {
     const state = stateWith({ type: CT_TYPE, name: "base", inputs: ct({ vmId: 8000 }) });
@@ -375,7 +400,9 @@ describe("the simulated Proxmox with the program's inputs", () => {
         reg(CT_TYPE, "c", ct({ operatingSystem: undefined, clone: { vmId: 8000, datastoreId: "local-zfs" } }), state),
       ),
     ).toThrow(
-      "error updating CT 2002 after cloning: received an HTTP 400 response - Reason: Parameter verification failed. (ssh-public-keys: property is not defined in schema and the schema does not allow additional properties)",
+      "error updating CT 2002 after cloning: received an HTTP 400 response - " +
+        "Reason: Parameter verification failed. (ssh-public-keys: property is not " +
+        "defined in schema and the schema does not allow additional properties)",
     );
     const noKeys = ct({
       operatingSystem: undefined,
@@ -458,27 +485,33 @@ describe("the simulated Proxmox with the program's inputs", () => {
         reg(CT_TYPE, "c", ct({ unprivileged: false }), cs, { old: cs.resources[0]!, deleteBeforeReplace: false }),
       ),
     ).toThrow(
-      "error creating CT 2002 (a replacement creates before it deletes: [unprivileged]): received an HTTP 500 response - Reason: unable to create CT 2002: config file already exists",
+      "error creating CT 2002 (a replacement creates before it deletes: " +
+        "[unprivileged]): received an HTTP 500 response - Reason: unable to " +
+        "create CT 2002: config file already exists",
     );
   });
 
-  it("keeps an LXC's SSH keys under ignoreChanges: a new key is no change, not a replacement (section 3, ForceNew userAccount)", () => {
-    const s = sim(DEFAULT_INVENTORY, "root");
-    const cs = stateWith({ type: CT_TYPE, name: "c", inputs: ct() });
-    const rotated = ct({
-      initialization: {
-        hostname: "dev-apps",
-        ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }],
-        userAccount: { keys: ["ssh-ed25519 AAAAnew new@dev"] },
-      },
-    });
-    expect(
-      s.register(
-        reg(CT_TYPE, "c", rotated, cs, { old: cs.resources[0]!, ignoreChanges: ["initialization.userAccount"] }),
-      )!.action,
-    ).toBe("same");
-    expect(s.register(reg(CT_TYPE, "c", rotated, cs, { old: cs.resources[0]! }))!.action).toBe("replace");
-  });
+  it(
+    "keeps an LXC's SSH keys under ignoreChanges: a new key is no change, not " +
+      "a replacement (section 3, ForceNew userAccount)",
+    () => {
+      const s = sim(DEFAULT_INVENTORY, "root");
+      const cs = stateWith({ type: CT_TYPE, name: "c", inputs: ct() });
+      const rotated = ct({
+        initialization: {
+          hostname: "dev-apps",
+          ipConfigs: [{ ipv4: { address: "10.0.0.202/24", gateway: "10.0.0.1" } }],
+          userAccount: { keys: ["ssh-ed25519 AAAAnew new@dev"] },
+        },
+      });
+      expect(
+        s.register(
+          reg(CT_TYPE, "c", rotated, cs, { old: cs.resources[0]!, ignoreChanges: ["initialization.userAccount"] }),
+        )!.action,
+      ).toBe("same");
+      expect(s.register(reg(CT_TYPE, "c", rotated, cs, { old: cs.resources[0]! }))!.action).toBe("replace");
+    },
+  );
 
   it("refuses to delete a protected guest", () => {
     const s = sim();
@@ -499,7 +532,8 @@ describe("the simulated Proxmox with the program's inputs", () => {
   it("refuses an inventory file that is not one, naming the file and the key", () => {
     expect(() => loadInventory("/nonexistent.json")).toThrow("--proxmox-host /nonexistent.json: no such file");
     expect(() => loadInventory(path.join(PROJECT_DIR, "package.json"))).toThrow(
-      `--proxmox-host ${path.join(PROJECT_DIR, "package.json")}: nodes: Invalid input: expected array, received undefined; (top): Unrecognized keys`,
+      `--proxmox-host ${path.join(PROJECT_DIR, "package.json")}: nodes: Invalid ` +
+        `input: expected array, received undefined; (top): Unrecognized keys`,
     );
   });
 });

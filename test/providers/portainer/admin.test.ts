@@ -44,7 +44,9 @@ describe("PortainerAdmin", () => {
     fake = await startFakePortainer();
     await bootstrap(fake);
     await expect(provider.create(inputs({ password: "another-long-password" }))).rejects.toThrow(
-      `An administrator already exists on Portainer at ${fake.url}, but admin cannot log in with the configured password (Invalid credentials); set the admin username and password to that administrator's`,
+      `An administrator already exists on Portainer at ${fake.url}, but admin ` +
+        `cannot log in with the configured password (Invalid credentials); set ` +
+        `the admin username and password to that administrator's`,
     );
   });
 
@@ -53,14 +55,18 @@ describe("PortainerAdmin", () => {
     fake = await startFakePortainer({ now: () => t });
     t = 301_000;
     await expect(provider.create(inputs())).rejects.toThrow(
-      `Portainer at ${fake.url} disabled itself because no administrator was created within 5 minutes of its start (AdminInitTimeout); restart the Portainer container, then run pulumi up again`,
+      `Portainer at ${fake.url} disabled itself because no administrator was ` +
+        `created within 5 minutes of its start (AdminInitTimeout); restart the ` +
+        `Portainer container, then run pulumi up again`,
     );
   });
 
   it("sends the 2.43 setup token, and explains a missing one", async () => {
     fake = await startFakePortainer({ version: "2.43.0" });
     await expect(provider.create(inputs())).rejects.toThrow(
-      `Portainer at ${fake.url} requires its one-time setup token to create the administrator (Portainer 2.43+ prints it in its logs); pass it as setupToken`,
+      `Portainer at ${fake.url} requires its one-time setup token to create the ` +
+        `administrator (Portainer 2.43+ prints it in its logs); pass it as ` +
+        `setupToken`,
     );
     expect((await provider.create(inputs({ setupToken: fake.setupToken! }))).outs).toMatchObject({ created: true });
   });
@@ -72,7 +78,8 @@ describe("PortainerAdmin", () => {
     fake = await startFakePortainer();
     await expect(provider.create({ url, username: "admin", password: ADMIN.password, waitSeconds: 0 })).rejects.toThrow(
       new RegExp(
-        `^Portainer at ${url} did not answer within [01] s: Unable to verify Portainer server ${url}: ECONNREFUSED: .*; no credential was sent$`,
+        `^Portainer at ${url} did not answer within [01] s: Unable to verify ` +
+          `Portainer server ${url}: ECONNREFUSED: .*; no credential was sent$`,
       ),
     );
   });

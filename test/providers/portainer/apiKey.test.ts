@@ -100,7 +100,8 @@ describe("PortainerApiKey", () => {
   it("refuses to revoke them when adopt is false", async () => {
     await provider.create(inputs());
     await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow(
-      "Portainer user admin already has API key(s) named phoenix (ids 2); set adopt: true to replace them, or revoke them",
+      "Portainer user admin already has API key(s) named phoenix (ids 2); set " +
+        "adopt: true to replace them, or revoke them",
     );
   });
 

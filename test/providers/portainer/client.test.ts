@@ -69,7 +69,9 @@ describe("PortainerClient against the fake: every route", () => {
       "GET /api/endpoint_groups [] key -> 200",
       "GET /api/endpoint_groups/2 [] key -> 200",
       "PUT /api/endpoint_groups/2 [Description,TagIDs] key -> 200",
-      "POST /api/endpoints [Name,EndpointCreationType,URL,GroupID,TagIds,TLS,TLSSkipVerify,TLSSkipClientVerify] key -> 200",
+      "POST /api/endpoints " +
+        "[Name,EndpointCreationType,URL,GroupID,TagIds,TLS,TLSSkipVerify,TLSSkipClientVerify] " +
+        "key -> 200",
       "GET /api/endpoints?name=Dr-Phoenix&excludeSnapshots=true [] key -> 200",
       "GET /api/endpoints/1 [] key -> 200",
       "PUT /api/endpoints/1 [PublicURL,TagIDs] key -> 200",
@@ -148,7 +150,9 @@ describe("PortainerClient errors", () => {
     const e = await rejection(client().getStack(99));
     expect([isNotFound(e), isConflict(e), isRetryable(e), e.status]).toEqual([true, false, false, 404]);
     expect(e.message).toBe(
-      "Unable to read Portainer stack 99: Unable to find a stack with the specified identifier inside the database: Object not found inside the database (HTTP 404 GET /api/stacks/99)",
+      "Unable to read Portainer stack 99: Unable to find a stack with the " +
+        "specified identifier inside the database: Object not found inside the " +
+        "database (HTTP 404 GET /api/stacks/99)",
     );
   });
 
@@ -163,7 +167,8 @@ describe("PortainerClient errors", () => {
     const e = await rejection(client().createTag("prod"));
     expect([isConflict(e), e.message]).toEqual([
       true,
-      "Unable to create Portainer tag prod: This name is already associated to a tag: A tag already exists with this name (HTTP 409 POST /api/tags)",
+      "Unable to create Portainer tag prod: This name is already associated to " +
+        "a tag: A tag already exists with this name (HTTP 409 POST /api/tags)",
     ]);
   });
 
@@ -174,13 +179,18 @@ describe("PortainerClient errors", () => {
     expect([unauthorized.status, isAuthError(unauthorized), unauthorized.message]).toEqual([
       401,
       true,
-      "Unable to list Portainer tags: Invalid JWT token: Unauthorized (HTTP 401 GET /api/tags); Portainer refused the API key: it was revoked or deleted outside Pulumi. " +
-        "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one",
+      "Unable to list Portainer tags: Invalid JWT token: Unauthorized (HTTP 401 " +
+        "GET /api/tags); Portainer refused the API key: it was revoked or deleted " +
+        "outside Pulumi. " +
+        ("Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the " +
+          "refresh finds the key gone and the up creates a new one"),
     ]);
     const forbidden = await rejection(client().deleteGroup(1));
     expect([forbidden.status, forbidden.message]).toEqual([
       403,
-      "Unable to delete Portainer environment group 1: Unable to remove the default 'Unassigned' group: Cannot remove the default environment group (HTTP 403 DELETE /api/endpoint_groups/1)",
+      "Unable to delete Portainer environment group 1: Unable to remove the " +
+        "default 'Unassigned' group: Cannot remove the default environment group " +
+        "(HTTP 403 DELETE /api/endpoint_groups/1)",
     ]);
   });
 
@@ -189,7 +199,9 @@ describe("PortainerClient errors", () => {
     const e404 = await rejection(elsewhere.status());
     expect([e404.status, e404.message]).toEqual([
       404,
-      `Unable to verify Portainer server ${fake.url}/not-portainer: it answered HTTP 404 (text/plain; charset=utf-8) "404 page not found", not Portainer's status JSON ` +
+      `Unable to verify Portainer server ${fake.url}/not-portainer: it answered ` +
+        `HTTP 404 (text/plain; charset=utf-8) "404 page not found", not ` +
+        `Portainer's status JSON ` +
         "with a Version (GET /not-portainer/api/status); no credential was sent; check phoenix:portainer.url",
     ]);
     fake.fault({ path: "/api/tags", status: 405, body: "" });
@@ -321,31 +333,35 @@ describe("PortainerClient retries", () => {
 describe("PortainerClient identity check, once per process", () => {
   const statusProbes = () => fake.requests.filter((r) => r.path === "/api/system/status").length;
 
-  it("probes a server once for every client of this process, again under other TLS settings, and again after a failed probe", async () => {
-    fake = await bootstrappedFake();
-    forgetVerifiedServers();
-    fake.clearRequests();
-    const client = () => createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep });
-    await client().listTags();
-    await client().listTags();
-    await createPortainerClient({ url: `${fake.url}/`, auth: { apiKey: fake.apiKey! } }).listGroups();
-    expect(statusProbes()).toBe(1);
+  it(
+    "probes a server once for every client of this process, again under other " +
+      "TLS settings, and again after a failed probe",
+    async () => {
+      fake = await bootstrappedFake();
+      forgetVerifiedServers();
+      fake.clearRequests();
+      const client = () => createPortainerClient({ url: fake.url, auth: { apiKey: fake.apiKey! }, sleep: noSleep });
+      await client().listTags();
+      await client().listTags();
+      await createPortainerClient({ url: `${fake.url}/`, auth: { apiKey: fake.apiKey! } }).listGroups();
+      expect(statusProbes()).toBe(1);
 
-    await createPortainerClient({
-      url: fake.url,
-      auth: { apiKey: fake.apiKey! },
-      tls: { insecureSkipVerify: true },
-    }).listTags();
-    expect(statusProbes()).toBe(2);
+      await createPortainerClient({
+        url: fake.url,
+        auth: { apiKey: fake.apiKey! },
+        tls: { insecureSkipVerify: true },
+      }).listTags();
+      expect(statusProbes()).toBe(2);
 
-    forgetVerifiedServers();
-    fake.clearRequests();
-    fake.fault({ path: "/api/system/status", status: 500, times: 4 });
-    await expect(client().listTags()).rejects.toThrow(/HTTP 500/);
-    expect([statusProbes(), fake.requests.some((r) => r.path === "/api/tags")]).toEqual([4, false]);
-    await client().listTags();
-    expect(statusProbes()).toBe(5);
-  });
+      forgetVerifiedServers();
+      fake.clearRequests();
+      fake.fault({ path: "/api/system/status", status: 500, times: 4 });
+      await expect(client().listTags()).rejects.toThrow(/HTTP 500/);
+      expect([statusProbes(), fake.requests.some((r) => r.path === "/api/tags")]).toEqual([4, false]);
+      await client().listTags();
+      expect(statusProbes()).toBe(5);
+    },
+  );
 });
 
 describe("PortainerClient authentication", () => {
@@ -371,7 +387,8 @@ describe("PortainerClient authentication", () => {
     const e = await rejection(c.createApiKey(1, "x", "y"));
     expect([e.kind, e.message]).toEqual([
       "unsupported",
-      "Unable to create Portainer API key x: Portainer accepts this call only with a password login (JWT), not with an API key",
+      "Unable to create Portainer API key x: Portainer accepts this call only " +
+        "with a password login (JWT), not with an API key",
     ]);
     expect(fake.requests.filter((r) => r.path.includes("tokens"))).toEqual([]);
   });
@@ -401,7 +418,8 @@ describe("PortainerClient version awareness", () => {
     const e = await rejection(c.listTags());
     expect([e.kind, e.message]).toEqual([
       "unsupported",
-      `Unable to use Portainer server ${fake.url}: version 2.18.4 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`,
+      `Unable to use Portainer server ${fake.url}: version 2.18.4 is older than ` +
+        `2.19.0, the oldest phoenix supports; upgrade Portainer`,
     ]);
     expect(fake.requests.map((r) => r.path)).toEqual(["/api/system/status"]);
   });
@@ -410,7 +428,8 @@ describe("PortainerClient version awareness", () => {
     fake = await startFakePortainer({ version: "2.16.2" });
     const e = await rejection(createPortainerClient({ url: fake.url }).version());
     expect(e.message).toBe(
-      `Unable to use Portainer server ${fake.url}: version 2.16.2 is older than 2.19.0, the oldest phoenix supports; upgrade Portainer`,
+      `Unable to use Portainer server ${fake.url}: version 2.16.2 is older than ` +
+        `2.19.0, the oldest phoenix supports; upgrade Portainer`,
     );
     expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual(["/api/system/status 404", "/api/status 200"]);
   });
@@ -509,7 +528,10 @@ describe("PortainerClient TLS", () => {
       expect([e.kind, isRetryable(e)]).toEqual(["tls", false]);
       expect(e.message).toMatch(
         new RegExp(
-          `^Unable to verify Portainer server ${fake.url}: TLS verification failed: \\w+ \\(GET /api/system/status\\); no credential was sent; trust the CA that signed its certificate \\(phoenix:portainer.tls.ca_cert\\), or set tls.insecure_skip_verify$`,
+          `^Unable to verify Portainer server ${fake.url}: TLS verification failed: ` +
+            `\\w+ \\(GET /api/system/status\\); no credential was sent; trust the CA ` +
+            `that signed its certificate \\(phoenix:portainer.tls.ca_cert\\), or set ` +
+            `tls.insecure_skip_verify$`,
         ),
       );
       expect(fake.requests).toEqual([]);

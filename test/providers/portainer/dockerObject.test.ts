@@ -33,7 +33,9 @@ describe("PortainerDockerConfig", () => {
     expect(r.outs).toMatchObject({ dockerId: r.id, name: "app-config-1a2b" });
     expect((await dockerConfigProvider.create(inputs())).id).toBe(r.id);
     await expect(dockerConfigProvider.create(inputs({ data: "other\n" }))).rejects.toThrow(
-      `A Docker config named app-config-1a2b (id ${r.id}) already exists on environment ${env} and it holds other content, and configs cannot change; delete it or choose another name`,
+      `A Docker config named app-config-1a2b (id ${r.id}) already exists on ` +
+        `environment ${env} and it holds other content, and configs cannot ` +
+        `change; delete it or choose another name`,
     );
   });
 
@@ -65,7 +67,9 @@ describe("PortainerDockerSecret", () => {
     const got = await call(fake, "GET", `/api/endpoints/${env}/docker/secrets/${r.id}`, { apiKey: fake.apiKey });
     expect((got.body as { Spec: object }).Spec).toEqual({ Name: "db-password", Labels: { "phoenix.stack": "app" } });
     await expect(dockerSecretProvider.create(inputs({ name: "db-password", data: "s3cret" }))).rejects.toThrow(
-      `A Docker secret named db-password (id ${r.id}) already exists on environment ${env} and Docker does not return a secret's content, so phoenix cannot tell whether it matches; delete it or choose another name`,
+      `A Docker secret named db-password (id ${r.id}) already exists on ` +
+        `environment ${env} and Docker does not return a secret's content, so ` +
+        `phoenix cannot tell whether it matches; delete it or choose another name`,
     );
     const read = await dockerSecretProvider.read!(r.id, r.outs);
     expect(read.inputs).toMatchObject({ data: "s3cret" });

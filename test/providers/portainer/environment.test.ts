@@ -85,7 +85,8 @@ describe("PortainerEnvironment", () => {
       ],
     });
     await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow(
-      "Portainer environment Dr-Phoenix (id 1, unix:///var/run/docker.sock) already exists; set adopt: true to manage it, or delete it first",
+      "Portainer environment Dr-Phoenix (id 1, unix:///var/run/docker.sock) " +
+        "already exists; set adopt: true to manage it, or delete it first",
     );
     await expect(provider.create(inputs())).rejects.toThrow(
       "Portainer environment Dr-Phoenix (id 1) already exists as a local environment, not agent; rename one of them",
@@ -95,7 +96,10 @@ describe("PortainerEnvironment", () => {
   it("surfaces an unreachable agent with Portainer's message", async () => {
     fake.setUnreachable("tcp://10.0.0.102:9001");
     await expect(provider.create(inputs())).rejects.toThrow(
-      'Unable to create Portainer environment Dr-Phoenix: Unable to get environment type: Get "https://10.0.0.102:9001/ping": dial tcp 10.0.0.102:9001: connect: connection refused (HTTP 500 POST /api/endpoints)',
+      "Unable to create Portainer environment Dr-Phoenix: Unable to get " +
+        'environment type: Get "https://10.0.0.102:9001/ping": dial tcp ' +
+        "10.0.0.102:9001: connect: connection refused (HTTP 500 POST " +
+        "/api/endpoints)",
     );
   });
 
@@ -119,17 +123,23 @@ describe("PortainerEnvironment", () => {
     });
   });
 
-  it("keeps the last known state when the API key was revoked, and fails an update saying how to repair it", async () => {
-    const r = await provider.create(inputs());
-    fake.revokeApiKey(fake.state.apiKeys[0]!.id);
-    expect(await provider.read!(r.id, r.outs as PortainerEnvironmentOutputs)).toEqual({ id: r.id, props: r.outs });
-    await expect(
-      provider.update!(r.id, r.outs as PortainerEnvironmentOutputs, inputs({ publicUrl: "10.0.0.102" })),
-    ).rejects.toThrow(
-      "Unable to update Portainer environment 1: Invalid JWT token: Unauthorized (HTTP 401 PUT /api/endpoints/1); Portainer refused the API key: it was revoked or deleted outside Pulumi. " +
-        "Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the refresh finds the key gone and the up creates a new one",
-    );
-  });
+  it(
+    "keeps the last known state when the API key was revoked, and fails an " + "update saying how to repair it",
+    async () => {
+      const r = await provider.create(inputs());
+      fake.revokeApiKey(fake.state.apiKeys[0]!.id);
+      expect(await provider.read!(r.id, r.outs as PortainerEnvironmentOutputs)).toEqual({ id: r.id, props: r.outs });
+      await expect(
+        provider.update!(r.id, r.outs as PortainerEnvironmentOutputs, inputs({ publicUrl: "10.0.0.102" })),
+      ).rejects.toThrow(
+        "Unable to update Portainer environment 1: Invalid JWT token: " +
+          "Unauthorized (HTTP 401 PUT /api/endpoints/1); Portainer refused the API " +
+          "key: it was revoked or deleted outside Pulumi. " +
+          ("Run `pulumi refresh`, then `pulumi up` (or `pulumi up --refresh`): the " +
+            "refresh finds the key gone and the up creates a new one"),
+      );
+    },
+  );
 
   it("reads a deleted environment as gone, and deletes idempotently", async () => {
     const created = (await provider.create(inputs())).outs as PortainerEnvironmentOutputs;

@@ -60,12 +60,14 @@ describe.each([
   [
     "a web app answering 200 with HTML",
     { status: 200, body: "<!doctype html><title>app</title>" },
-    'HTTP 200 (text/html) "<!doctype html><title>app</title>", not Portainer\'s status JSON with a Version (GET /api/system/status)',
+    'HTTP 200 (text/html) "<!doctype html><title>app</title>", not ' +
+      "Portainer's status JSON with a Version (GET /api/system/status)",
   ],
   [
     "a JSON API without a Version",
     { status: 200, contentType: "application/json", body: '{"status":"ok"}' },
-    'HTTP 200 (application/json) "{\\"status\\":\\"ok\\"}", not Portainer\'s status JSON with a Version (GET /api/system/status)',
+    'HTTP 200 (application/json) "{\\"status\\":\\"ok\\"}", not Portainer\'s ' +
+      "status JSON with a Version (GET /api/system/status)",
   ],
 ])("against %s", (_what, answer, said) => {
   let server: PlainServer;
@@ -74,7 +76,8 @@ describe.each([
 
   it.each(operations)("%s fails naming the URL and what answered, and sends no credential", async (_op, run) => {
     expect(await message(run(server.url))).toBe(
-      `Unable to verify Portainer server ${server.url}: it answered ${said}; no credential was sent; check phoenix:portainer.url`,
+      `Unable to verify Portainer server ${server.url}: it answered ${said}; no ` +
+        `credential was sent; check phoenix:portainer.url`,
     );
     expect(credentialsIn(server)).toEqual([]);
     expect(new Set(server.requests.map((r) => `${r.method} ${r.path}`))).toEqual(
@@ -97,7 +100,9 @@ describe("against a TLS server with a certificate nobody trusts", () => {
   it.each(operations)("%s fails before any request is read", async (_op, run) => {
     expect(await message(run(server.url))).toMatch(
       new RegExp(
-        `^Unable to verify Portainer server ${server.url}: TLS verification failed: [A-Z_]+ \\(GET /api/system/status\\); no credential was sent; trust the CA that signed its certificate`,
+        `^Unable to verify Portainer server ${server.url}: TLS verification ` +
+          `failed: [A-Z_]+ \\(GET /api/system/status\\); no credential was sent; ` +
+          `trust the CA that signed its certificate`,
       ),
     );
     expect(server.requests).toEqual([]);
@@ -110,7 +115,8 @@ describe("against a closed port", () => {
     const started = Date.now();
     expect(await message(run(url))).toMatch(
       new RegExp(
-        `^Unable to verify Portainer server ${url}: ECONNREFUSED: .* \\(GET /api/system/status\\); no credential was sent$`,
+        `^Unable to verify Portainer server ${url}: ECONNREFUSED: .* \\(GET ` +
+          `/api/system/status\\); no credential was sent$`,
       ),
     );
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -64,106 +64,115 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     expect(isSecret(reg.inputs["env"])).toBe(true);
   });
 
-  it("creates, refreshes, sees drift, updates it back, plans a replacement, sees an out-of-band delete, and deletes", async () => {
-    const reg = await stackRegistration("qdrant_service");
-    const urn = urnOf(reg.type, reg.name);
-    const checked = await host.check(urn, {}, reg.inputs);
-    expect(checked.failures).toEqual([]);
-    expect(checked.inputs).toMatchObject({
-      name: "qdrant_service",
-      running: true,
-      type: "standalone",
-      adopt: true,
-      pullImage: false,
-    });
-    expect(typeof checked.inputs["__provider"]).toBe("string");
+  it(
+    "creates, refreshes, sees drift, updates it back, plans a replacement, " +
+      "sees an out-of-band delete, and deletes",
+    async () => {
+      const reg = await stackRegistration("qdrant_service");
+      const urn = urnOf(reg.type, reg.name);
+      const checked = await host.check(urn, {}, reg.inputs);
+      expect(checked.failures).toEqual([]);
+      expect(checked.inputs).toMatchObject({
+        name: "qdrant_service",
+        running: true,
+        type: "standalone",
+        adopt: true,
+        pullImage: false,
+      });
+      expect(typeof checked.inputs["__provider"]).toBe("string");
 
-    const created = await host.create(urn, checked.inputs);
-    expect(created.id).toBe("1");
-    expect(created.properties).toMatchObject({ stackId: 1, swarmId: "", endpointId: env });
-    expect([isSecret(created.properties["connection"]), isSecret(created.properties["env"])]).toEqual([true, true]);
-    expect(fake.state.stacks.map((s) => [s.Name, s.Env])).toEqual([
-      [
-        "qdrant_service",
+      const created = await host.create(urn, checked.inputs);
+      expect(created.id).toBe("1");
+      expect(created.properties).toMatchObject({ stackId: 1, swarmId: "", endpointId: env });
+      expect([isSecret(created.properties["connection"]), isSecret(created.properties["env"])]).toEqual([true, true]);
+      expect(fake.state.stacks.map((s) => [s.Name, s.Env])).toEqual([
         [
-          { name: "QDRANT_LOG_LEVEL", value: "INFO" },
-          { name: "QDRANT_API_KEY", value: "qdrant-s3cret" },
+          "qdrant_service",
+          [
+            { name: "QDRANT_LOG_LEVEL", value: "INFO" },
+            { name: "QDRANT_API_KEY", value: "qdrant-s3cret" },
+          ],
         ],
-      ],
-    ]);
+      ]);
 
-    const clean = await host.read("1", urn, created.properties, checked.inputs);
-    expect(clean.id).toBe("1");
-    expect((await host.diff("1", urn, checked.inputs, clean.properties, checked.inputs)).changes).toBe("none");
+      const clean = await host.read("1", urn, created.properties, checked.inputs);
+      expect(clean.id).toBe("1");
+      expect((await host.diff("1", urn, checked.inputs, clean.properties, checked.inputs)).changes).toBe("none");
 
-    fake.editStack(1, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
-    const drifted = await host.read("1", urn, clean.properties, checked.inputs);
-    expect(drifted.inputs).toMatchObject({ composeContent: "services:\n  edited:\n    image: by-hand\n" });
-    expect(await host.diff("1", urn, drifted.inputs!, drifted.properties, checked.inputs)).toEqual({
-      changes: "some",
-      replaces: [],
-      deleteBeforeReplace: false,
-    });
+      fake.editStack(1, { fileContent: "services:\n  edited:\n    image: by-hand\n" });
+      const drifted = await host.read("1", urn, clean.properties, checked.inputs);
+      expect(drifted.inputs).toMatchObject({ composeContent: "services:\n  edited:\n    image: by-hand\n" });
+      expect(await host.diff("1", urn, drifted.inputs!, drifted.properties, checked.inputs)).toEqual({
+        changes: "some",
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
 
-    const updated = await host.update("1", urn, drifted.inputs!, drifted.properties, checked.inputs);
-    expect(updated.properties).toMatchObject({ composeContent: COMPOSE, stackId: 1 });
-    expect(fake.state.stacks[0]!.fileContent).toBe(COMPOSE);
+      const updated = await host.update("1", urn, drifted.inputs!, drifted.properties, checked.inputs);
+      expect(updated.properties).toMatchObject({ composeContent: COMPOSE, stackId: 1 });
+      expect(fake.state.stacks[0]!.fileContent).toBe(COMPOSE);
 
-    expect(
-      await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 }),
-    ).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
+      expect(
+        await host.diff("1", urn, checked.inputs, updated.properties, { ...checked.inputs, endpointId: 99 }),
+      ).toEqual({ changes: "some", replaces: ["endpointId"], deleteBeforeReplace: true });
 
-    // A replacement as the engine runs it with deleteBeforeReplace: delete the old, then create the new.
-    const other = await addAgent(fake, "Other", "tcp://10.0.0.103:9001");
-    const moved = { ...checked.inputs, endpointId: other };
-    await host.delete("1", urn, checked.inputs, updated.properties);
-    const replacement = await host.create(urn, moved);
-    expect(fake.state.stacks.map((s) => [s.Id, s.Name, s.EndpointId])).toEqual([[2, "qdrant_service", other]]);
-    await host.delete(replacement.id, urn, moved, replacement.properties);
-    await host.create(urn, checked.inputs);
+      // A replacement as the engine runs it with deleteBeforeReplace: delete the old, then create the new.
+      const other = await addAgent(fake, "Other", "tcp://10.0.0.103:9001");
+      const moved = { ...checked.inputs, endpointId: other };
+      await host.delete("1", urn, checked.inputs, updated.properties);
+      const replacement = await host.create(urn, moved);
+      expect(fake.state.stacks.map((s) => [s.Id, s.Name, s.EndpointId])).toEqual([[2, "qdrant_service", other]]);
+      await host.delete(replacement.id, urn, moved, replacement.properties);
+      await host.create(urn, checked.inputs);
 
-    fake.removeStack(3);
-    const gone = await host.read("3", urn, updated.properties, checked.inputs);
-    expect(gone.id).toBe("");
+      fake.removeStack(3);
+      const gone = await host.read("3", urn, updated.properties, checked.inputs);
+      expect(gone.id).toBe("");
 
-    const again = await host.create(urn, checked.inputs);
-    await host.delete(again.id, urn, checked.inputs, again.properties);
-    expect(fake.state.stacks).toEqual([]);
-  });
+      const again = await host.create(urn, checked.inputs);
+      await host.delete(again.id, urn, checked.inputs, again.properties);
+      expect(fake.state.stacks).toEqual([]);
+    },
+  );
 
-  it("rewrites a state that holds a provider serialized before the loader with one update that sends no request", async () => {
-    const reg = await stackRegistration("legacy_service");
-    const urn = urnOf(reg.type, reg.name);
-    const checked = await host.check(urn, {}, reg.inputs);
-    // What phoenix stored before ADR 011: a whole provider, serialized. The host runs the old text only
-    // for read and delete (the code of that day), never for diff or update, which take the program's
-    // __provider: a stand-in of the same form is enough here.
-    const oldProvider = { ...stackProvider };
-    const legacy = (await pulumi.runtime.serializeFunction(() => oldProvider, { allowSecrets: false })).text;
-    expect([legacy.startsWith("exports.handler = "), legacy.includes(LOADER_MARK)]).toEqual([true, false]);
-    const created = await host.create(urn, checked.inputs);
-    const refreshed = { ...created, properties: { ...created.properties, __provider: legacy } };
+  it(
+    "rewrites a state that holds a provider serialized before the loader with " + "one update that sends no request",
+    async () => {
+      const reg = await stackRegistration("legacy_service");
+      const urn = urnOf(reg.type, reg.name);
+      const checked = await host.check(urn, {}, reg.inputs);
+      // What phoenix stored before ADR 011: a whole provider, serialized. The host runs the old text only
+      // for read and delete (the code of that day), never for diff or update, which take the program's
+      // __provider: a stand-in of the same form is enough here.
+      const oldProvider = { ...stackProvider };
+      const legacy = (await pulumi.runtime.serializeFunction(() => oldProvider, { allowSecrets: false })).text;
+      expect([legacy.startsWith("exports.handler = "), legacy.includes(LOADER_MARK)]).toEqual([true, false]);
+      const created = await host.create(urn, checked.inputs);
+      const refreshed = { ...created, properties: { ...created.properties, __provider: legacy } };
 
-    expect(await host.diff(created.id, urn, checked.inputs, refreshed.properties, checked.inputs)).toEqual({
-      changes: "some",
-      replaces: [],
-      deleteBeforeReplace: false,
-    });
-    fake.clearRequests();
-    const updated = await host.update(created.id, urn, checked.inputs, refreshed.properties, checked.inputs);
-    expect(fake.requests).toEqual([]);
-    expect(updated.properties["__provider"]).toBe(checked.inputs["__provider"]);
-    const withoutProvider = (p: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(p).filter(([k]) => k !== "__provider"));
-    expect(withoutProvider(updated.properties)).toEqual(withoutProvider(refreshed.properties));
-    expect((await host.diff(created.id, urn, checked.inputs, updated.properties, checked.inputs)).changes).toBe("none");
+      expect(await host.diff(created.id, urn, checked.inputs, refreshed.properties, checked.inputs)).toEqual({
+        changes: "some",
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+      fake.clearRequests();
+      const updated = await host.update(created.id, urn, checked.inputs, refreshed.properties, checked.inputs);
+      expect(fake.requests).toEqual([]);
+      expect(updated.properties["__provider"]).toBe(checked.inputs["__provider"]);
+      const withoutProvider = (p: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(p).filter(([k]) => k !== "__provider"));
+      expect(withoutProvider(updated.properties)).toEqual(withoutProvider(refreshed.properties));
+      expect((await host.diff(created.id, urn, checked.inputs, updated.properties, checked.inputs)).changes).toBe(
+        "none",
+      );
 
-    // A real change on a legacy state is a real update.
-    const edited = { ...checked.inputs, composeContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.5\n" };
-    await host.update(created.id, urn, checked.inputs, refreshed.properties, edited);
-    expect(fake.state.stacks.find((s) => s.Id === Number(created.id))!.fileContent).toContain("v1.12.5");
-    await host.delete(created.id, urn, edited, updated.properties);
-  });
+      // A real change on a legacy state is a real update.
+      const edited = { ...checked.inputs, composeContent: "services:\n  qdrant:\n    image: qdrant/qdrant:v1.12.5\n" };
+      await host.update(created.id, urn, checked.inputs, refreshed.properties, edited);
+      expect(fake.state.stacks.find((s) => s.Id === Number(created.id))!.fileContent).toContain("v1.12.5");
+      await host.delete(created.id, urn, edited, updated.properties);
+    },
+  );
 
   it("returns check failures per property", async () => {
     const reg = await stackRegistration("bad");
@@ -235,10 +244,13 @@ describe("Portainer providers in Pulumi's dynamic-provider host", () => {
     await host.delete(id, urn, checked.inputs, created.properties);
   });
 
-  it("pins known behaviour: pulumi import (Read with no state and no inputs) cannot work for dynamic resources", async () => {
-    const urn = urnOf("pulumi-nodejs:dynamic/portainer:Stack", "imported");
-    await expect(host.read("7", urn, undefined, undefined)).rejects.toThrow(/code must be a string|__provider/);
-  });
+  it(
+    "pins known behaviour: pulumi import (Read with no state and no inputs) " + "cannot work for dynamic resources",
+    async () => {
+      const urn = urnOf("pulumi-nodejs:dynamic/portainer:Stack", "imported");
+      await expect(host.read("7", urn, undefined, undefined)).rejects.toThrow(/code must be a string|__provider/);
+    },
+  );
 
   it("marks the API key output secret and creates it through the host", async () => {
     const regs = await captureRegistrations(() => {

@@ -79,7 +79,8 @@ describe("the loader every Portainer resource stores as __provider", () => {
     const moved = texts["portainer:Tag"]!.replace(JSON.stringify(PROJECT_DIR), JSON.stringify("/gone/phoenix"));
     const r = checkInHost(moved, os.tmpdir()) as { error?: string; stack?: string; text?: string };
     const message =
-      `Unable to load phoenix's provider code: providers/portainer/registry.ts is not in ${fs.realpathSync(os.tmpdir())} ` +
+      `Unable to load phoenix's provider code: providers/portainer/registry.ts ` +
+      `is not in ${fs.realpathSync(os.tmpdir())} ` +
       `or /gone/phoenix; run pulumi in the phoenix project directory, after npm ci (${LOADER_MARK})`;
     expect(r).toEqual({ error: message, stack: message, text: "phoenix" });
   });

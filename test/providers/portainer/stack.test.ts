@@ -188,7 +188,8 @@ describe("PortainerStack create", () => {
   it("refuses to adopt when adopt is false, naming the existing stack", async () => {
     await addStack(fake, env, "qdrant_service");
     await expect(provider.create(inputs({ adopt: false }))).rejects.toThrow(
-      `Portainer stack qdrant_service (id 1) already exists on environment ${env}; set adopt: true to manage it, or delete it first`,
+      `Portainer stack qdrant_service (id 1) already exists on environment ` +
+        `${env}; set adopt: true to manage it, or delete it first`,
     );
   });
 
@@ -206,19 +207,23 @@ describe("PortainerStack create", () => {
     expect(fake.state.stacks).toHaveLength(1);
   });
 
-  it("retries a failed deploy (a 500) behind the lookup, then fails with Portainer's message and saves nothing", async () => {
-    for (let i = 0; i < 4; i++)
-      fake.failNextDeploy("failed to deploy a stack: manifest for qdrant/qdrant:v9 not found");
-    await expect(provider.create(inputs())).rejects.toThrow(
-      "Unable to create Portainer stack qdrant_service: failed to deploy a stack: manifest for qdrant/qdrant:v9 not found",
-    );
-    expect(fake.state.stacks).toEqual([]);
-    expect(
-      calls()
-        .slice(2)
-        .map((c) => c.split(" ")[0]),
-    ).toEqual(["POST", "GET", "POST", "GET", "POST", "GET", "POST"]);
-  });
+  it(
+    "retries a failed deploy (a 500) behind the lookup, then fails with " + "Portainer's message and saves nothing",
+    async () => {
+      for (let i = 0; i < 4; i++)
+        fake.failNextDeploy("failed to deploy a stack: manifest for qdrant/qdrant:v9 not found");
+      await expect(provider.create(inputs())).rejects.toThrow(
+        "Unable to create Portainer stack qdrant_service: failed to deploy a " +
+          "stack: manifest for qdrant/qdrant:v9 not found",
+      );
+      expect(fake.state.stacks).toEqual([]);
+      expect(
+        calls()
+          .slice(2)
+          .map((c) => c.split(" ")[0]),
+      ).toEqual(["POST", "GET", "POST", "GET", "POST", "GET", "POST"]);
+    },
+  );
 });
 
 describe("PortainerStack read", () => {
@@ -270,7 +275,8 @@ describe("PortainerStack read", () => {
 
   it("refuses pulumi import (no state) with a clear message", async () => {
     await expect(provider.read!("1", undefined)).rejects.toThrow(
-      "Unable to read Portainer stack 1: pulumi import is not supported for dynamic resources; declare it in the program and it is adopted by name",
+      "Unable to read Portainer stack 1: pulumi import is not supported for " +
+        "dynamic resources; declare it in the program and it is adopted by name",
     );
   });
 });
@@ -313,7 +319,8 @@ describe("PortainerStack update and delete", () => {
     await expect(
       provider.update!("1", created, inputs({ composeContent: "services:\n  a:\n    image: b\n" })),
     ).rejects.toThrow(
-      "Portainer stack qdrant_service (id 1) no longer exists: it was deleted outside Pulumi; run pulumi refresh, then pulumi up to create it again",
+      "Portainer stack qdrant_service (id 1) no longer exists: it was deleted " +
+        "outside Pulumi; run pulumi refresh, then pulumi up to create it again",
     );
   });
 
@@ -417,7 +424,9 @@ describe("PortainerStack on a lost environment", () => {
     fake.removeEnvironment(other);
     const third = await addAgent(fake, "Third", "tcp://10.0.0.104:9001");
     await expect(provider.create(inputs({ endpointId: third }))).rejects.toThrow(
-      `Portainer has 2 orphaned stacks named qdrant_service (ids 1, 2), left by deleted environments; phoenix cannot tell which one ran on environment ${third}: delete all but that one in Portainer, then run pulumi up again`,
+      `Portainer has 2 orphaned stacks named qdrant_service (ids 1, 2), left by ` +
+        `deleted environments; phoenix cannot tell which one ran on environment ` +
+        `${third}: delete all but that one in Portainer, then run pulumi up again`,
     );
   });
 
