@@ -98,12 +98,9 @@ export function renderText(
           `config must match it`,
       );
     if (g.root_only.length > 0) lines.push(`      root@pam only: ${g.root_only.join(", ")}`);
-    if (g.setup && g.setup.length > 0)
-      lines.push(
-        `      setup over SSH: ` +
-          `${g.setup.map((x) => (x.name === "docker" ? `docker (${g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository"})` : x.name)).join(", ")}; ` +
-          `the scripts are in --json`,
-      );
+    const dockerFrom = g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository";
+    const steps = (g.setup ?? []).map((x) => (x.name === "docker" ? `docker (${dockerFrom})` : x.name));
+    if (steps.length > 0) lines.push(`      setup over SSH: ${steps.join(", ")}; the scripts are in --json`);
   }
   if (d.portainer) {
     const p = d.portainer;

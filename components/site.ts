@@ -48,7 +48,8 @@ export function stackUrn(
   stack: string,
   guest: Pick<Guest, "kind" | "id">,
 ): string {
-  return `urn:pulumi:${pulumiStack}::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::${stackResourceName(siteName, stack, guest)}`;
+  const type = "phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack";
+  return `urn:pulumi:${pulumiStack}::phoenix::${type}::${stackResourceName(siteName, stack, guest)}`;
 }
 
 /** The user phoenix logs in as over SSH: the cloud-init user on a VM, root on an LXC. */

@@ -581,8 +581,11 @@ function partialKeys(kind: "vm" | "lxc", value: unknown, path: string): GuestKey
 
 /** Cross-checks between guests, each on the guests whose keys it needs. */
 function checkGuests(all: readonly GuestKeys[], problems: Problem[]): void {
-  const label = (g: GuestKeys) =>
-    `${g.path} (${g.kind === "vm" ? "VM" : "LXC"}${g.id !== undefined ? ` ${g.id}` : ""}${g.name !== undefined ? ` "${g.name}"` : ""})`;
+  const label = (g: GuestKeys) => {
+    const id = g.id !== undefined ? ` ${g.id}` : "";
+    const name = g.name !== undefined ? ` "${g.name}"` : "";
+    return `${g.path} (${g.kind === "vm" ? "VM" : "LXC"}${id}${name})`;
+  };
   all.forEach((g, i) => {
     const idKey = g.kind === "vm" ? "vmid" : "ctid";
     const firstId = all.findIndex((o) => o.id !== undefined && o.id === g.id);

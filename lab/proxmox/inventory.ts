@@ -68,10 +68,8 @@ export function loadInventory(file: string): Inventory {
   try {
     json = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(
-      `--proxmox-host ${file}: ` +
-        `${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not valid JSON: ${(e as Error).message}`}`,
-    );
+    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    throw new Error(`--proxmox-host ${file}: ${missing ? "no such file" : `not valid JSON: ${(e as Error).message}`}`);
   }
   const r = inventorySchema().safeParse(json);
   if (!r.success) {

@@ -412,12 +412,15 @@ export class ProxmoxSimulation {
       this.noteAddress(kind, i, r.state, r.urn);
       return notes;
     }
-    if (existing)
+    if (existing) {
+      const whose = existing.urn
+        ? "made by this stack"
+        : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`;
       throw proxmoxError(
         `error creating ${label} ${id}`,
-        `unable to create ${label} ${id}: config file already exists ` +
-          `(${existing.urn ? "made by this stack" : `${existing.kind === "vm" ? "VM" : "CT"} ${id} is already on node '${existing.node}'`})`,
+        `unable to create ${label} ${id}: config file already exists (${whose})`,
       );
+    }
     return kind === "vm"
       ? [...notes, ...this.createVm(i, node, others)]
       : [...notes, ...this.createCt(i, node, others, r)];

@@ -46,7 +46,8 @@ describe("plan", () => {
         "      QDRANT_API_KEY=[secret]",
         "      file config/production.yaml -> /qdrant/config/local.yaml (qdrant)",
         "      sync alone: pulumi up --target " +
-          "'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
+          "'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack" +
+          "$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
       ]),
     );
   });

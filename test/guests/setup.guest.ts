@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { DOCKER_APT_SOURCE, DPKG_LOCK_TIMEOUT_S } from "../../components/guest/scripts";
 import { bootGuest, engine, KeyPair, removeGuests, type Engine, type Guest } from "./harness";
 import { registeredScripts, VM_USER } from "./program";
+import { joined } from "../helpers/regex";
 
 type Values = Record<string, unknown>;
 let e: Engine;
@@ -159,7 +160,11 @@ describe("the program's setup scripts on real guests", () => {
       // curl's own line, then the step's.
       expect(r.stderr.trim().split("\n")[0]).toBe("curl: (6) Could not resolve host: download.docker.com");
       expect(r.stderr.trim().split("\n").pop()).toMatch(
-        /^docker: fetching Docker's apt key from https:\/\/download\.docker\.com\/linux\/debian\/gpg failed \(curl exit (6|7|28)\): download\.docker\.com is not reachable from this guest; set docker_source: debian to install the distribution's docker\.io$/,
+        joined(
+          /^docker: fetching Docker's apt key from https:\/\/download\.docker\.com\/linux\/debian\/gpg failed /,
+          /\(curl exit (6|7|28)\): download\.docker\.com is not reachable from this guest; /,
+          /set docker_source: debian to install the distribution's docker\.io$/,
+        ),
       );
       expect((await g.exec("ls /etc/apt/sources.list.d/")).stdout).not.toContain("docker.list");
     },
@@ -345,7 +350,10 @@ describe("setup that cannot reach its guest fails within its limits, with a clea
       ]);
       const started = Date.now();
       await expect(lab.command("never up", connection(keys.privateKey))).rejects.toThrow(
-        /^unable to connect to 10\.0\.0\.231:22 after 5 attempts: ssh: connect to host \S+ port 22: Connection refused$/,
+        joined(
+          /^unable to connect to 10\.0\.0\.231:22 after 5 attempts: /,
+          /ssh: connect to host \S+ port 22: Connection refused$/,
+        ),
       );
       const ms = Date.now() - started;
       timings.push(`a guest whose SSH never comes up: failed after 5 dials in ${ms} ms`);

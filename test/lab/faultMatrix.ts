@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { startFakePortainer, type Fault, type FakePortainer } from "../fakes/portainer/server";
 import { LabDriver, labSecretEnv } from "../helpers/lab";
 import { PROJECT_DIR } from "../helpers/site";
+import { joined } from "../helpers/regex";
 
 export interface Report {
   exitCode: number;
@@ -491,8 +492,11 @@ export const DRIFT_ROWS: [string, Row][] = [
       runs: 2,
       expectFirst: {
         code: 1,
-        error:
-          /Invalid JWT token: Unauthorized \(HTTP 401 DELETE \/api\/stacks\/\d+\?endpointId=\d+\); Portainer refused the API key: it was revoked or deleted outside Pulumi\. Run `pulumi refresh`, then `pulumi up`/,
+        error: joined(
+          /Invalid JWT token: Unauthorized \(HTTP 401 DELETE \/api\/stacks\/\d+\?endpointId=\d+\); /,
+          /Portainer refused the API key: it was revoked or deleted outside Pulumi\. /,
+          /Run `pulumi refresh`, then `pulumi up`/,
+        ),
       },
     },
   ],

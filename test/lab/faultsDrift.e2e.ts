@@ -25,6 +25,7 @@ import {
   variant,
   type World,
 } from "./faultMatrix";
+import { joined } from "../helpers/regex";
 
 jest.setTimeout(240_000);
 setUpMatrix("fault matrix, part 2");
@@ -49,7 +50,11 @@ describe("the fault matrix: servers that are not Portainer", () => {
     [
       "a plain HTTP server",
       () => startPlainServer(),
-      /^.*Unable to verify Portainer server http:\/\/127\.0\.0\.1:\d+: it answered HTTP 404 \(text\/html\) "<html>", not Portainer's status JSON with a Version \(GET \/api\/status\); no credential was sent/s,
+      joined(
+        /^.*Unable to verify Portainer server http:\/\/127\.0\.0\.1:\d+: /s,
+        /it answered HTTP 404 \(text\/html\) "<html>", /,
+        /not Portainer's status JSON with a Version \(GET \/api\/status\); no credential was sent/,
+      ),
     ],
     [
       "a TLS server whose certificate nobody trusts",
@@ -58,7 +63,10 @@ describe("the fault matrix: servers that are not Portainer", () => {
           { status: 200, contentType: "application/json", body: '{"Version":"2.27.9"}' },
           untrustedCertificate(),
         ),
-      /Unable to verify Portainer server https:\/\/127\.0\.0\.1:\d+: TLS verification failed: [A-Z_]+ \(GET \/api\/system\/status\); no credential was sent/,
+      joined(
+        /Unable to verify Portainer server https:\/\/127\.0\.0\.1:\d+: TLS verification failed: [A-Z_]+ /,
+        /\(GET \/api\/system\/status\); no credential was sent/,
+      ),
     ],
   ])("%s: the run fails naming it, and receives no credential", async (name, start, error) => {
     const started = Date.now();
@@ -118,7 +126,8 @@ describe("the fault matrix: servers that are not Portainer", () => {
           1,
           expect.stringMatching(
             new RegExp(
-              `Portainer at ${url} did not answer within 2\\d s: Unable to verify Portainer server ${url}: ECONNREFUSED`,
+              `Portainer at ${url} did not answer within 2\\d s: ` +
+                `Unable to verify Portainer server ${url}: ECONNREFUSED`,
             ),
           ),
         ]);
@@ -227,7 +236,10 @@ describe("the fault matrix: bad input", () => {
       "a secret that is not given",
       (y) => y,
       { PHOENIX_SECRET_QDRANT_API_KEY: undefined },
-      /these secrets are encrypted in Pulumi\.dev\.yaml and not given: set PULUMI_CONFIG_PASSPHRASE \(or PULUMI_CONFIG_PASSPHRASE_FILE\), or PHOENIX_SECRET_QDRANT_API_KEY/,
+      joined(
+        /these secrets are encrypted in Pulumi\.dev\.yaml and not given: /,
+        /set PULUMI_CONFIG_PASSPHRASE \(or PULUMI_CONFIG_PASSPHRASE_FILE\), or PHOENIX_SECRET_QDRANT_API_KEY/,
+      ),
     ],
     [
       "a YAML syntax error",

@@ -136,7 +136,8 @@ describe("the lab against a Portainer", () => {
     expect(state).not.toMatch(/ptr_[A-Za-z0-9+/=]{20,}/);
     expect(state).toContain('"secure": "v1:');
     expect(JSON.parse(state).resources.map((x: { urn: string }) => x.urn)).toContain(
-      "urn:pulumi:dev::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-lxc-2002",
+      "urn:pulumi:dev::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack" +
+        "$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-lxc-2002",
     );
   });
 

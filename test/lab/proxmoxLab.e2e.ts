@@ -95,7 +95,8 @@ describe("the lab's Proxmox, end to end", () => {
       ).resources.map((r) => [r.urn, r.id]);
     const before = state();
     const vm = (id: number) =>
-      `urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:proxmox:Vm$proxmoxve:index/vmLegacy:VmLegacy::phoenix-vm-${id}`;
+      "urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:proxmox:Vm" +
+      `$proxmoxve:index/vmLegacy:VmLegacy::phoenix-vm-${id}`;
     const replace = variant("prod", "prod-protected-template", (t) =>
       t.replace(
         "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",

@@ -21,8 +21,9 @@ function checkInHost(text: string, cwd: string): { out?: unknown; error?: string
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-loader-"));
   const file = path.join(dir, "provider.js");
   fs.writeFileSync(file, text);
+  const rfsPath = require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] });
   const script = `
-    const rfs = require(${JSON.stringify(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }))});
+    const rfs = require(${JSON.stringify(rfsPath)});
     const p = rfs(require("fs").readFileSync(${JSON.stringify(file)}, "utf8")).handler();
     p.check({}, { name: "ops" }).then(
       (out) => console.log(JSON.stringify({ out })),
