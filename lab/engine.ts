@@ -154,10 +154,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     o.onStep(s);
   };
   const put = (r: LabResource) => {
-    const protect = registered.get(`${r.type}::${r.name}`)?.protect === true;
-    const { protect: _was, ...rest } = r;
-    void _was;
-    const rec: LabResource = protect ? { ...rest, protect } : rest;
+    // The protect flag as this run registers it.
+    const rec: LabResource = { ...r };
+    if (registered.get(`${r.type}::${r.name}`)?.protect === true) rec.protect = true;
+    else delete rec.protect;
     o.state.resources = [...o.state.resources.filter((x) => x.urn !== r.urn), rec];
     if (!preview) saveState(o.stateFile, o.state);
   };
@@ -200,6 +200,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       seen.add(urn);
       const inputs = withUnknowns(a.inputs) as Record<string, unknown>;
       const old = byUrn().get(urn);
+      // Pulumi writes a changed protect flag even when nothing else changes (a same step).
+      if (old && !preview && (old.protect === true) !== (reg?.protect === true)) put(old);
       const started = Date.now();
       const simulate = o.simulated?.[a.type];
       if (o.proxmox?.handles(a.type)) {
@@ -241,10 +243,6 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
             ...notes,
             durationMs: Date.now() - started,
           });
-          if (out.action === "same" && old && (old.protect === true) !== (reg?.protect === true) && !preview) {
-            // Pulumi writes a changed protect flag even when nothing else changed (a same step).
-            put({ ...old });
-          }
           if (out.action !== "same")
             put({
               urn,

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parse } from "yaml";
+import { normalizeStackName } from "../providers/portainer/api/stacks";
 
 const PORTAINER = "pulumi-nodejs:dynamic/portainer:";
 const STACK = `${PORTAINER}Stack`;
@@ -70,14 +71,9 @@ export function manifestSecrets(stacksDir: string): Map<string, Set<string>> {
     const names = new Set<string>();
     for (const env of Object.values(m.environments ?? {}))
       for (const v of env.variables ?? []) if (v.secret !== undefined) names.add(v.name);
-    out.set(normalizeName(m.name ?? entry.name), names);
+    out.set(normalizeStackName(m.name ?? entry.name), names);
   }
   return out;
-}
-
-/** Portainer's stack name normalisation (lower case, `[-_a-z0-9]` kept). */
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[^-_a-z0-9]/g, "");
 }
 
 type Check = (args: ResourceValidationArgs, report: ReportViolation) => void;
@@ -97,6 +93,8 @@ export interface PolicyOptions {
 /** The policies, mandatory, for stacks named `prod*`. */
 export function productionPolicies(options: PolicyOptions = {}): ResourceValidationPolicy[] {
   const stacksDir = options.stacksDir ?? path.resolve(__dirname, "..", "stacks");
+  // The manifests, read once per pack process, at the first stack it judges.
+  let secrets: Map<string, Set<string>> | undefined;
   return [
     {
       name: "phoenix-pinned-images",
@@ -157,7 +155,7 @@ export function productionPolicies(options: PolicyOptions = {}): ResourceValidat
       validateResource: inProduction((args, report) => {
         if (args.type !== STACK) return;
         const name = String(args.props["name"]);
-        const marked = manifestSecrets(stacksDir).get(normalizeName(name));
+        const marked = (secrets ??= manifestSecrets(stacksDir)).get(normalizeStackName(name));
         if (marked === undefined)
           return report(`Stack ${name} has no manifest in ${stacksDir} to check its variables against.`);
         const sent = ((args.props["env"] ?? []) as { name: string }[]).map((e) => e.name);

@@ -36,6 +36,11 @@ export function runtimeProvider<I, O>(type: ProviderType): pulumi.dynamic.Resour
   const file = REGISTRY_FILE;
   type Impl = Required<pulumi.dynamic.ResourceProvider>;
   const load = (): Impl => {
+    // Found and required once per process; every later call looks it up.
+    const slot = Symbol.for(mark);
+    const host = globalThis as unknown as Record<symbol, Record<string, Impl> | undefined>;
+    const known = host[slot]?.[type];
+    if (known !== undefined) return known;
     const p = require("node:path") as typeof path;
     const files = require("node:fs") as typeof fs;
     const roots = [...new Set([process.cwd(), projectDir])];
@@ -58,6 +63,7 @@ export function runtimeProvider<I, O>(type: ProviderType): pulumi.dynamic.Resour
       ts.register({ transpileOnly: true, project: p.join(root, "tsconfig.json") });
     }
     const registry = require(p.join(root, file)) as { PROVIDERS: Record<string, Impl> };
+    host[slot] = registry.PROVIDERS;
     const impl = registry.PROVIDERS[type];
     if (impl === undefined) throw fail(`phoenix's provider code in ${root} has no provider for portainer:${type}`);
     return impl;
