@@ -86,7 +86,10 @@ export async function run(
   return { code: r.code, out: r.out, report: r.report, ms: Date.now() - started };
 }
 
-/** The lab as `npm run lab` runs it, in its own process, killed with SIGKILL when `killWhen` first holds. */
+/**
+ * The lab as `npm run lab` runs it, in its own process, killed with its provider host by SIGKILL when
+ * `killWhen` first holds.
+ */
 export function spawnKilled(w: World, killWhen: (stdout: string) => boolean): Promise<Run> {
   const started = Date.now();
   const child = spawn(
@@ -103,13 +106,12 @@ export function spawnKilled(w: World, killWhen: (stdout: string) => boolean): Pr
       "--state",
       w.stateFile,
     ],
-    {
-      cwd: PROJECT_DIR,
-      env: { ...process.env, ...secretEnv },
-    },
+    // Its own process group, so that the kill takes Pulumi's provider host with it, as a machine that
+    // goes down would: otherwise the host lives on, orphaned.
+    { cwd: PROJECT_DIR, env: { ...process.env, ...secretEnv }, detached: true },
   );
   let stdout = "";
-  const check = setInterval(() => killWhen(stdout) && child.kill("SIGKILL"), 20);
+  const check = setInterval(() => killWhen(stdout) && process.kill(-child.pid!, "SIGKILL"), 20);
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stdout += d.toString()));
   return new Promise((resolve) =>

@@ -63,13 +63,15 @@ function lab(
       cwd: PROJECT_DIR,
       // Secrets: decrypted with the passphrase (1 s of PBKDF2 a run), or given as variables.
       env: { ...process.env, ...(opts.passphrase ? { PULUMI_CONFIG_PASSPHRASE: "phoenix-example" } : secretEnv) },
+      // Its own process group: a kill takes the provider host with it (faultMatrix.ts spawnKilled).
+      detached: true,
     },
   );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
     stdout += d.toString();
-    if (opts.killOn?.test(stdout)) child.kill("SIGKILL");
+    if (opts.killOn?.test(stdout)) process.kill(-child.pid!, "SIGKILL");
   });
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) =>
