@@ -125,7 +125,45 @@ export function renderText(
       );
     if (s.urn) lines.push(`      sync alone: pulumi up --target '${s.urn}'`);
   }
+  renderEdge(d, lines);
   return lines.join("\n");
+}
+
+/** Gateways with their files, certificates, DNS and firewall. */
+function renderEdge(d: SiteDescription, lines: string[]): void {
+  lines.push("", `Gateways (${d.gateways.length}):`);
+  for (const g of d.gateways) {
+    lines.push(`  ${g.kind} on ${g.guest}:`);
+    for (const f of g.files) {
+      lines.push(`    ${f.path}:`);
+      for (const l of f.content.replace(/\n$/, "").split("\n")) lines.push(l === "" ? "" : `      ${l}`);
+    }
+  }
+  const c = d.certificates;
+  lines.push(
+    "",
+    `Certificates: CA "${c.ca.common_name}" (${c.ca.validity_days} days); each certificate ${c.validity_days} days, ` +
+      `renewed by up when fewer than ${c.renew_before_days} remain`,
+  );
+  for (const i of c.issued) lines.push(`  ${i.id} on ${i.guest}: ${[...i.dns_names, ...i.ip_addresses].join(", ")}`);
+  for (const h of c.custom) lines.push(`  ${h}: the site's own certificate`);
+  if (c.portainer_verified_with)
+    lines.push(`  phoenix verifies Portainer's certificate with ${c.portainer_verified_with}`);
+  if (d.dns) {
+    lines.push("", `DNS: dnsmasq on ${d.dns.guest} for ${d.dns.domain}, forwarding to ${d.dns.upstream.join(", ")}:`);
+    for (const r of d.dns.records) lines.push(`  ${r.name} -> ${r.ip}`);
+  }
+  if (d.firewall.length > 0) {
+    lines.push(
+      "",
+      `Firewall (${d.firewall[0]!.enabled ? "on" : "off"}; inbound dropped but for these rules, outbound allowed; ` +
+        "Proxmox applies them only while the datacenter firewall is on):",
+    );
+    for (const f of d.firewall) {
+      lines.push(`  ${f.kind === "vm" ? "VM " : "LXC"} ${f.id} ${f.guest}:`);
+      for (const r of f.rules) lines.push(`    accept ${r.proto} ${r.dport} from ${r.source}  # ${r.comment}`);
+    }
+  }
 }
 
 type GuestLine = SiteDescription["guests"][number];

@@ -7,10 +7,13 @@ import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LOCAL_DOCKER_URL, serverPorts } from "../config/desired";
+import { firewallRules } from "../config/firewall";
+import { certificateSpecs } from "../config/gateways";
 import { authOf } from "../config/proxmox";
 import type { VmConfig } from "../config/schema";
 import type { Guest, SiteConfig } from "../config/validate";
 import { PortainerEnvironment } from "../providers/portainer/environment";
+import { Gateways, type GatewayGuest } from "./gateway/gateways";
 import { GuestSetup } from "./guest/guestSetup";
 import { guestSetupSteps } from "./guest/steps";
 import { DockerStack } from "./portainer/dockerStack";
@@ -19,6 +22,8 @@ import { PortainerServer } from "./portainer/server";
 import { lxcArgs, vmArgs } from "./proxmox/args";
 import { ProxmoxLxc } from "./proxmox/lxc";
 import { ProxmoxVm } from "./proxmox/vm";
+import { GuestFirewallRules } from "./proxmox/firewall";
+import { Certificates } from "./pki/certificates";
 
 export interface SiteArgs {
   /** The validated configuration (config/load.ts). */
@@ -94,6 +99,7 @@ export class Site extends pulumi.ComponentResource {
 
     this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
     const setups = new Map<Guest, GuestSetup>();
+    const reach = new Map<Guest, GatewayGuest>();
     for (const g of c.guests) {
       const key = `${name}-${guestKey(g)}`;
       const cfg = g.config;
@@ -131,7 +137,44 @@ export class Site extends pulumi.ComponentResource {
           ),
         );
       }
+      const setup = setups.get(g);
+      reach.set(g, {
+        user,
+        privateKey: sshPrivateKey ?? "",
+        guestId,
+        guest: guestCustom,
+        ...(setup ? { setup, ...(setup.dockerProvider ? { dockerProvider: setup.dockerProvider } : {}) } : {}),
+      });
     }
+
+    // The Proxmox firewall of every guest (phoenix:firewall).
+    for (const f of firewallRules(c)) {
+      new GuestFirewallRules(
+        `${name}-${guestKey(f.guest)}-firewall`,
+        {
+          nodeName: c.proxmox.node_name,
+          kind: f.guest.kind,
+          id: f.guest.id,
+          enabled: c.firewall!.enabled,
+          rules: f.rules,
+          guest: reach.get(f.guest)!.guest,
+        },
+        { parent: this, providers: [provider] },
+      );
+    }
+
+    // phoenix's CA and the certificates it issues; then the gateways.
+    const specs = certificateSpecs(c);
+    const certificates =
+      specs.length > 0
+        ? new Certificates(`${name}-certificates`, { config: c.certificates, specs }, { parent: this })
+        : undefined;
+    if (c.gateways.nginx || c.gateways.traefik || c.dns)
+      new Gateways(
+        `${name}-gateway`,
+        { site: c, stack: pulumi.getStack(), ...(certificates ? { certificates } : {}), guests: reach },
+        { parent: this },
+      );
 
     this.environmentIds = {};
     this.stackIds = {};
@@ -158,8 +201,23 @@ export class Site extends pulumi.ComponentResource {
         agentSecret,
         adminUsername: p.admin_username,
         adminPassword: pulumi.secret(p.admin_password.reveal()),
-        ...(p.tls?.ca_cert !== undefined ? { caCert: p.tls.ca_cert } : {}),
+        // Portainer's certificate is phoenix's unless the site pinned a CA or skips verification.
+        ...(p.tls?.ca_cert !== undefined
+          ? { caCert: p.tls.ca_cert }
+          : certificates?.issued["portainer"]
+            ? { caCert: certificates.caCertPem }
+            : {}),
         insecureSkipVerify: p.tls?.insecure_skip_verify === true,
+        ...(certificates?.issued["portainer"]
+          ? {
+              certificate: {
+                ...certificates.issued["portainer"],
+                ssh: { host: primary.ip, user: sshUser(primary), privateKey: sshPrivateKey! },
+                guestId: reach.get(primary)!.guestId,
+                guest: reach.get(primary)!.guest,
+              },
+            }
+          : {}),
         ...(p.setup_token ? { setupToken: pulumi.secret(p.setup_token.reveal()) } : {}),
         dependsOn: [primarySetup],
       },

@@ -2,6 +2,9 @@
  * The desired site derived from a validated config: what `npm run plan` prints and what the
  * program builds. Pure functions; no I/O, no Pulumi.
  */
+import { FIREWALL_POLICY, firewallRules } from "./firewall";
+import { certificateSpecs, dnsRecords, portainerUsesPhoenixCertificate } from "./gateways";
+import { gatewayPlans } from "../components/gateway/files";
 import { authOf, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 import { SECRET_MASK } from "./secret";
 import type { Deployment, Guest, SiteConfig } from "./validate";
@@ -153,6 +156,57 @@ export function describeSite(site: SiteConfig, stack: string) {
         : null,
     environments: environmentsOf(site),
     stacks: site.deployments.map((d) => stackPlan(site, d)),
+    ...edgePlan(site, stack),
+  };
+}
+
+/** The gateways with their files, the certificates, the internal names and the firewall rules. */
+function edgePlan(site: SiteConfig, stack: string) {
+  const c = site.certificates;
+  return {
+    gateways: gatewayPlans(site, stack).map((g) => ({
+      guest: g.guest.name,
+      kind: g.kind,
+      files: g.files.map((f) => ({ path: f.path, content: f.content })),
+    })),
+    certificates: {
+      ca: { common_name: c.ca_common_name, validity_days: c.ca_validity_days },
+      validity_days: c.validity_days,
+      renew_before_days: c.renew_before_days,
+      issued: certificateSpecs(site).map((s) => ({
+        id: s.id,
+        guest: s.guest.name,
+        dns_names: [...s.dnsNames],
+        ip_addresses: [...s.ipAddresses],
+      })),
+      custom: Object.keys(c.custom).sort(),
+      portainer_verified_with:
+        site.portainer === undefined
+          ? null
+          : site.portainer.tls?.insecure_skip_verify
+            ? "nothing (insecure_skip_verify)"
+            : site.portainer.tls?.ca_cert !== undefined
+              ? "portainer.tls.ca_cert"
+              : portainerUsesPhoenixCertificate(site)
+                ? "phoenix's CA"
+                : "the system's CAs",
+    },
+    dns: site.dns
+      ? {
+          guest: site.dns.guest.name,
+          domain: site.dns.domain,
+          upstream: [...site.dns.upstream],
+          records: dnsRecords(site).map((r) => ({ name: r.name, ip: r.ip })),
+        }
+      : null,
+    firewall: firewallRules(site).map((f) => ({
+      guest: f.guest.name,
+      kind: f.guest.kind,
+      id: f.guest.id,
+      enabled: site.firewall!.enabled,
+      policy: { input: FIREWALL_POLICY.inputPolicy, output: FIREWALL_POLICY.outputPolicy },
+      rules: f.rules.map((r) => ({ direction: "in", action: "ACCEPT", ...r })),
+    })),
   };
 }
 

@@ -16,7 +16,22 @@ export { compareVersions };
 export const PROJECT = "phoenix";
 
 /** Config keys the site model owns. Any other `phoenix:` key must be a secret referenced by a stack manifest. */
-export const SITE_KEYS = ["proxmox", "vms", "lxcs", "portainer", "environment", "guest_ssh", "guest_setup"] as const;
+export const SITE_KEYS = [
+  "proxmox",
+  "vms",
+  "lxcs",
+  "portainer",
+  "environment",
+  "guest_ssh",
+  "guest_setup",
+  "gateways",
+  "certificates",
+  "dns",
+  "firewall",
+] as const;
+
+/** The Traefik image phoenix runs on the Traefik gateway guest when `gateways.traefik.version` names none. */
+export const DEFAULT_TRAEFIK_VERSION = "v3.3.6";
 
 /** Where the docker feature installs Docker Engine from: Docker's apt repository, or the distribution's packages. */
 export const DOCKER_SOURCES = ["docker", "debian"] as const;
@@ -493,6 +508,118 @@ export function manifestSchema() {
     });
 }
 
+const TRAEFIK_TAG = /^v\d+\.\d+\.\d+$/;
+const ENTRYPOINT = /^[A-Za-z0-9_-]+$/;
+
+function guestName() {
+  return z.string().regex(DNS_LABEL, "must be the name of a guest in phoenix:vms or phoenix:lxcs");
+}
+
+/**
+ * `phoenix:gateways`: the Nginx gateway (the names users reach, proxied to Traefik or to Portainer) and the
+ * Traefik gateway (a router per manifest's `traefik_service`). Both run on guests of the site.
+ */
+export function gatewaysSchema() {
+  return z
+    .strictObject({
+      nginx: z
+        .strictObject({
+          guest: guestName(),
+          /** The Portainer UI's name, proxied to the Portainer server (e.g. portainer.phoenix.local). */
+          portainer_host: z.string().regex(HOSTNAME, "must be a host name such as portainer.phoenix.local").optional(),
+          /** The stacks' hosts this gateway serves; default every deployed `traefik_service.host`. */
+          hosts: z.array(z.string().regex(HOSTNAME, "must be a host name such as qdrant.phoenix.local")).optional(),
+        })
+        .optional(),
+      traefik: z
+        .strictObject({
+          guest: guestName(),
+          version: z
+            .string()
+            .regex(TRAEFIK_TAG, "must be a pinned Traefik release tag such as v3.3.6 (not latest)")
+            .default(DEFAULT_TRAEFIK_VERSION),
+          /** Where Traefik's dynamic configuration lives on the guest (watched by its file provider). */
+          dynamic_dir: absolutePath("on the Traefik guest").default("/etc/traefik/dynamic"),
+          /** Entry point name to port. */
+          entrypoints: z
+            .record(
+              z.string().regex(ENTRYPOINT, "must be an entry point name (letters, digits, '-', '_')"),
+              z.number().int().min(1).max(65535),
+            )
+            .default({ web: 80, websecure: 443 }),
+        })
+        .optional(),
+    })
+    .refine((g) => g.nginx !== undefined || g.traefik !== undefined, {
+      message: "must configure nginx, traefik or both",
+    });
+}
+
+/**
+ * `phoenix:certificates`: phoenix's internal certificate authority and the certificates it issues (Portainer's
+ * server, the gateways' names), renewed by a plain `up` once fewer than `renew_before_days` remain; or your own
+ * certificate and key for a name the Nginx gateway serves.
+ */
+export function certificatesSchema(ctx: SecretContext) {
+  return z
+    .strictObject({
+      ca_common_name: z.string().min(1).max(64).default("phoenix internal CA"),
+      ca_validity_days: z.number().int().min(30).max(36500).default(3650),
+      validity_days: z.number().int().min(1).max(825).default(365),
+      renew_before_days: z.number().int().min(0).default(30),
+      custom: z
+        .record(
+          z.string().regex(HOSTNAME, "must be a host name the Nginx gateway serves"),
+          z.strictObject({
+            certificate: z.string().regex(PEM_CERT, "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"),
+            private_key: secretField(ctx, "certificates", "certificates.custom.<host>.private_key").refine(
+              (s) => !s.isDecrypted || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s.reveal()),
+              { message: "must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)" },
+            ),
+          }),
+        )
+        .default({}),
+    })
+    .refine((c) => c.renew_before_days < c.validity_days, {
+      path: ["renew_before_days"],
+      message: "must be less than validity_days (or every up would renew)",
+    });
+}
+
+/** `phoenix:dns`: internal names served by dnsmasq on a guest (by default the Nginx gateway's). */
+export function dnsSchema() {
+  return z.strictObject({
+    guest: guestName().optional(),
+    /** The domain guests' names are published under; default `proxmox.dns.domain`. */
+    domain: z.string().regex(HOSTNAME, "must be a DNS domain such as phoenix.local").optional(),
+    /** Where other names are forwarded; default `proxmox.dns.servers`. */
+    upstream: z
+      .array(z.ipv4({ error: "must be an IPv4 address" }))
+      .min(1)
+      .optional(),
+  });
+}
+
+/**
+ * `phoenix:firewall` (opt-in): the Proxmox firewall of every guest, with rules derived from the site. Inbound is
+ * dropped but for what the site needs; `admin_networks` are where phoenix and its operators run from.
+ */
+export function firewallSchema() {
+  const networks = () =>
+    z.array(z.cidrv4({ error: "must be an IPv4 network with a prefix length, e.g. 10.0.0.0/24" })).min(1);
+  return z.strictObject({
+    enabled: z.boolean().default(true),
+    /** SSH to every guest and the Portainer API: phoenix itself runs from one of these. */
+    admin_networks: networks(),
+    /** Who may reach the Nginx gateway's 80/443 (and its DNS); default the admin networks. */
+    client_networks: networks().optional(),
+  });
+}
+
+export type GatewaysConfig = z.output<ReturnType<typeof gatewaysSchema>>;
+export type CertificatesConfig = z.output<ReturnType<typeof certificatesSchema>>;
+export type DnsConfig = z.output<ReturnType<typeof dnsSchema>>;
+export type FirewallConfig = z.output<ReturnType<typeof firewallSchema>>;
 export type ProxmoxConfig = z.output<ReturnType<typeof proxmoxSchema>>;
 export type VmConfig = z.output<ReturnType<typeof vmSchema>>;
 export type LxcConfig = z.output<ReturnType<typeof lxcSchema>>;

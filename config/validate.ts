@@ -29,6 +29,7 @@ import {
 } from "./schema";
 import { Secret } from "./secret";
 import { addressOf, inSubnet } from "./net";
+import { resolveEdge, type Edge } from "./gateways";
 import { authOf, canDoRootOnly, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 
 /** One problem in the configuration, with the config path or file it is about. */
@@ -83,6 +84,14 @@ export interface StackDefinition {
   readonly composeContent: string;
   /** The service names the compose file defines. */
   readonly services: readonly string[];
+  /** The host ports each service publishes (`ports:`), by service; a port without a fixed host port is left out. */
+  readonly published: Readonly<Record<string, readonly PublishedPort[]>>;
+}
+
+/** A port a compose service publishes on its guest. */
+export interface PublishedPort {
+  readonly port: number;
+  readonly protocol: "tcp" | "udp";
 }
 
 /** A variable as deployed: a plain value or a secret. */
@@ -111,7 +120,7 @@ export interface Deployment {
 }
 
 /** The validated site: frozen, typed, complete. */
-export interface SiteConfig {
+export interface SiteConfig extends Edge {
   readonly proxmox: ProxmoxConfig;
   readonly vms: readonly VmConfig[];
   readonly lxcs: readonly LxcConfig[];
@@ -232,6 +241,7 @@ export function loadStacks(
         manifest,
         composeContent: compose.content,
         services: compose.services,
+        published: compose.published,
       };
       broken.delete(entry.name);
     }
@@ -244,7 +254,7 @@ function readCompose(
   rel: string,
   where: string,
   problems: Problem[],
-): { content: string; services: string[] } | undefined {
+): { content: string; services: string[]; published: Record<string, PublishedPort[]> } | undefined {
   const file = path.join(dir, rel);
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
     problems.push({ path: where, message: `file ${rel} does not exist in ${path.basename(dir)}/` });
@@ -263,7 +273,36 @@ function readCompose(
     problems.push({ path: where, message: `${rel} must be a compose file with a non-empty services map` });
     return undefined;
   }
-  return { content, services: Object.keys(services) };
+  const published = Object.fromEntries(
+    Object.entries(services).map(([name, svc]) => [name, publishedPorts(isMap(svc) ? svc["ports"] : undefined)]),
+  );
+  return { content, services: Object.keys(services), published };
+}
+
+/**
+ * The fixed host ports of a compose `ports:` list, in both forms (Compose spec, "ports"): `"6333:6333"`,
+ * `"127.0.0.1:8080:80/tcp"`, `"8000-8001:8000-8001"`, `{published, target, protocol}`. `"80"` alone publishes a
+ * random host port, which no gateway can be pointed at: it is left out.
+ */
+export function publishedPorts(ports: unknown): PublishedPort[] {
+  const out: PublishedPort[] = [];
+  const add = (published: string, protocol: string) => {
+    const proto = protocol === "udp" ? "udp" : "tcp";
+    const [a, b] = published.split("-").map(Number);
+    if (!Number.isInteger(a)) return;
+    for (let p = a!; p <= (Number.isInteger(b) ? b! : a!); p++) out.push({ port: p, protocol: proto });
+  };
+  for (const entry of Array.isArray(ports) ? ports : []) {
+    if (isMap(entry)) {
+      if (entry["published"] !== undefined) add(String(entry["published"]), String(entry["protocol"] ?? "tcp"));
+      continue;
+    }
+    const text = String(entry);
+    const [spec, protocol = "tcp"] = text.split("/") as [string, string?];
+    const parts = spec.split(":");
+    if (parts.length >= 2) add(parts[parts.length - 2]!, protocol);
+  }
+  return out;
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -468,8 +507,24 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     });
   }
 
-  if (problems.length > 0 || !proxmox) return { ok: false, problems };
+  const edge = resolveEdge(
+    raw,
+    ctx,
+    {
+      ...(proxmox ? { proxmox } : {}),
+      guests,
+      stacks,
+      deployments,
+      hasPortainer: primary !== undefined && portainer !== undefined,
+      hasGuestSsh: sshRaw !== undefined,
+    },
+    problems,
+    issuesToProblems,
+  );
+
+  if (problems.length > 0 || !proxmox || !edge) return { ok: false, problems };
   const site: SiteConfig = {
+    ...edge,
     proxmox,
     vms: vms.map((v) => v.item),
     lxcs: lxcs.map((l) => l.item),

@@ -26,6 +26,11 @@ export interface GuestSetupArgs {
   readonly guest?: pulumi.Resource;
 }
 
+/** How `@pulumi/command` reaches a guest: its key a secret; 30 dials 10 s apart bound the wait for a booting guest. */
+export function sshConnection(host: pulumi.Input<string>, user: string, privateKey: pulumi.Input<string>) {
+  return { host, user, privateKey: pulumi.secret(privateKey), dialErrorLimit: 30, perDialTimeout: 10 };
+}
+
 export class GuestSetup extends pulumi.ComponentResource {
   /** The Docker provider for this guest, when it has the docker feature. */
   readonly dockerProvider: docker.Provider | undefined;
@@ -34,14 +39,7 @@ export class GuestSetup extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuestSetupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:guest:Setup", name, {}, opts);
-    // dialErrorLimit bounds the wait for a guest that is still booting (30 tries, 10 s each).
-    const connection = {
-      host: args.host,
-      user: args.user,
-      privateKey: pulumi.secret(args.privateKey),
-      dialErrorLimit: 30,
-      perDialTimeout: 10,
-    };
+    const connection = sshConnection(args.host, args.user, args.privateKey);
     let last: command.remote.Command | undefined;
     const replaceWith = args.guest ? { replaceWith: [args.guest] } : {};
     for (const step of args.steps) {

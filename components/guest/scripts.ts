@@ -26,7 +26,8 @@ export const DPKG_LOCK_TIMEOUT_S = 600;
 /** How long base_setup waits for cloud-init to finish its first boot (package upgrades included). */
 export const CLOUD_INIT_TIMEOUT_S = 1200;
 
-const PRELUDE = [
+/** The start of every setup script: strict mode, sudo when not root, apt that waits for the dpkg lock. */
+export const PRELUDE = [
   "set -eu",
   'SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"',
   "export DEBIAN_FRONTEND=noninteractive",

@@ -3,12 +3,16 @@
  * survives replacement and destroy, the published ports, a restart policy and the shared agent secret —
  * then, once the API answers, the first administrator and an API key for everything else.
  */
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import { PortainerAdmin } from "../../providers/portainer/admin";
 import { PortainerApiKey } from "../../providers/portainer/apiKey";
 import type { ConnectionArgs } from "../../providers/portainer/dynamic";
+import { certificatesScript } from "../gateway/scripts";
+import { sshConnection } from "../guest/guestSetup";
+import { fingerprint } from "../pki/certificates";
 
 export interface PortainerServerArgs {
   /** The Docker provider of the primary guest. */
@@ -24,13 +28,29 @@ export interface PortainerServerArgs {
   readonly adminUsername: string;
   /** A secret. */
   readonly adminPassword: pulumi.Input<string>;
-  readonly caCert?: string;
+  /** The CA that Portainer's certificate is checked against (phoenix's, or one the site pinned). */
+  readonly caCert?: pulumi.Input<string>;
   readonly insecureSkipVerify?: boolean;
   /** Portainer 2.43+'s one-time setup token (in the container's logs); a secret. */
   readonly setupToken?: pulumi.Input<string>;
   /** Resources the container must wait for (the guest's Docker setup). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * The certificate Portainer serves on 9443, issued by phoenix's CA, and how to put it on the guest. Without it
+   * Portainer serves its own self-signed certificate.
+   */
+  readonly certificate?: {
+    readonly certPem: pulumi.Input<string>;
+    /** A secret. */
+    readonly keyPem: pulumi.Input<string>;
+    readonly ssh: { readonly host: string; readonly user: string; readonly privateKey: pulumi.Input<string> };
+    readonly guestId: pulumi.Input<string>;
+    readonly guest: pulumi.Resource;
+  };
 }
+
+/** Where Portainer's certificate and key go on the primary guest (mounted read-only at /certs). */
+export const PORTAINER_CERT_DIR = "/etc/phoenix/certs";
 
 /** The data volume's name on the guest; it is retained when the stack is destroyed. */
 export const DATA_VOLUME = "portainer_data";
@@ -52,6 +72,25 @@ export class PortainerServer extends pulumi.ComponentResource {
       { name: `portainer/portainer-ce:${args.version}`, keepLocally: true },
       { ...onGuest, dependsOn: args.dependsOn },
     );
+    const cert = args.certificate;
+    const certFiles = cert
+      ? new command.remote.Command(
+          `${name}-certificates`,
+          {
+            connection: sshConnection(cert.ssh.host, cert.ssh.user, cert.ssh.privateKey),
+            create: pulumi.secret(
+              pulumi.all([cert.certPem, cert.keyPem]).apply(([c, k]) =>
+                certificatesScript("portainer", [
+                  { path: `${PORTAINER_CERT_DIR}/portainer.crt`, content: c },
+                  { path: `${PORTAINER_CERT_DIR}/portainer.key`, content: k, mode: "0600" },
+                ]),
+              ),
+            ),
+            triggers: [cert.guestId],
+          },
+          { parent: this, replaceWith: [cert.guest], dependsOn: args.dependsOn },
+        )
+      : undefined;
     const data = new docker.Volume(
       `${name}-data`,
       { name: DATA_VOLUME },
@@ -67,10 +106,18 @@ export class PortainerServer extends pulumi.ComponentResource {
         volumes: [
           { volumeName: data.name, containerPath: "/data" },
           { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+          ...(cert ? [{ hostPath: PORTAINER_CERT_DIR, containerPath: "/certs", readOnly: true }] : []),
         ],
         envs: [pulumi.interpolate`AGENT_SECRET=${args.agentSecret}`],
+        // Portainer's flags for its own certificate; a new certificate replaces (restarts) the container.
+        ...(cert
+          ? {
+              command: ["--sslcert", "/certs/portainer.crt", "--sslkey", "/certs/portainer.key"],
+              labels: [{ label: "phoenix.certificate.sha256", value: fingerprint(cert.certPem) }],
+            }
+          : {}),
       },
-      { ...onGuest, dependsOn: args.dependsOn },
+      { ...onGuest, dependsOn: [...(args.dependsOn ?? []), ...(certFiles ? [certFiles] : [])] },
     );
     const tls = {
       ...(args.caCert !== undefined ? { caCert: args.caCert } : {}),
@@ -101,7 +148,14 @@ export class PortainerServer extends pulumi.ComponentResource {
       { url: args.url, ...tls, username: args.adminUsername, password: args.adminPassword, description: "phoenix" },
       { parent: this, dependsOn: [this.admin] },
     );
-    this.connection = pulumi.secret(this.apiKey.apiKey.apply((apiKey) => ({ url: args.url, apiKey, ...tls })));
+    this.connection = pulumi.secret(
+      pulumi.all([this.apiKey.apiKey, pulumi.output(args.caCert)]).apply(([apiKey, caCert]) => ({
+        url: args.url,
+        apiKey,
+        ...(caCert !== undefined ? { caCert } : {}),
+        insecureSkipVerify: args.insecureSkipVerify === true,
+      })),
+    );
     this.registerOutputs({ url: this.url, connection: this.connection });
   }
 }

@@ -35,6 +35,8 @@ function common(site: SiteConfig, g: Guest) {
     ...(p.dns !== undefined ? { dns: p.dns } : {}),
     sshKeys: guestKeys(site, g),
     bridge: p.bridge,
+    // The NIC's firewall flag: Proxmox applies the guest's rules only with it (phoenix:firewall).
+    ...(site.firewall ? { firewall: true } : {}),
     ...(p.vlan !== undefined ? { vlan: p.vlan } : {}),
     ...(p.mtu !== undefined ? { mtu: p.mtu } : {}),
     tags: p.tags,

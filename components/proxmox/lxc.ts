@@ -34,6 +34,8 @@ export interface ProxmoxLxcArgs {
   /** Public keys for root (template containers only). */
   readonly sshKeys: readonly string[];
   readonly bridge: string;
+  /** The NIC's firewall flag (phoenix:firewall). */
+  readonly firewall?: boolean;
   readonly vlan?: number;
   readonly mtu?: number;
   /** Bind mounts from the host (root@pam only). */
@@ -84,6 +86,7 @@ export function lxcInputs(args: ProxmoxLxcArgs): proxmox.ContainerLegacyArgs {
       {
         name: "eth0",
         bridge: args.bridge,
+        ...(args.firewall ? { firewall: true } : {}),
         ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}),
         ...(args.mtu !== undefined ? { mtu: args.mtu } : {}),
       },

@@ -37,6 +37,8 @@ export interface ProxmoxVmArgs {
   readonly username: string;
   readonly sshKeys: readonly string[];
   readonly bridge: string;
+  /** The NIC's firewall flag (phoenix:firewall). */
+  readonly firewall?: boolean;
   readonly vlan?: number;
   readonly mtu?: number;
   /** True only when the template starts qemu-guest-agent at first boot. */
@@ -93,6 +95,7 @@ export function vmInputs(args: ProxmoxVmArgs): proxmox.VmLegacyArgs {
     networkDevices: [
       {
         bridge: args.bridge,
+        ...(args.firewall ? { firewall: true } : {}),
         model: "virtio",
         ...(args.vlan !== undefined ? { vlanId: args.vlan } : {}),
         ...(args.mtu !== undefined ? { mtu: args.mtu } : {}),
