@@ -8,7 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import {
+  certificatesSchema,
+  dnsSchema,
   environmentSchema,
+  firewallSchema,
+  gatewaysSchema,
   guestSetupSchema,
   guestSshSchema,
   lxcSchema,
@@ -42,6 +46,10 @@ export function stackFileJsonSchema(): string {
       "phoenix:guest_ssh": guestSshSchema(ctx).optional(),
       "phoenix:guest_setup": guestSetupSchema().optional(),
       "phoenix:environment": environmentSchema().optional(),
+      "phoenix:gateways": gatewaysSchema().optional(),
+      "phoenix:certificates": certificatesSchema(ctx).optional(),
+      "phoenix:dns": dnsSchema().optional(),
+      "phoenix:firewall": firewallSchema().optional(),
     })
     .catchall(z.union([z.strictObject({ secure: z.string() }), z.string(), z.number(), z.boolean()]));
   const file = z

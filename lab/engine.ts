@@ -11,6 +11,7 @@ import type { DynamicProviderHost } from "./host";
 import { isSecret, secret, stripSecrets } from "./host";
 import type { RealGuests } from "./guests";
 import { COMMAND_TYPE, CT_TYPE, VM_TYPE, type ProxmoxSimulation } from "./proxmox/simulator";
+import { isTlsType, readyForRenewal, tlsOutputs } from "./tls";
 import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
 
 export type Action = "create" | "update" | "replace" | "delete" | "same" | "read" | "drift" | "gone";
@@ -286,7 +287,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         }
       }
       if (!a.type.startsWith(DYNAMIC) || simulate) {
-        const same = old !== undefined && stable(old.inputs) === stable(inputs);
+        // A TLS resource is replaced by any change, and a certificate when it is due for renewal.
+        const tlsType = isTlsType(a.type);
+        const due = tlsType && old !== undefined && readyForRenewal(old.outputs);
+        const same = old !== undefined && stable(old.inputs) === stable(inputs) && !due;
         // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
         const real =
           !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
@@ -294,24 +298,34 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
             : undefined;
         const outputs = same
           ? old.outputs
-          : {
-              ...inputs,
-              ...simulatedOutputs(a.type, a.name, inputs, o.stack),
-              ...(simulate ? simulate(inputs) : {}),
-              ...(real ?? {}),
-            };
+          : markSecret(
+              {
+                ...inputs,
+                ...simulatedOutputs(a.type, a.name, inputs, o.stack),
+                ...(tlsType && !preview ? tlsOutputs(a.type, inputs) : {}),
+                ...(simulate ? simulate(inputs) : {}),
+                ...(real ?? {}),
+              },
+              reg?.secretOutputs,
+            );
         // A Docker container changed in any way is replaced, with a new id (kreuzwerker/docker).
-        const replacedContainer = !same && a.type === "docker:index/container:Container";
+        const replacedContainer = !same && (a.type === "docker:index/container:Container" || (tlsType && !!old));
         if (replacedContainer) refuseProtectedReplace(urn, old, reg?.protect);
+        if (replacedContainer && tlsType) replaced.add(urn);
         const id = replacedContainer
-          ? `${a.name}-${crypto.createHash("sha256").update(stable(inputs)).digest("hex").slice(0, 12)}`
+          ? `${a.name}-${crypto
+              .createHash("sha256")
+              .update(stable(inputs) + (tlsType ? String(Date.now()) : ""))
+              .digest("hex")
+              .slice(0, 12)}`
           : (old?.id ?? `${a.name}-lab`);
         record({
           urn,
           type: a.type,
           name: a.name,
-          action: !old ? "create" : same ? "same" : "update",
-          ...(old && !same ? { changes: changedKeys(old.inputs, inputs) } : {}),
+          action: !old ? "create" : same ? "same" : tlsType ? "replace" : "update",
+          ...(old && !same ? { changes: due ? ["readyForRenewal"] : changedKeys(old.inputs, inputs) } : {}),
+          ...(due ? { notes: ["ready for renewal: the certificate is within earlyRenewalHours of its end"] } : {}),
           durationMs: Date.now() - started,
         });
         if (!same)

@@ -125,8 +125,8 @@ export function productionPolicies(options: PolicyOptions = {}): ResourceValidat
           report(`It reaches Portainer at ${url} without TLS: serve Portainer over https (phoenix:portainer.url).`);
         } else if (c.insecureSkipVerify === true) {
           report(
-            `It skips TLS verification for ${url}: trust Portainer's CA (phoenix:portainer.tls.ca_cert) instead of ` +
-              `phoenix:portainer.tls.insecure_skip_verify.`,
+            `It skips TLS verification for ${url}: remove phoenix:portainer.tls.insecure_skip_verify (Portainer then ` +
+              `serves phoenix's certificate, verified against phoenix's CA) or pin its CA in phoenix:portainer.tls.ca_cert.`,
           );
         }
       }),

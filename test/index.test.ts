@@ -1,6 +1,7 @@
 // Proves: the program (index.ts) loads the stack's config through the Pulumi runtime as `pulumi up` hands
 // it over, builds the site and exports guest IPs, the Portainer URL, environment and stack ids, and the API
 // key as a secret; invalid config fails with a RunError listing every problem (no resource is created).
+import { tlsMockOutputs } from "./helpers/tlsMocks";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_KEYS, validValues } from "./helpers/site";
 
@@ -25,7 +26,7 @@ describe("index.ts", () => {
               : a.type.endsWith("portainer:ApiKey")
                 ? { apiKey: "ptr_x" }
                 : {};
-          return { id: `${a.name}-id`, state: { ...a.inputs, ...extra } };
+          return { id: `${a.name}-id`, state: { ...a.inputs, ...extra, ...tlsMockOutputs(a.type, a.name) } };
         },
         call: (a) => a.inputs,
       },

@@ -187,6 +187,25 @@ describe("plan", () => {
       "portainer",
       "environments",
       "stacks",
+      "gateways",
+      "certificates",
+      "dns",
+      "firewall",
+    ]);
+    // The dev site has no gateways, DNS or firewall; Portainer gets phoenix's certificate.
+    expect([d.gateways, d.dns, d.firewall, d.certificates.issued, d.certificates.portainer_verified_with]).toEqual([
+      [],
+      null,
+      [],
+      [
+        {
+          id: "portainer",
+          guest: "dev-portainer",
+          dns_names: ["dev-portainer", "dev-portainer.phoenix.local"],
+          ip_addresses: ["10.0.0.201"],
+        },
+      ],
+      "phoenix's CA",
     ]);
     expect(d.environment).toBe("testing");
     expect(

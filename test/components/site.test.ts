@@ -3,6 +3,7 @@
 // inputs (clone source, sizes, IPs, agent URLs, stack env per environment, rendered compose with Traefik
 // labels), secrets marked secret, and the dependency edges that order a `pulumi up`.
 // Does not prove: what Proxmox, Docker or Portainer do with these inputs (nothing real runs here).
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -66,9 +67,70 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["command:remote:Command", "phoenix-vm-1002-setup-docker", "phoenix-vm-1002-setup"],
       ["command:remote:Command", "phoenix-vm-1002-setup-health", "phoenix-vm-1002-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1002-setup-docker-provider", "phoenix-vm-1002-setup"],
+      ["phoenix:proxmox:Vm", "phoenix-vm-1003", "phoenix"],
+      ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1003", "phoenix-vm-1003"],
+      ["phoenix:guest:Setup", "phoenix-vm-1003-setup", "phoenix"],
+      ["command:remote:Command", "phoenix-vm-1003-setup-base", "phoenix-vm-1003-setup"],
+      ["command:remote:Command", "phoenix-vm-1003-setup-docker", "phoenix-vm-1003-setup"],
+      ["command:remote:Command", "phoenix-vm-1003-setup-health", "phoenix-vm-1003-setup"],
+      ["pulumi:providers:docker", "phoenix-vm-1003-setup-docker-provider", "phoenix-vm-1003-setup"],
+      ["phoenix:proxmox:Lxc", "phoenix-lxc-101", "phoenix"],
+      ["proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-101", "phoenix-lxc-101"],
+      ["phoenix:guest:Setup", "phoenix-lxc-101-setup", "phoenix"],
+      ["command:remote:Command", "phoenix-lxc-101-setup-base", "phoenix-lxc-101-setup"],
+      ["command:remote:Command", "phoenix-lxc-101-setup-health", "phoenix-lxc-101-setup"],
+      ["phoenix:proxmox:GuestFirewall", "phoenix-vm-1001-firewall", "phoenix"],
+      ["proxmoxve:firewall/rulesLegacy:RulesLegacy", "phoenix-vm-1001-firewall-rules", "phoenix-vm-1001-firewall"],
+      [
+        "proxmoxve:firewall/optionsLegacy:OptionsLegacy",
+        "phoenix-vm-1001-firewall-options",
+        "phoenix-vm-1001-firewall",
+      ],
+      ["phoenix:proxmox:GuestFirewall", "phoenix-vm-1002-firewall", "phoenix"],
+      ["proxmoxve:firewall/rulesLegacy:RulesLegacy", "phoenix-vm-1002-firewall-rules", "phoenix-vm-1002-firewall"],
+      [
+        "proxmoxve:firewall/optionsLegacy:OptionsLegacy",
+        "phoenix-vm-1002-firewall-options",
+        "phoenix-vm-1002-firewall",
+      ],
+      ["phoenix:proxmox:GuestFirewall", "phoenix-vm-1003-firewall", "phoenix"],
+      ["proxmoxve:firewall/rulesLegacy:RulesLegacy", "phoenix-vm-1003-firewall-rules", "phoenix-vm-1003-firewall"],
+      [
+        "proxmoxve:firewall/optionsLegacy:OptionsLegacy",
+        "phoenix-vm-1003-firewall-options",
+        "phoenix-vm-1003-firewall",
+      ],
+      ["phoenix:proxmox:GuestFirewall", "phoenix-lxc-101-firewall", "phoenix"],
+      ["proxmoxve:firewall/rulesLegacy:RulesLegacy", "phoenix-lxc-101-firewall-rules", "phoenix-lxc-101-firewall"],
+      [
+        "proxmoxve:firewall/optionsLegacy:OptionsLegacy",
+        "phoenix-lxc-101-firewall-options",
+        "phoenix-lxc-101-firewall",
+      ],
+      ["phoenix:pki:Certificates", "phoenix-certificates", "phoenix"],
+      ["tls:index/privateKey:PrivateKey", "phoenix-certificates-ca-key", "phoenix-certificates"],
+      ["tls:index/selfSignedCert:SelfSignedCert", "phoenix-certificates-ca", "phoenix-certificates"],
+      ["tls:index/privateKey:PrivateKey", "phoenix-certificates-portainer-key", "phoenix-certificates"],
+      ["tls:index/certRequest:CertRequest", "phoenix-certificates-portainer-csr", "phoenix-certificates"],
+      ["tls:index/locallySignedCert:LocallySignedCert", "phoenix-certificates-portainer", "phoenix-certificates"],
+      ["tls:index/privateKey:PrivateKey", "phoenix-certificates-nginx-key", "phoenix-certificates"],
+      ["tls:index/certRequest:CertRequest", "phoenix-certificates-nginx-csr", "phoenix-certificates"],
+      ["tls:index/locallySignedCert:LocallySignedCert", "phoenix-certificates-nginx", "phoenix-certificates"],
+      ["tls:index/privateKey:PrivateKey", "phoenix-certificates-traefik-key", "phoenix-certificates"],
+      ["tls:index/certRequest:CertRequest", "phoenix-certificates-traefik-csr", "phoenix-certificates"],
+      ["tls:index/locallySignedCert:LocallySignedCert", "phoenix-certificates-traefik", "phoenix-certificates"],
+      ["phoenix:gateway:Gateways", "phoenix-gateway", "phoenix"],
+      ["command:remote:Command", "phoenix-gateway-nginx-certificates", "phoenix-gateway"],
+      ["command:remote:Command", "phoenix-gateway-nginx-config", "phoenix-gateway"],
+      ["command:remote:Command", "phoenix-gateway-traefik-certificates", "phoenix-gateway"],
+      ["command:remote:Command", "phoenix-gateway-traefik-config", "phoenix-gateway"],
+      ["docker:index/remoteImage:RemoteImage", "phoenix-gateway-traefik-image", "phoenix-gateway"],
+      ["docker:index/container:Container", "phoenix-gateway-traefik", "phoenix-gateway"],
+      ["command:remote:Command", "phoenix-gateway-dnsmasq-config", "phoenix-gateway"],
       ["random:index/randomPassword:RandomPassword", "phoenix-agent-secret", "phoenix"],
       ["phoenix:portainer:Server", "phoenix-portainer", "phoenix"],
       ["docker:index/remoteImage:RemoteImage", "phoenix-portainer-image", "phoenix-portainer"],
+      ["command:remote:Command", "phoenix-portainer-certificates", "phoenix-portainer"],
       ["docker:index/volume:Volume", "phoenix-portainer-data", "phoenix-portainer"],
       ["docker:index/container:Container", "phoenix-portainer", "phoenix-portainer"],
       ["time:index/static:Static", "phoenix-portainer-started", "phoenix-portainer"],
@@ -101,7 +163,8 @@ describe("Site for Pulumi.prod.yaml", () => {
       cpu: { cores: 4, type: "x86-64-v2-AES" },
       memory: { dedicated: 8192, floating: 8192 },
       disks: [{ interface: "scsi0", datastoreId: "local-zfs", size: 32, discard: "on" }],
-      networkDevices: [{ bridge: "vmbr0", model: "virtio" }],
+      // phoenix:firewall is on: the NIC's firewall flag, without which Proxmox ignores the guest's rules.
+      networkDevices: [{ bridge: "vmbr0", model: "virtio", firewall: true }],
       initialization: {
         datastoreId: "local-zfs",
         dns: { servers: ["10.0.0.1"], domain: "phoenix.local" },
@@ -174,7 +237,29 @@ describe("Site for Pulumi.prod.yaml", () => {
       admin["waitSeconds"],
       isSecret(admin["password"]),
       unwrap(admin["password"]),
-    ]).toEqual(["https://10.0.0.101:9443", "admin", true, 300, true, "example-prod-admin-password"]);
+    ]).toEqual(["https://10.0.0.101:9443", "admin", false, 300, true, "example-prod-admin-password"]);
+    // Portainer serves phoenix's certificate (written to the guest first, mounted read-only), and phoenix verifies
+    // it against phoenix's CA; a new certificate replaces the container (its fingerprint is a label).
+    expect(unwrap(admin["caCert"])).toBe(
+      "-----BEGIN CERTIFICATE-----\nmock-phoenix-certificates-ca\n-----END CERTIFICATE-----\n",
+    );
+    expect([c["command"], c["volumes"]]).toEqual([
+      ["--sslcert", "/certs/portainer.crt", "--sslkey", "/certs/portainer.key"],
+      [
+        { volumeName: "portainer_data", containerPath: "/data" },
+        { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
+        { hostPath: "/etc/phoenix/certs", containerPath: "/certs", readOnly: true },
+      ],
+    ]);
+    const portainerCert =
+      "-----BEGIN CERTIFICATE-----\nmock-phoenix-certificates-portainer\n-----END CERTIFICATE-----\n";
+    expect(unwrap(c["labels"])).toEqual([
+      { label: "phoenix.certificate.sha256", value: crypto.createHash("sha256").update(portainerCert).digest("hex") },
+    ]);
+    const files = find(rs, "command:remote:Command", "phoenix-portainer-certificates").inputs;
+    expect(isSecret(files["create"])).toBe(true);
+    expect(unwrap(files["create"])).toContain("/etc/phoenix/certs/portainer.key");
+    expect(unwrap(files["create"])).toContain("mock-phoenix-certificates-portainer-key");
     // The long start-up wait is keyed to the container: a new container id replaces the timestamp.
     expect(find(rs, "time:index/static:Static", "phoenix-portainer-started").inputs).toEqual({
       triggers: { container: "phoenix-portainer-id" },
@@ -197,7 +282,8 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(unwrap(env["connection"])).toEqual({
       url: "https://10.0.0.101:9443",
       apiKey: "ptr_mocked-api-key",
-      insecureSkipVerify: true,
+      caCert: "-----BEGIN CERTIFICATE-----\nmock-phoenix-certificates-ca\n-----END CERTIFICATE-----\n",
+      insecureSkipVerify: false,
     });
   });
 
@@ -229,7 +315,10 @@ describe("Site for Pulumi.prod.yaml", () => {
   it("orders the graph: guest -> setup -> containers -> admin -> API key; agent -> environment -> stack", () => {
     const deps = (type: string, name: string) => find(rs, type, name).dependsOn;
     expect(deps("phoenix:guest:Setup", "phoenix-vm-1002-setup")).toEqual(["Vm:phoenix-vm-1002"]);
-    expect(deps("docker:index/container:Container", "phoenix-portainer")).toEqual(["Setup:phoenix-vm-1001-setup"]);
+    expect(deps("docker:index/container:Container", "phoenix-portainer")).toEqual([
+      "Setup:phoenix-vm-1001-setup",
+      "Command:phoenix-portainer-certificates",
+    ]);
     expect(deps("pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin")).toEqual([
       "Container:phoenix-portainer",
     ]);
@@ -264,7 +353,12 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(isSecret(p["apiToken"])).toBe(true);
     expect(await pulumi.isSecret(site.portainerApiKey!)).toBe(true);
     expect(await valueOf(site.portainerApiKey!)).toBe("ptr_mocked-api-key");
-    expect(site.guestIps).toEqual({ Portainer: "10.0.0.101", "Dr-Phoenix": "10.0.0.102" });
+    expect(site.guestIps).toEqual({
+      Portainer: "10.0.0.101",
+      "Dr-Phoenix": "10.0.0.102",
+      traefik: "10.0.0.12",
+      "nginx-gateway": "10.0.0.153",
+    });
     expect(Object.keys(site.stackIds)).toEqual(["qdrant_service@Dr-Phoenix"]);
     expect(await valueOf(site.environmentIds["Dr-Phoenix"]!)).toBe(1);
   });
@@ -288,8 +382,14 @@ describe("Site for Pulumi.dev.yaml", () => {
         "Command:phoenix-lxc-2002-setup-docker",
         "Command:phoenix-lxc-2002-setup-health",
         "docker:phoenix-lxc-2002-setup-docker-provider",
+        "PrivateKey:phoenix-certificates-ca-key",
+        "SelfSignedCert:phoenix-certificates-ca",
+        "PrivateKey:phoenix-certificates-portainer-key",
+        "CertRequest:phoenix-certificates-portainer-csr",
+        "LocallySignedCert:phoenix-certificates-portainer",
         "RandomPassword:phoenix-agent-secret",
         "RemoteImage:phoenix-portainer-image",
+        "Command:phoenix-portainer-certificates",
         "Volume:phoenix-portainer-data",
         "Container:phoenix-portainer",
         "Static:phoenix-portainer-started",

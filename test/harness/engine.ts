@@ -2,6 +2,7 @@
  * A fake Pulumi engine for dynamic resources in tests (../shared/pulumi/ENGINELESS.md): capture what the
  * engine would receive under `setMocks`, then drive Pulumi's real dynamic-provider host (lab/host.ts).
  */
+import { tlsMockOutputs } from "../helpers/tlsMocks";
 import * as pulumi from "@pulumi/pulumi";
 
 export {
@@ -38,7 +39,7 @@ export async function captureRegistrations(
     {
       newResource: (a) => {
         seen.push({ type: a.type, name: a.name, inputs: a.inputs as Props });
-        return { id: `${a.name}-id`, state: a.inputs };
+        return { id: `${a.name}-id`, state: { ...a.inputs, ...tlsMockOutputs(a.type, a.name) } };
       },
       call: (a) => a.inputs,
     },

@@ -3,6 +3,7 @@
  * resource: type, name, parent and explicit `dependsOn` (from a stack transformation, as mock arguments
  * carry no parent), and the inputs the engine would receive (secrets still wrapped).
  */
+import { tlsMockOutputs } from "./tlsMocks";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface Recorded {
@@ -69,7 +70,10 @@ export async function recordResources(
       newResource: (a) => {
         const r = recorded.find((x) => x.type === a.type && x.name === a.name);
         if (r) r.inputs = a.inputs as Record<string, unknown>;
-        return { id: `${a.name}-id`, state: { ...(a.inputs as object), ...mockOutputs(a.type, counters) } };
+        return {
+          id: `${a.name}-id`,
+          state: { ...(a.inputs as object), ...mockOutputs(a.type, counters), ...tlsMockOutputs(a.type, a.name) },
+        };
       },
       call: (a) => a.inputs,
     },

@@ -58,7 +58,8 @@ describe("lab preview", () => {
       "create Stack phoenix-stack-qdrant_service-vm-1002",
     ]);
     expect(steps.every((s) => s.action === "create")).toBe(true);
-    expect(steps).toHaveLength(23);
+    // 23 for the guests, Portainer and the stack; 35 for the gateways, certificates and firewall.
+    expect(steps).toHaveLength(58);
     expect(fake.requests).toEqual([]);
     expect(fs.existsSync(stateFile)).toBe(false);
   });
