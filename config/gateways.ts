@@ -264,7 +264,9 @@ export function resolveEdge(
   if (dnsRaw) {
     const where = key("dns.guest");
     const g = dnsRaw.guest !== undefined ? guestNamed(dnsRaw.guest, where) : nginx?.guest;
-    if (dnsRaw.guest === undefined && !nginx)
+    // An Nginx gateway that is configured but has a problem of its own is reported once, there.
+    const nginxConfigured = (value("gateways") as { nginx?: unknown } | undefined)?.nginx !== undefined;
+    if (dnsRaw.guest === undefined && !nginx && !nginxConfigured)
       problems.push({ path: where, message: "is required when no Nginx gateway is configured (dnsmasq runs there)" });
     const domain = dnsRaw.domain ?? site.proxmox?.dns?.domain;
     if (domain === undefined)
@@ -322,7 +324,7 @@ export function certificateSpecs(site: EdgeSite): CertificateSpec[] {
   const primary = site.guests.find((g) => g.portainerRole === "primary");
   const { nginx, traefik } = site.gateways;
   if (primary && portainerUsesPhoenixCertificate(site)) {
-    const names = [...(nginx?.portainerHost ? [nginx.portainerHost] : []), ...fqdn(primary)];
+    const names = [...new Set([...(nginx?.portainerHost ? [nginx.portainerHost] : []), ...fqdn(primary)])];
     out.push({ id: "portainer", guest: primary, commonName: names[0]!, dnsNames: names, ipAddresses: [primary.ip] });
   }
   if (nginx) {
@@ -331,12 +333,8 @@ export function certificateSpecs(site: EdgeSite): CertificateSpec[] {
     out.push({ id: "nginx", guest: nginx.guest, commonName: all[0]!, dnsNames: all, ipAddresses: [nginx.guest.ip] });
   }
   if (traefik) {
-    const names = [
-      ...routesOf(site)
-        .filter((r) => r.tls)
-        .map((r) => r.host),
-      ...fqdn(traefik.guest),
-    ];
+    const routed = routesOf(site).filter((r) => r.tls);
+    const names = [...new Set([...routed.map((r) => r.host), ...fqdn(traefik.guest)])];
     out.push({
       id: "traefik",
       guest: traefik.guest,

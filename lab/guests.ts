@@ -2,7 +2,8 @@
  * `npm run lab -- up --guests real`: the simulated Proxmox's guests become real Debian 12 systems (containers of
  * the engine scripts/guest-engine.sh started), and the SSH commands that set them up run on them for real.
  * Each guest is a container on a network the lab creates for the stack; its configured address is mapped to
- * the container's, so nothing is ever sent to the configured address itself. The configured SSH keys are
+ * the container's, so nothing the lab sends goes to the configured address itself. Inside the network each guest
+ * also holds its configured address, so guests reach each other as the site configures them. The configured SSH keys are
  * authorized as Proxmox would: for the cloud-init user of a VM (with passwordless sudo), for root of an LXC
  * with a managed OS type (an unmanaged one gets none, as on Proxmox).
  */
@@ -181,6 +182,13 @@ export class RealGuests {
       "/sbin/init",
     ]);
     if (r.code !== 0) throw new Error(`booting ${name}: ${r.stderr.trim()}`);
+    // The configured address, on the guest's side of the lab network: guests reach each other by the addresses the
+    // site configures (a gateway's upstreams, DNS records), on-link; the host has no route to them.
+    const cidr = String(at(inputs, "initialization.ipConfigs.0.ipv4.address") ?? "");
+    if (cidr.includes("/")) {
+      const a = await this.docker(["exec", name, "ip", "addr", "add", cidr, "dev", "eth0"]);
+      if (a.code !== 0) throw new Error(`giving ${name} its configured address ${cidr}: ${a.stderr.trim()}`);
+    }
     const account = (stripSecrets(at(inputs, "initialization.userAccount")) ?? {}) as {
       username?: string;
       keys?: string[];
