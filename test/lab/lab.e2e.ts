@@ -108,7 +108,7 @@ describe("the lab against a Portainer", () => {
   it("up from empty brings Portainer to exactly the desired environments and stacks", async () => {
     const r = await lab(["up", "--stack", "dev", "--json"], { passphrase: true });
     expect([r.code, r.report?.error]).toEqual([0, undefined]);
-    expect(r.report!.summary).toEqual({ create: 24 });
+    expect(r.report!.summary).toEqual({ create: 30 });
     expect(fake.state.endpoints.map((e) => [e.Name, e.URL, e.Type])).toEqual([
       ["dev-apps", "tcp://10.0.0.202:9001", 2],
     ]);
@@ -160,14 +160,14 @@ describe("the lab against a Portainer", () => {
     async () => {
       fake.clearRequests();
       const r = await labHere(["up", "--stack", "dev", "--json"]);
-      expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 24 }, { read: 5 }]);
+      expect([r.code, r.report.summary, r.report.refreshed]).toEqual([0, { same: 30 }, { read: 5 }]);
       // 10 GETs: one status probe for the host process (ADR 011); the admin check, the key list, the
       // environment, and per stack the stack, its environment and its file.
       expect([new Set(fake.requests.map((q) => q.method)), fake.requests.length]).toEqual([new Set(["GET"]), 10]);
       expect(fake.requests.filter((q) => q.path === "/api/system/status").length).toBe(1);
       fake.clearRequests();
       const quiet = await labHere(["up", "--stack", "dev", "--skip-refresh", "--json"]);
-      expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 24 }, undefined]);
+      expect([quiet.code, quiet.report.summary, quiet.report.refreshed]).toEqual([0, { same: 30 }, undefined]);
       expect(fake.requests).toEqual([]);
     },
   );
@@ -247,7 +247,7 @@ describe("the lab against a Portainer", () => {
     fake.state.tags.push({ ID: 99, Name: "made-by-hand" });
     const r = await labHere(["destroy", "--stack", "dev", "--json"]);
     expect(r.code).toBe(0);
-    expect(r.report!.summary).toEqual({ delete: 24 });
+    expect(r.report!.summary).toEqual({ delete: 30 });
     expect(liveStacks()).toEqual([]);
     expect(fake.state.endpoints).toEqual([]);
     expect(fake.state.tags).toEqual([{ ID: 99, Name: "made-by-hand" }]);

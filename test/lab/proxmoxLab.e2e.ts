@@ -68,10 +68,14 @@ describe("the lab's Proxmox, end to end", () => {
   // dev on the default ZFS node is lab.e2e.ts's first up.
   it("brings prod up on the default ZFS node", async () => {
     const up = await lab("prod", ["up", "--stack", "prod"]);
-    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 23 }]);
+    // 23 for the guests, Portainer and the stack as before the gateways; 35 for the gateway guests' own resources,
+    // the certificates, the gateways' files and the firewall.
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 58 }]);
     expect(guestSteps(up.report)).toEqual([
+      ["create", "phoenix-lxc-101", [], []],
       ["create", "phoenix-vm-1001", [], []],
       ["create", "phoenix-vm-1002", [], []],
+      ["create", "phoenix-vm-1003", [], []],
     ]);
   }, 60_000);
 
@@ -115,9 +119,15 @@ describe("the lab's Proxmox, end to end", () => {
       `unable to delete resource "${urn}"\nas it is currently marked for protection. To unprotect the resource, ` +
       "either remove the `protect` flag from the resource in your Pulumi program and run `pulumi up` or use the " +
       `command:\n\`pulumi state unprotect '${urn}'\``;
-    expect([d.code, d.report.error]).toEqual([1, [refusal(vm(1001)), refusal(vm(1002))].join("\n")]);
+    const ct = (id: number) =>
+      "urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:proxmox:Lxc" +
+      `$proxmoxve:index/containerLegacy:ContainerLegacy::phoenix-lxc-${id}`;
+    expect([d.code, d.report.error]).toEqual([
+      1,
+      [refusal(ct(101)), refusal(vm(1001)), refusal(vm(1002)), refusal(vm(1003))].join("\n"),
+    ]);
     expect(state()).toEqual(before);
-    expect(before.length).toBe(23);
+    expect(before.length).toBe(58);
   }, 60_000);
 
   it(
@@ -132,8 +142,10 @@ describe("the lab's Proxmox, end to end", () => {
       expect([p.code, guestSteps(p.report)]).toEqual([
         0,
         [
+          ["same", "phoenix-lxc-101", [], []],
           ["same", "phoenix-vm-1001", [], []],
           ["update", "phoenix-vm-1002", ["cpu"], ["reboots the guest: cpu"]],
+          ["same", "phoenix-vm-1003", [], []],
         ],
       ]);
       // A protected guest cannot be replaced (Pulumi's protect and Proxmox's flag): unprotected in one run,
@@ -159,8 +171,10 @@ describe("the lab's Proxmox, end to end", () => {
       expect([unprotect.code, guestSteps(unprotect.report)]).toEqual([
         0,
         [
+          ["same", "phoenix-lxc-101", [], []],
           ["same", "phoenix-vm-1001", [], []],
           ["update", "phoenix-vm-1002", ["protection"], []],
+          ["same", "phoenix-vm-1003", [], []],
         ],
       ]);
       const renamedTemplate = variant("prod", "prod-template", (t) =>
@@ -201,8 +215,8 @@ describe("the lab's Proxmox, end to end", () => {
       t.replace("    datastore: local-zfs\n", "    datastore: local-lvm\n"),
     );
     const up = await lab("lvm", ["up", "--stack", "dev", "--stack-file", onLvm, "--proxmox-host", LVM]);
-    // The failed run had already made the agent secret and the provider.
-    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 22, same: 2 }]);
+    // The failed run had already made the agent secret, the provider, phoenix's CA and Portainer's certificate.
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 23, same: 7 }]);
   }, 60_000);
 
   it("fails the adoption of a guest that does not exist", async () => {
