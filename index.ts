@@ -22,3 +22,5 @@ export const environmentIds = site.environmentIds;
 export const stackIds = site.stackIds;
 /** The API key phoenix created in Portainer (a secret). */
 export const portainerApiKey = site.portainerApiKey;
+/** phoenix's CA certificate (PEM): import it where clients must trust the gateways and Portainer. */
+export const caCertificate = site.caCertificate;

@@ -72,6 +72,8 @@ export class Site extends pulumi.ComponentResource {
   readonly stackIds: Record<string, pulumi.Output<number>>;
   /** The API key phoenix created; a secret. */
   readonly portainerApiKey: pulumi.Output<string> | undefined;
+  /** phoenix's CA certificate (PEM), for clients to trust; undefined when the site issues no certificate. */
+  readonly caCertificate: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:index:Site", name, {}, opts);
@@ -169,6 +171,7 @@ export class Site extends pulumi.ComponentResource {
       specs.length > 0
         ? new Certificates(`${name}-certificates`, { config: c.certificates, specs }, { parent: this })
         : undefined;
+    this.caCertificate = certificates?.caCertPem;
     if (c.gateways.nginx || c.gateways.traefik || c.dns)
       new Gateways(
         `${name}-gateway`,
@@ -182,7 +185,7 @@ export class Site extends pulumi.ComponentResource {
     if (!c.portainer || !primary) {
       this.portainerUrl = undefined;
       this.portainerApiKey = undefined;
-      this.registerOutputs({ guestIps: this.guestIps });
+      this.registerOutputs({ guestIps: this.guestIps, caCertificate: this.caCertificate });
       return;
     }
     const p = c.portainer;
@@ -284,6 +287,7 @@ export class Site extends pulumi.ComponentResource {
     }
     this.registerOutputs({
       guestIps: this.guestIps,
+      caCertificate: this.caCertificate,
       portainerUrl: this.portainerUrl,
       environmentIds: this.environmentIds,
       stackIds: this.stackIds,

@@ -42,7 +42,7 @@ describe("index.ts", () => {
 
   const value = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 
-  it("exports guest IPs, the Portainer URL, environment and stack ids, and the API key as a secret", async () => {
+  it("exports guest IPs, the Portainer URL, environment and stack ids, the API key as a secret, and the CA", async () => {
     setConfig(validValues());
     const program = await import("../index");
     expect(program.guestIps).toEqual({ Portainer: "10.0.0.101", "Dr-Phoenix": "10.0.0.102", "dev-apps": "10.0.0.202" });
@@ -52,6 +52,11 @@ describe("index.ts", () => {
     expect(Object.keys(program.stackIds)).toEqual(["qdrant_service@Dr-Phoenix", "thinkheads_ai_app@dev-apps"]);
     expect(await value(program.stackIds["qdrant_service@Dr-Phoenix"]!)).toBe(3);
     expect(await pulumi.isSecret(program.portainerApiKey!)).toBe(true);
+    // phoenix's CA, public, for clients to trust.
+    expect(await value(program.caCertificate!)).toBe(
+      "-----BEGIN CERTIFICATE-----\nmock-phoenix-certificates-ca\n-----END CERTIFICATE-----\n",
+    );
+    expect(await pulumi.isSecret(program.caCertificate!)).toBe(false);
   });
 
   it("fails with a RunError that lists every problem, before creating anything", async () => {

@@ -16,6 +16,9 @@ export interface GuestFile {
   readonly mode?: string;
 }
 
+/** The prelude of a script that installs nothing: strict mode and sudo, without apt. */
+const NO_APT = PRELUDE.filter((l) => !l.startsWith("APT=") && !l.startsWith("export DEBIAN_FRONTEND"));
+
 function heredoc(target: string, content: string): string[] {
   const tag = `PHOENIX_FILE_${crypto.createHash("sha256").update(content).digest("hex").slice(0, 16)}`;
   return [`cat > ${target} <<'${tag}'`, content.endsWith("\n") ? content.slice(0, -1) : content, tag];
@@ -136,7 +139,7 @@ export function traefikConfigScript(file: GuestFile): string {
   const next = `${dirname(file.path)}/.${file.path.slice(file.path.lastIndexOf("/") + 1)}.next`;
   return (
     [
-      ...PRELUDE,
+      ...NO_APT,
       `$SUDO install -d -m 0755 ${q(dirname(file.path))}`,
       "tmp=$(mktemp); trap 'rm -f \"$tmp\"' EXIT",
       ...heredoc('"$tmp"', file.content),
@@ -155,7 +158,7 @@ export function traefikConfigScript(file: GuestFile): string {
 export function certificatesScript(what: string, files: readonly GuestFile[], after: readonly string[] = []): string {
   return (
     [
-      ...PRELUDE,
+      ...NO_APT,
       `fail() { echo ${q(`${what}:`)} "$1" >&2; exit 1; }`,
       ...writeFiles(files),
       ...(after.length > 0 ? ['if [ "$changed" -eq 1 ]; then', ...after.map((l) => `  ${l}`), "fi"] : []),
@@ -167,6 +170,7 @@ export function certificatesScript(what: string, files: readonly GuestFile[], af
 /** After the gateway's certificates change: reload Nginx if it runs and accepts its configuration. */
 export const RELOAD_NGINX_IF_RUNNING = [
   "if $SUDO systemctl is-active --quiet nginx; then",
-  '  $SUDO nginx -t >/dev/null 2>&1 && $SUDO systemctl reload nginx || fail "nginx refused the new certificates"',
+  '  if ! $SUDO nginx -t >/dev/null 2>&1; then fail "nginx refused the new certificates"; fi',
+  '  $SUDO systemctl reload nginx || fail "systemctl reload nginx failed (exit $?)"',
   "fi",
 ];

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { DOCKER_APT_SOURCE, DPKG_LOCK_TIMEOUT_S } from "../../components/guest/scripts";
 import { bootGuest, engine, KeyPair, removeGuests, type Engine, type Guest } from "./harness";
 import { registeredScripts, VM_USER } from "./program";
+import { edgeValues } from "../helpers/edge";
 import { joined } from "../helpers/regex";
 
 type Values = Record<string, unknown>;
@@ -289,10 +290,15 @@ describe("the program's setup scripts on real guests", () => {
       lxcBase,
       withVolume,
       (v) => (v["phoenix:guest_setup"] = { docker_source: "debian" }),
+      // The gateways' scripts: Nginx, Traefik, dnsmasq and the certificates.
+      (v) => Object.assign(v, edgeValues()),
     ];
     const scripts = new Set<string>();
     for (const m of variants) for (const s of Object.values((await registeredScripts(m)).all)) scripts.add(s);
     expect(scripts.size).toBeGreaterThanOrEqual(5);
+    expect(
+      [...scripts].filter((s) => /nginx -t|dnsmasq --test|Traefik's file provider|certificates written/.test(s)).length,
+    ).toBe(6);
     for (const s of scripts) {
       expect(() =>
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: s, stdio: ["pipe", "pipe", "pipe"] }),
