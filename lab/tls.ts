@@ -34,7 +34,8 @@ const EXT_USAGE: Record<string, string> = { server_auth: "serverAuth", client_au
 function openssl(args: string[], files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-lab-tls-"));
   try {
-    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+    for (const [name, content] of Object.entries(files))
+      fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
     return execFileSync("openssl", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -86,9 +87,25 @@ export function tlsOutputs(type: string, raw: Obj): Obj {
     }
     case TLS_SELF_SIGNED: {
       const certPem = openssl(
-        ["req", "-x509", "-new", "-key", "key.pem", "-subj", subject(i["subject"]), "-days", days(i["validityPeriodHours"]),
-          "-config", "ext.cnf", "-extensions", "ext"],
-        { "key.pem": String(i["privateKeyPem"]), "ext.cnf": `[req]\ndistinguished_name=dn\n[dn]\n[ext]\n${extensions(i["allowedUses"], i["isCaCertificate"] === true)}\n` },
+        [
+          "req",
+          "-x509",
+          "-new",
+          "-key",
+          "key.pem",
+          "-subj",
+          subject(i["subject"]),
+          "-days",
+          days(i["validityPeriodHours"]),
+          "-config",
+          "ext.cnf",
+          "-extensions",
+          "ext",
+        ],
+        {
+          "key.pem": String(i["privateKeyPem"]),
+          "ext.cnf": `[req]\ndistinguished_name=dn\n[dn]\n[ext]\n${extensions(i["allowedUses"], i["isCaCertificate"] === true)}\n`,
+        },
       );
       return { certPem, ...validity(certPem, Number(i["validityPeriodHours"]), Number(i["earlyRenewalHours"] ?? 0)) };
     }
@@ -98,16 +115,39 @@ export function tlsOutputs(type: string, raw: Obj): Obj {
         ...((i["ipAddresses"] as string[] | undefined) ?? []).map((n) => `IP:${n}`),
       ];
       const certRequestPem = openssl(
-        ["req", "-new", "-key", "key.pem", "-subj", subject(i["subject"]), ...(san.length > 0 ? ["-addext", `subjectAltName=${san.join(",")}`] : [])],
+        [
+          "req",
+          "-new",
+          "-key",
+          "key.pem",
+          "-subj",
+          subject(i["subject"]),
+          ...(san.length > 0 ? ["-addext", `subjectAltName=${san.join(",")}`] : []),
+        ],
         { "key.pem": String(i["privateKeyPem"]) },
       );
       return { certRequestPem };
     }
     case TLS_LOCALLY_SIGNED: {
       const certPem = openssl(
-        ["x509", "-req", "-in", "csr.pem", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-set_serial",
-          `0x${crypto.randomBytes(16).toString("hex")}`, "-days", days(i["validityPeriodHours"]), "-copy_extensions", "copy",
-          "-extfile", "ext.cnf"],
+        [
+          "x509",
+          "-req",
+          "-in",
+          "csr.pem",
+          "-CA",
+          "ca.pem",
+          "-CAkey",
+          "ca-key.pem",
+          "-set_serial",
+          `0x${crypto.randomBytes(16).toString("hex")}`,
+          "-days",
+          days(i["validityPeriodHours"]),
+          "-copy_extensions",
+          "copy",
+          "-extfile",
+          "ext.cnf",
+        ],
         {
           "csr.pem": String(i["certRequestPem"]),
           "ca.pem": String(i["caCertPem"]),
