@@ -441,9 +441,22 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     return original(req, cb);
   };
 
-  await o.loadProgram();
-  await settings.waitForRPCs();
+  // An error the program itself raises (in an apply, say) rejects a promise nobody awaits. Pulumi's language
+  // host fails the run on it; so does the lab, unless it is a registration failure already collected.
+  const programErrors: string[] = [];
+  const onRejection = (e: unknown) => programErrors.push((e as Error)?.message ?? String(e));
+  process.on("unhandledRejection", onRejection);
+  try {
+    await o.loadProgram();
+    await settings.waitForRPCs();
+    // Rejections are reported after the microtasks that produced them.
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
   if (failures.length > 0) throw new Error(failures.join("\n"));
+  const unexplained = [...new Set(programErrors)].filter((m) => !failures.some((f) => f.endsWith(m)));
+  if (unexplained.length > 0) throw new Error(`the program failed: ${unexplained.join("\n")}`);
 
   // Resources that left the program: deleted, dependants first, after the replaced ones. A protected one
   // stops the run before anything is deleted, as Pulumi's step generator does.

@@ -129,4 +129,26 @@ describe("certificates and gateways in the lab", () => {
       ].sort(),
     );
   }, 120_000);
+
+  it("turning the firewall off deletes its resources and clears the NIC flags: VMs live, the LXC reboots", async () => {
+    const file = path.join(dir, "Pulumi.prod.yaml");
+    const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+    const edited = text.replace(/  phoenix:firewall:\n    admin_networks: \[10\.0\.0\.0\/24\]\n/, "");
+    expect(edited).not.toBe(text);
+    fs.writeFileSync(file, edited);
+    const up = await lab(["up", "--stack-file", file]);
+    expect([up.code, up.report.error]).toEqual([0, undefined]);
+    const guests = up.report.steps
+      .filter((s) => s.type.startsWith("proxmoxve:index") && s.action !== "same")
+      .map((s) => [s.action, s.name, s.changes, s.notes ?? []]);
+    expect(guests).toEqual([
+      ["update", "phoenix-lxc-101", ["networkInterfaces"], ["reboots the guest: networkInterfaces"]],
+      ["update", "phoenix-vm-1001", ["networkDevices"], []],
+      ["update", "phoenix-vm-1002", ["networkDevices"], []],
+      ["update", "phoenix-vm-1003", ["networkDevices"], []],
+    ]);
+    expect(up.report.steps.filter((s) => s.type.startsWith("proxmoxve:firewall")).map((s) => s.action)).toEqual(
+      Array(8).fill("delete"),
+    );
+  }, 120_000);
 });
