@@ -43,7 +43,7 @@ describe("npm run lab -- up --guests real", () => {
       `lab up --guests real:\n${up.out.filter((l) => l.startsWith("guests:") || l.startsWith("up ")).join("\n")}\n`,
     );
     expect(up.code).toBe(0);
-    expect(up.out.at(-1)).toMatch(/^up dev: 24 create; done in [\d.]+ s/);
+    expect(up.out.at(-1)).toMatch(/^up dev: 30 create; done in [\d.]+ s/);
     expect(
       up.out.filter((l) => /^guests: phoenix-lab-dev-\d+: /.test(l)).map((l) => l.replace(/ is \S+ here.*/, "")),
     ).toEqual(["guests: phoenix-lab-dev-2001: 10.0.0.201", "guests: phoenix-lab-dev-2002: 10.0.0.202"]);
@@ -57,6 +57,8 @@ describe("npm run lab -- up --guests real", () => {
       "phoenix-lxc-2002-setup-base",
       "phoenix-lxc-2002-setup-docker",
       "phoenix-lxc-2002-setup-health",
+      // Portainer's certificate from phoenix's CA, written to its guest.
+      "phoenix-portainer-certificates",
       "phoenix-vm-2001-setup-base",
       "phoenix-vm-2001-setup-docker",
       "phoenix-vm-2001-setup-health",
@@ -66,7 +68,7 @@ describe("npm run lab -- up --guests real", () => {
     expect(docker("exec", "phoenix-lab-dev-2001", "id", "-un", "phoenix_user")).toBe("phoenix_user");
 
     const again = await lab(["up"]);
-    expect([again.code, again.out.at(-1)]).toEqual([0, expect.stringMatching(/^up dev: 24 same;/)]);
+    expect([again.code, again.out.at(-1)]).toEqual([0, expect.stringMatching(/^up dev: 30 same;/)]);
     expect(again.out.filter((l) => /: ssh \S+@/.test(l))).toEqual([]);
 
     // An application script added runs once after the features; changed, it runs again; the others do not.
@@ -95,7 +97,7 @@ describe("npm run lab -- up --guests real", () => {
     );
 
     const destroy = await lab(["destroy"]);
-    expect([destroy.code, destroy.out.at(-1)]).toEqual([0, expect.stringMatching(/^destroy dev: 25 delete;/)]);
+    expect([destroy.code, destroy.out.at(-1)]).toEqual([0, expect.stringMatching(/^destroy dev: 31 delete;/)]);
     expect(docker("ps", "-aq", "--filter", "label=phoenix.lab=dev")).toBe("");
     expect(docker("network", "ls", "-q", "--filter", "name=phoenix-lab-dev")).toBe("");
   }, 900_000);
