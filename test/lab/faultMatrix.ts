@@ -401,7 +401,8 @@ export const TRANSIENT_ROWS: [string, Row][] = [
     {
       start: "fresh",
       act: faults({ method: "POST", path: TOKENS, delayMs: 3_000 }),
-      first: (w) => spawnKilled(w, () => w.fake.requests.some((r) => r.path === TOKENS)),
+      // Killed once the create is in flight: the provider lists the keys (a GET of the same path) first.
+      first: (w) => spawnKilled(w, () => w.fake.requests.some((r) => r.method === "POST" && r.path === TOKENS)),
       runs: 2,
       expectFirst: { code: null as unknown as number },
     },
@@ -411,7 +412,7 @@ export const TRANSIENT_ROWS: [string, Row][] = [
     {
       start: "fresh",
       act: faults({ method: "POST", path: STACK_CREATE, delayMs: 3_000 }),
-      first: (w) => spawnKilled(w, () => w.fake.requests.some((r) => r.path === STACK_CREATE)),
+      first: (w) => spawnKilled(w, () => w.fake.requests.some((r) => r.method === "POST" && r.path === STACK_CREATE)),
       runs: 2,
       expectFirst: { code: null as unknown as number },
     },
