@@ -1,9 +1,10 @@
 /**
  * The Proxmox firewall rules of every guest, derived from the site (`phoenix:firewall`). Each guest drops inbound
  * traffic but for: SSH from the admin networks (phoenix sets guests up over it); Portainer's API and UI from the
- * admin networks and the Nginx gateway; an agent's port from the Portainer server; each stack's published ports from
- * the gateways; Traefik's entry points from the Nginx gateway; the Nginx gateway's 80 and 443 (and DNS where dnsmasq
- * runs) from the client networks. Outbound is allowed. Pure: the program declares exactly these, `plan` prints them.
+ * admin networks and the Nginx gateway; an agent's port from the Portainer server; each stack's published ports
+ * from the gateway that forwards to it (Traefik, else the Nginx gateway); Traefik's entry points from the Nginx
+ * gateway; the Nginx gateway's 80 and 443 (and DNS where dnsmasq runs) from the client networks. Outbound is
+ * allowed. Pure: the program declares exactly these, `plan` prints them.
  */
 import { serverPorts } from "./desired";
 import { routesOf, type EdgeSite } from "./gateways";
@@ -41,7 +42,8 @@ export function firewallRules(site: EdgeSite): GuestFirewall[] {
   const clients = join(fw.client_networks);
   const { nginx, traefik } = site.gateways;
   const primary = site.guests.find((g) => g.portainerRole === "primary");
-  const gatewayIps = join([...(nginx ? [nginx.guest.ip] : []), ...(traefik ? [traefik.guest.ip] : [])]);
+  // Stacks are reached through the gateway that forwards to them: Traefik, or the Nginx gateway without it.
+  const gatewayIps = traefik ? traefik.guest.ip : nginx ? nginx.guest.ip : "";
   const routes = routesOf(site);
   return site.guests.map((g) => {
     const rules: FirewallRule[] = [
@@ -82,7 +84,7 @@ export function firewallRules(site: EdgeSite): GuestFirewall[] {
             proto,
             dport: join(ports.sort((a, b) => a - b)),
             source: gatewayIps,
-            comment: `phoenix: stack ${d.stack} from the gateways`,
+            comment: `phoenix: stack ${d.stack} from the ${traefik ? "Traefik" : "Nginx"} gateway`,
           });
       }
     }

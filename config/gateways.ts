@@ -184,7 +184,9 @@ export function resolveEdge(
     if (g && !g.hasDocker)
       problems.push({
         path: where,
-        message: `${g.name} needs the docker feature: Traefik runs there as a container (features: ${g.config.features.join(", ") || "none"})`,
+        message:
+          `${g.name} needs the docker feature: Traefik runs there as a container ` +
+          `(features: ${g.config.features.join(", ") || "none"})`,
       });
     if (g) reachable(g, where, "Traefik");
     for (const r of routes) {
@@ -193,7 +195,9 @@ export function resolveEdge(
         if (gw.traefik.entrypoints[e] === undefined)
           problems.push({
             path: `${s.manifestPath}: traefik_service.entrypoints`,
-            message: `entry point "${e}" is not one of ${key("gateways.traefik.entrypoints")} (${Object.keys(gw.traefik.entrypoints).join(", ")})`,
+            message:
+              `entry point "${e}" is not one of ${key("gateways.traefik.entrypoints")} ` +
+              `(${Object.keys(gw.traefik.entrypoints).join(", ")})`,
           });
     }
     if (g)
@@ -240,12 +244,13 @@ export function resolveEdge(
       const s = site.stacks[r.stack]!;
       const t = s.manifest.traefik_service!;
       const ports = s.published[t.service] ?? [];
+      const shown = ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "none";
       if (!ports.some((p) => p.port === t.port && p.protocol === "tcp"))
         problems.push({
           path: `${s.manifestPath}: traefik_service.port`,
           message:
             `${t.port} is not published by service ${t.service} in ${s.manifest.compose_file} ` +
-            `(published: ${ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "none"}); the gateway reaches the stack ` +
+            `(published: ${shown}); the gateway reaches the stack ` +
             `at its guest's address, so add "${t.port}:${t.port}" to its ports`,
         });
     }

@@ -3,9 +3,9 @@
  * the engine scripts/guest-engine.sh started), and the SSH commands that set them up run on them for real.
  * Each guest is a container on a network the lab creates for the stack; its configured address is mapped to
  * the container's, so nothing the lab sends goes to the configured address itself. Inside the network each guest
- * also holds its configured address, so guests reach each other as the site configures them. The configured SSH keys are
- * authorized as Proxmox would: for the cloud-init user of a VM (with passwordless sudo), for root of an LXC
- * with a managed OS type (an unmanaged one gets none, as on Proxmox).
+ * also holds its configured address, so guests reach each other as the site configures them. The configured SSH
+ * keys are authorized as Proxmox would: for the cloud-init user of a VM (with passwordless sudo), for root of an
+ * LXC with a managed OS type (an unmanaged one gets none, as on Proxmox).
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";

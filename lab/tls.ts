@@ -86,6 +86,7 @@ export function tlsOutputs(type: string, raw: Obj): Obj {
       };
     }
     case TLS_SELF_SIGNED: {
+      const isCa = i["isCaCertificate"] === true;
       const certPem = openssl(
         [
           "req",
@@ -104,7 +105,7 @@ export function tlsOutputs(type: string, raw: Obj): Obj {
         ],
         {
           "key.pem": String(i["privateKeyPem"]),
-          "ext.cnf": `[req]\ndistinguished_name=dn\n[dn]\n[ext]\n${extensions(i["allowedUses"], i["isCaCertificate"] === true)}\n`,
+          "ext.cnf": `[req]\ndistinguished_name=dn\n[dn]\n[ext]\n${extensions(i["allowedUses"], isCa)}\n`,
         },
       );
       return { certPem, ...validity(certPem, Number(i["validityPeriodHours"]), Number(i["earlyRenewalHours"] ?? 0)) };

@@ -126,7 +126,8 @@ export function productionPolicies(options: PolicyOptions = {}): ResourceValidat
         } else if (c.insecureSkipVerify === true) {
           report(
             `It skips TLS verification for ${url}: remove phoenix:portainer.tls.insecure_skip_verify (Portainer then ` +
-              `serves phoenix's certificate, verified against phoenix's CA) or pin its CA in phoenix:portainer.tls.ca_cert.`,
+              `serves phoenix's certificate, verified against phoenix's CA) or pin its CA in ` +
+              `phoenix:portainer.tls.ca_cert.`,
           );
         }
       }),

@@ -42,7 +42,7 @@ describe("index.ts", () => {
 
   const value = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 
-  it("exports guest IPs, the Portainer URL, environment and stack ids, the API key as a secret, and the CA", async () => {
+  it("exports guest IPs, the Portainer URL, environment and stack ids, the API key (secret) and the CA", async () => {
     setConfig(validValues());
     const program = await import("../index");
     expect(program.guestIps).toEqual({ Portainer: "10.0.0.101", "Dr-Phoenix": "10.0.0.102", "dev-apps": "10.0.0.202" });

@@ -60,7 +60,8 @@ function activate(unit: string, how: "reload" | "restart"): string[] {
   return [
     `$SUDO systemctl enable ${unit} >/dev/null 2>&1 || true`,
     `if $SUDO systemctl is-active --quiet ${unit}; then`,
-    `  if [ "$changed" -eq 1 ]; then $SUDO systemctl ${how} ${unit} || fail "systemctl ${how} ${unit} failed (exit $?)"; fi`,
+    `  if [ "$changed" -eq 1 ]; then $SUDO systemctl ${how} ${unit} || ` +
+      `fail "systemctl ${how} ${unit} failed (exit $?)"; fi`,
     `else`,
     `  $SUDO systemctl start ${unit} || fail "starting ${unit} failed (exit $?); see journalctl -u ${unit}"`,
     "fi",
@@ -81,6 +82,7 @@ export function configScript(opts: {
   readonly how: "reload" | "restart";
 }): string {
   const f = opts.file;
+  const done = opts.how === "reload" ? "reloaded" : "restarted";
   return (
     [
       ...PRELUDE,
@@ -98,7 +100,7 @@ export function configScript(opts: {
       "fi",
       'rm -f "$backup"',
       ...activate(opts.unit, opts.how),
-      `if [ "$changed" -eq 1 ]; then echo ${q(`${opts.what}: ${f.path} written and ${opts.unit} ${opts.how === "reload" ? "reloaded" : "restarted"}`)}; ` +
+      `if [ "$changed" -eq 1 ]; then echo ${q(`${opts.what}: ${f.path} written and ${opts.unit} ${done}`)}; ` +
         `else echo ${q(`${opts.what}: ${f.path} unchanged`)}; fi`,
     ].join("\n") + "\n"
   );
@@ -162,7 +164,8 @@ export function certificatesScript(what: string, files: readonly GuestFile[], af
       `fail() { echo ${q(`${what}:`)} "$1" >&2; exit 1; }`,
       ...writeFiles(files),
       ...(after.length > 0 ? ['if [ "$changed" -eq 1 ]; then', ...after.map((l) => `  ${l}`), "fi"] : []),
-      `if [ "$changed" -eq 1 ]; then echo ${q(`${what}: certificates written`)}; else echo ${q(`${what}: certificates unchanged`)}; fi`,
+      `if [ "$changed" -eq 1 ]; then echo ${q(`${what}: certificates written`)}; ` +
+        `else echo ${q(`${what}: certificates unchanged`)}; fi`,
     ].join("\n") + "\n"
   );
 }

@@ -124,7 +124,8 @@ describe("an edge with problems", () => {
         {
           path: "phoenix:gateways.nginx.hosts[0]",
           message:
-            "app.thinkheads.ai is not the traefik_service.host of a deployed stack (hosts: qdrant.internal.thinkheads.ai)",
+            "app.thinkheads.ai is not the traefik_service.host of a deployed stack " +
+            "(hosts: qdrant.internal.thinkheads.ai)",
         },
       ],
     ],
@@ -220,7 +221,8 @@ describe("an edge with problems", () => {
         {
           path: "phoenix:certificates.custom.www.example.com.private_key",
           message:
-            "must be stored as a secret, not in plain text: pulumi config set --secret --path 'certificates.custom.<host>.private_key' <value>",
+            "must be stored as a secret, not in plain text: pulumi config set --secret --path " +
+            "'certificates.custom.<host>.private_key' <value>",
         },
       ],
     ],

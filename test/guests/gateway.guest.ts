@@ -48,7 +48,8 @@ function stackFile(): string {
     .readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")
     .replace(
       "      portainer_role: agent\n",
-      "      portainer_role: agent\n      setup_scripts:\n        - { name: backend, source: test/fixtures/setup/backend.sh }\n",
+      "      portainer_role: agent\n      setup_scripts:\n" +
+        "        - { name: backend, source: test/fixtures/setup/backend.sh }\n",
     )
     .replace(
       "  phoenix:qdrant_api_key:",
@@ -204,7 +205,8 @@ describe("the Nginx gateway and dnsmasq on a real guest", () => {
       GATEWAY,
       "sh",
       "-c",
-      "printf 'pid /tmp/nginx-test.pid;\\nevents {}\\nhttp { include /tmp/prod-gateway.conf; }\\n' > /tmp/prod-nginx.conf",
+      "printf 'pid /tmp/nginx-test.pid;\\nevents {}\\nhttp { include /tmp/prod-gateway.conf; }\\n' " +
+        "> /tmp/prod-nginx.conf",
     );
     expect(docker("exec", GATEWAY, "sh", "-c", "nginx -t -c /tmp/prod-nginx.conf 2>&1")).toContain(
       "test is successful",

@@ -99,7 +99,7 @@ describe("certificates and gateways in the lab", () => {
     expect([again.code, changed(again.report)]).toEqual([0, []]);
   }, 120_000);
 
-  it("a stack removed from its guest changes the gateways, Traefik's certificate and the firewall in one up", async () => {
+  it("a stack removed changes the gateways, Traefik's certificate and the firewall in one up", async () => {
     const file = path.join(dir, "Pulumi.prod.yaml");
     const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
     const edited = text.replace(
@@ -133,7 +133,10 @@ describe("certificates and gateways in the lab", () => {
   it("turning the firewall off deletes its resources and clears the NIC flags: VMs live, the LXC reboots", async () => {
     const file = path.join(dir, "Pulumi.prod.yaml");
     const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
-    const edited = text.replace("  phoenix:firewall:\n    admin_networks: [10.0.0.0/24]\n", "");
+    const edited = text.replace(
+      "  phoenix:firewall:\n    admin_networks: [10.0.0.13/32]\n    client_networks: [10.0.0.0/24]\n",
+      "",
+    );
     expect(edited).not.toBe(text);
     fs.writeFileSync(file, edited);
     const up = await lab(["up", "--stack-file", file]);

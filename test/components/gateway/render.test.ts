@@ -9,6 +9,7 @@
 // test/guests/gateway.guest.ts; no Traefik image can be pulled here).
 import { main } from "../../../cli/plan";
 import { firewallRules } from "../../../config/firewall";
+import { inSubnet } from "../../../config/net";
 import { renderNginxConf } from "../../../components/gateway/nginx";
 import { checkTraefikDynamic, traefikArgs, traefikDynamic } from "../../../components/gateway/traefik";
 import { edgeSite, edgeValues } from "../../helpers/edge";
@@ -174,19 +175,27 @@ describe("the prod site's gateways", () => {
       ["lxc", 101, "nginx-gateway"],
     ]);
     expect(rules("Portainer")).toEqual([
-      "tcp 22 from 10.0.0.0/24",
-      "tcp 9443 from 10.0.0.0/24",
+      "tcp 22 from 10.0.0.13/32",
+      "tcp 9443 from 10.0.0.13/32",
       "tcp 9443 from 10.0.0.153",
     ]);
-    expect(rules("Portainer").filter((r) => r.includes("10.0.0.153"))).toEqual(["tcp 9443 from 10.0.0.153"]);
+    // Every rule on the Portainer server whose source covers the gateway's address: 9443 alone.
+    const covers = (source: string, ip: string) =>
+      source.split(",").some((s) => (s.includes("/") ? inSubnet(ip, s) : s === ip));
+    expect(
+      d.firewall
+        .find((f) => f.guest === "Portainer")!
+        .rules.filter((r) => covers(r.source, "10.0.0.153"))
+        .map((r) => `${r.proto} ${r.dport}`),
+    ).toEqual(["tcp 9443"]);
     expect(rules("Dr-Phoenix")).toEqual([
-      "tcp 22 from 10.0.0.0/24",
+      "tcp 22 from 10.0.0.13/32",
       "tcp 9001 from 10.0.0.101",
-      "tcp 6333,6334 from 10.0.0.153,10.0.0.12",
+      "tcp 6333,6334 from 10.0.0.12",
     ]);
-    expect(rules("traefik")).toEqual(["tcp 22 from 10.0.0.0/24", "tcp 443 from 10.0.0.153"]);
+    expect(rules("traefik")).toEqual(["tcp 22 from 10.0.0.13/32", "tcp 443 from 10.0.0.153"]);
     expect(rules("nginx-gateway")).toEqual([
-      "tcp 22 from 10.0.0.0/24",
+      "tcp 22 from 10.0.0.13/32",
       "tcp 80,443 from 10.0.0.0/24",
       "udp 53 from 10.0.0.0/24",
       "tcp 53 from 10.0.0.0/24",
