@@ -297,7 +297,8 @@ describe("the program's setup scripts on real guests", () => {
     for (const m of variants) for (const s of Object.values((await registeredScripts(m)).all)) scripts.add(s);
     expect(scripts.size).toBeGreaterThanOrEqual(5);
     expect(
-      [...scripts].filter((s) => /nginx -t|dnsmasq --test|Traefik's file provider|certificates written/.test(s)).length,
+      [...scripts].filter((s) => /nginx -t|dnsmasq --test|file provider reloads it|certificates written/.test(s))
+        .length,
     ).toBe(6);
     for (const s of scripts) {
       expect(() =>
