@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { ComposeError, renderCompose } from "../components/portainer/compose";
+import { gatewayPlans } from "../components/gateway/files";
 import { guestSetupSteps } from "../components/guest/steps";
 import { SITE_NAME, stackUrn } from "../components/site";
 import { describeSite, type SiteDescription } from "../config/desired";
@@ -57,6 +58,7 @@ export function renderStacks(site: SiteConfig): { composes: string[]; problems: 
 /** Renders the desired site for people. */
 export function renderText(
   d: SiteDescription & {
+    gateways: GatewayLine[];
     guests: (GuestLine & { setup?: { name: string; script: string }[] })[];
     stacks: (SiteDescription["stacks"][number] & { urn?: string })[];
   },
@@ -130,7 +132,10 @@ export function renderText(
 }
 
 /** Gateways with their files, certificates, DNS and firewall. */
-function renderEdge(d: SiteDescription, lines: string[]): void {
+/** A gateway and its configuration files, as `--json` prints it. */
+type GatewayLine = { guest: string; kind: string; files: { path: string; content: string }[] };
+
+function renderEdge(d: SiteDescription & { gateways: GatewayLine[] }, lines: string[]): void {
   lines.push("", `Gateways (${d.gateways.length}):`);
   for (const g of d.gateways) {
     lines.push(`  ${g.kind} on ${g.guest}:`);
@@ -239,8 +244,15 @@ export function main(
     return 1;
   }
   const d = describeSite(result.site, args.stack);
+  // The gateways' files, as the program writes them, in the document's place before the certificates.
+  const { certificates, dns, firewall, ...site } = d;
+  const gateways = gatewayPlans(result.site, args.stack).map((g) => ({
+    guest: g.guest.name,
+    kind: g.kind,
+    files: g.files.map((f) => ({ path: f.path, content: f.content })),
+  }));
   const withCompose = {
-    ...d,
+    ...site,
     guests: d.guests.map((g, i) => ({
       ...g,
       setup: guestSetupSteps(result.site, result.site.guests[i]!, { revealSecrets: false }).map((x) => ({
@@ -252,6 +264,10 @@ export function main(
       const dep = result.site.deployments[i]!;
       return { ...s, urn: stackUrn(args.stack, SITE_NAME, dep.stack, dep.guest), compose: rendered.composes[i]! };
     }),
+    gateways,
+    certificates,
+    dns,
+    firewall,
   };
   out(args.json ? JSON.stringify(withCompose, null, 2) : renderText(withCompose));
   return 0;

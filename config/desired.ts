@@ -4,7 +4,6 @@
  */
 import { FIREWALL_POLICY, firewallRules } from "./firewall";
 import { certificateSpecs, dnsRecords, portainerUsesPhoenixCertificate } from "./gateways";
-import { gatewayPlans } from "../components/gateway/files";
 import { authOf, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 import { SECRET_MASK } from "./secret";
 import type { Deployment, Guest, SiteConfig } from "./validate";
@@ -156,19 +155,14 @@ export function describeSite(site: SiteConfig, stack: string) {
         : null,
     environments: environmentsOf(site),
     stacks: site.deployments.map((d) => stackPlan(site, d)),
-    ...edgePlan(site, stack),
+    ...edgePlan(site),
   };
 }
 
-/** The gateways with their files, the certificates, the internal names and the firewall rules. */
-function edgePlan(site: SiteConfig, stack: string) {
+/** The certificates, the internal names and the firewall rules (`plan` adds the gateways' files). */
+function edgePlan(site: SiteConfig) {
   const c = site.certificates;
   return {
-    gateways: gatewayPlans(site, stack).map((g) => ({
-      guest: g.guest.name,
-      kind: g.kind,
-      files: g.files.map((f) => ({ path: f.path, content: f.content })),
-    })),
     certificates: {
       ca: { common_name: c.ca_common_name, validity_days: c.ca_validity_days },
       validity_days: c.validity_days,

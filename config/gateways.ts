@@ -4,7 +4,6 @@
  * cross-checks (`resolveEdge`) collect problems with their config paths; the rest are pure functions of the
  * validated site that the program builds and `plan` prints.
  */
-import type { z } from "zod";
 import {
   PROJECT,
   certificatesSchema,
@@ -16,7 +15,8 @@ import {
   type ProxmoxConfig,
   type SecretContext,
 } from "./schema";
-import type { Deployment, Guest, Problem, RawConfig, StackDefinition } from "./validate";
+import { parseWith, type Problem } from "./problems";
+import type { Deployment, Guest, RawConfig, StackDefinition } from "./validate";
 
 /** The Nginx gateway: the names users reach, each proxied to Traefik, to a stack directly, or to Portainer. */
 export interface NginxGateway {
@@ -64,19 +64,6 @@ interface PortainerTls {
 }
 
 const key = (k: string) => `${PROJECT}:${k}`;
-
-function parse<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  prefix: string,
-  problems: Problem[],
-  format: (prefix: string, issues: readonly z.core.$ZodIssue[]) => Problem[],
-): z.output<S> | undefined {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  problems.push(...format(prefix, r.error.issues));
-  return undefined;
-}
 
 /** A route: one `traefik_service` host, served by every guest its stack is deployed to. */
 export interface Route {
@@ -130,21 +117,19 @@ export function resolveEdge(
     readonly hasGuestSsh: boolean;
   },
   problems: Problem[],
-  format: (prefix: string, issues: readonly z.core.$ZodIssue[]) => Problem[],
 ): Edge | undefined {
   const before = problems.length;
   const value = (k: string) => raw.values[key(k)];
   const gw =
     value("gateways") === undefined
       ? undefined
-      : parse(gatewaysSchema(), value("gateways"), key("gateways"), problems, format);
-  const certs = parse(certificatesSchema(ctx), value("certificates") ?? {}, key("certificates"), problems, format);
-  const dnsRaw =
-    value("dns") === undefined ? undefined : parse(dnsSchema(), value("dns"), key("dns"), problems, format);
+      : parseWith(gatewaysSchema(), value("gateways"), key("gateways"), problems);
+  const certs = parseWith(certificatesSchema(ctx), value("certificates") ?? {}, key("certificates"), problems);
+  const dnsRaw = value("dns") === undefined ? undefined : parseWith(dnsSchema(), value("dns"), key("dns"), problems);
   const fw =
     value("firewall") === undefined
       ? undefined
-      : parse(firewallSchema(), value("firewall"), key("firewall"), problems, format);
+      : parseWith(firewallSchema(), value("firewall"), key("firewall"), problems);
   const names = site.guests.map((g) => g.name).join(", ") || "none";
   const guestNamed = (name: string, where: string): Guest | undefined => {
     const g = site.guests.find((x) => x.name === name);

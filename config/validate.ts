@@ -30,13 +30,10 @@ import {
 import { Secret } from "./secret";
 import { addressOf, inSubnet } from "./net";
 import { resolveEdge, type Edge } from "./gateways";
+import { parseWith, type Problem } from "./problems";
 import { authOf, canDoRootOnly, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 
-/** One problem in the configuration, with the config path or file it is about. */
-export interface Problem {
-  readonly path: string;
-  readonly message: string;
-}
+export { formatPath, type Problem } from "./problems";
 
 /** Raw configuration: `phoenix:<key>` to value, as a stack file or the Pulumi runtime holds it. */
 export interface RawConfig {
@@ -137,44 +134,6 @@ export interface SiteConfig extends Edge {
 }
 
 export type ValidationResult = { ok: true; site: SiteConfig } | { ok: false; problems: Problem[] };
-
-/** Renders a zod issue path after a prefix: `phoenix:vms` + [0, "network_config", "ip"]. */
-export function formatPath(prefix: string, parts: readonly PropertyKey[]): string {
-  let out = prefix;
-  for (const p of parts) {
-    if (typeof p === "number") out += `[${p}]`;
-    else out += out === "" || out.endsWith(": ") ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
-
-function issuesToProblems(prefix: string, issues: readonly z.core.$ZodIssue[]): Problem[] {
-  const out: Problem[] = [];
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys)
-        out.push({ path: formatPath(prefix, [...issue.path, key]), message: "unknown key" });
-      continue;
-    }
-    let message = issue.message;
-    if (issue.code === "invalid_type" && /received undefined$/.test(message))
-      message = `is required (${issue.expected})`;
-    out.push({ path: formatPath(prefix, issue.path), message });
-  }
-  return out;
-}
-
-function parseWith<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  prefix: string,
-  problems: Problem[],
-): z.output<S> | undefined {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  problems.push(...issuesToProblems(prefix, r.error.issues));
-  return undefined;
-}
 
 /** Reads every `stacks/<name>/phoenix.json` with its compose file. Problems name the manifest file. */
 export function loadStacks(
@@ -519,7 +478,6 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
       hasGuestSsh: sshRaw !== undefined,
     },
     problems,
-    issuesToProblems,
   );
 
   if (problems.length > 0 || !proxmox || !edge) return { ok: false, problems };

@@ -46,14 +46,10 @@ export interface GatewaysArgs {
 }
 
 export class Gateways extends pulumi.ComponentResource {
-  /** The configuration commands, by gateway kind. */
-  readonly configured: Readonly<Record<string, command.remote.Command>>;
-
   constructor(name: string, args: GatewaysArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:gateway:Gateways", name, {}, opts);
     const { site } = args;
     const certificates = args.certificates;
-    const configured: Record<string, command.remote.Command> = {};
     const on = (g: Guest) => args.guests.get(g)!;
     // One command at a time per guest: two apt-get runs at once would fight over apt's locks.
     const last = new Map<Guest, command.remote.Command>();
@@ -99,7 +95,7 @@ export class Gateways extends pulumi.ComponentResource {
             ...rest.flat(),
           ]);
         const c = certs(`${prefix}-certificates`, g, "nginx gateway", files, RELOAD_NGINX_IF_RUNNING);
-        configured["nginx"] = run(`${prefix}-config`, g, nginxConfigScript(file), [c]);
+        run(`${prefix}-config`, g, nginxConfigScript(file), [c]);
       } else if (plan.kind === "traefik") {
         const t = site.gateways.traefik!;
         const own = certificates!.issued["traefik"]!;
@@ -109,7 +105,6 @@ export class Gateways extends pulumi.ComponentResource {
         ]);
         const c = certs(`${prefix}-certificates`, g, "traefik gateway", files);
         const conf = run(`${prefix}-config`, g, traefikConfigScript(file), [c]);
-        configured["traefik"] = conf;
         const provider = on(g).dockerProvider!;
         const image = new docker.RemoteImage(
           `${prefix}-image`,
@@ -133,10 +128,9 @@ export class Gateways extends pulumi.ComponentResource {
           { parent: this, provider, dependsOn: [conf, c] },
         );
       } else {
-        configured["dnsmasq"] = run(`${prefix}-config`, g, dnsmasqConfigScript(file), []);
+        run(`${prefix}-config`, g, dnsmasqConfigScript(file), []);
       }
     }
-    this.configured = configured;
     this.registerOutputs({});
   }
 }

@@ -9,11 +9,8 @@ import { SECRET_KEYS, validValues } from "../helpers/site";
 
 type Values = Record<string, unknown>;
 
-function validate(v: Values, secretKeys = SECRET_KEYS) {
-  return validateEdge(v, secretKeys);
-}
 function problemsOf(v: Values): Problem[] {
-  const r = validate(v);
+  const r = validateEdge(v);
   return r.ok ? [] : r.problems;
 }
 
@@ -264,7 +261,7 @@ describe("an edge with problems", () => {
         },
       },
     };
-    const r = validate(v, [...SECRET_KEYS, "phoenix:certificates"]);
+    const r = validateEdge(v, [...SECRET_KEYS, "phoenix:certificates"]);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(certificateSpecs(r.site).find((s) => s.id === "nginx")?.dnsNames).toEqual(["portainer.phoenix.local"]);
   });
