@@ -1,6 +1,7 @@
 /**
- * `npm run plan -- --stack <name> [--json]`: validates `Pulumi.<name>.yaml` and the stack
- * manifests offline (no network, no Pulumi CLI, no decryption) and prints the desired site.
+ * `npm run plan -- --stack <name> [--json | --mermaid]`: validates `Pulumi.<name>.yaml` and the stack
+ * manifests offline (no network, no Pulumi CLI, no decryption) and prints the desired site: as text, as a JSON
+ * document, or as a Mermaid flowchart.
  * Exit 0 when valid, 1 on invalid input (every problem listed), 2 on bad usage.
  */
 import * as path from "node:path";
@@ -9,23 +10,29 @@ import { gatewayPlans } from "../components/gateway/files";
 import { guestSetupSteps } from "../components/guest/steps";
 import { SITE_NAME, stackUrn } from "../components/site";
 import { describeSite, type SiteDescription } from "../config/desired";
+import { renderMermaid } from "../config/mermaid";
 import { readStackFile, StackFileError } from "../config/sources";
 import { validateSite, type Problem, type SiteConfig } from "../config/validate";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json | --mermaid]";
 
-export function parseArgs(argv: readonly string[]): { stack: string; json: boolean } | { error: string } {
+export function parseArgs(
+  argv: readonly string[],
+): { stack: string; json: boolean; mermaid: boolean } | { error: string } {
   let stack: string | undefined;
   let json = false;
+  let mermaid = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--json") json = true;
+    else if (a === "--mermaid") mermaid = true;
     else if (a === "--stack") stack = argv[++i];
     else if (a.startsWith("--stack=")) stack = a.slice("--stack=".length);
     else return { error: `unknown argument ${a}\n${USAGE}` };
   }
   if (!stack || !/^[A-Za-z0-9_.-]+$/.test(stack)) return { error: `--stack <name> is required\n${USAGE}` };
-  return { stack, json };
+  if (json && mermaid) return { error: `--json and --mermaid do not go together\n${USAGE}` };
+  return { stack, json, mermaid };
 }
 
 /** Renders every stack's compose file as the program will send it; invalid ones become problems. */
@@ -242,6 +249,10 @@ export function main(
     );
     for (const p of rendered.problems) err(`  ${p.path}: ${p.message}`);
     return 1;
+  }
+  if (args.mermaid) {
+    out(renderMermaid(result.site, args.stack));
+    return 0;
   }
   const d = describeSite(result.site, args.stack);
   // The gateways' files, as the program writes them, in the document's place before the certificates.

@@ -306,7 +306,7 @@ describe("plan", () => {
     });
     expect(run([]).code).toBe(2);
     expect(parseArgs(["--stack", "dev", "--verbose"])).toEqual({
-      error: "unknown argument --verbose\nusage: npm run plan -- --stack <name> [--json]",
+      error: "unknown argument --verbose\nusage: npm run plan -- --stack <name> [--json | --mermaid]",
     });
   });
 
