@@ -2,8 +2,47 @@
  * `npm run fake-portainer -- [--port N] [--version X] [--state FILE] [--admin-timeout SECONDS] [--no-rate-limit]`:
  * starts the fake Portainer (test/fakes/portainer) on 127.0.0.1 and prints its URL, for manual use
  * and for the engine-less lab. Stops on SIGINT/SIGTERM.
+ *
+ * `npm run fake-portainer -- --state FILE --stop-stack NAME` or `--state FILE --container NAME/SERVICE=STATE` (STATE
+ * one of exited, running, unhealthy, healthy, starting) changes a kept data file out of band instead, as someone on
+ * the site would, for example the lab's `.lab/<stack>.portainer.json` between two commands.
  */
+import { changeStoredStack, type ContainerChange } from "../test/fakes/portainer/state";
 import { startFakePortainer, type FakePortainerOptions } from "../test/fakes/portainer/server";
+
+const CONTAINER_STATES: Record<string, ContainerChange> = {
+  exited: { state: "exited" },
+  running: { state: "running" },
+  unhealthy: { health: "unhealthy" },
+  healthy: { health: "healthy" },
+  starting: { health: "starting" },
+};
+
+/** An out-of-band edit of a data file, or undefined when the arguments ask for none. */
+export function parseEdit(
+  argv: readonly string[],
+):
+  | { file: string; stack: string; change: { stop: true } | { service: string; container: ContainerChange } }
+  | { error: string }
+  | undefined {
+  const at = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i === -1 ? undefined : (argv[i + 1] ?? "");
+  };
+  const stop = at("--stop-stack");
+  const container = at("--container");
+  if (stop === undefined && container === undefined) return undefined;
+  const file = at("--state");
+  const usage = `usage: npm run fake-portainer -- --state FILE (--stop-stack NAME | --container NAME/SERVICE=STATE)`;
+  if (!file || argv.length !== 4) return { error: usage };
+  if (stop !== undefined) return stop === "" ? { error: usage } : { file, stack: stop, change: { stop: true } };
+  const m = /^([^/]+)\/([^=]+)=(.+)$/.exec(container!);
+  if (!m || !CONTAINER_STATES[m[3]!])
+    return {
+      error: `--container must be NAME/SERVICE=STATE with STATE one of ${Object.keys(CONTAINER_STATES).join(", ")}`,
+    };
+  return { file, stack: m[1]!, change: { service: m[2]!, container: CONTAINER_STATES[m[3]!]! } };
+}
 
 const USAGE =
   "usage: npm run fake-portainer -- [--port N] [--version X.Y.Z] [--state " +
@@ -35,8 +74,17 @@ export function parseArgs(argv: readonly string[]): FakePortainerOptions | { err
 }
 
 if (require.main === module) {
-  const o = parseArgs(process.argv.slice(2));
-  if ("error" in o) {
+  const edit = parseEdit(process.argv.slice(2));
+  const o = edit ? { error: "" } : parseArgs(process.argv.slice(2));
+  if (edit) {
+    try {
+      if ("error" in edit) throw new Error(edit.error);
+      process.stdout.write(changeStoredStack(edit.file, edit.stack, edit.change) + "\n");
+    } catch (e) {
+      process.stderr.write(`fake-portainer: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  } else if ("error" in o) {
     process.stderr.write(o.error + "\n");
     process.exitCode = 2;
   } else {

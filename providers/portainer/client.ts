@@ -49,6 +49,7 @@ export function createPortainerClient(options: PortainerClientOptions) {
     listDockerSecrets: (endpointId: number) => docker.list("secrets", endpointId),
     getDockerSecret: (endpointId: number, id: string) => docker.get("secrets", endpointId, id),
     deleteDockerSecret: (endpointId: number, id: string) => docker.remove("secrets", endpointId, id),
+    listProjectContainers: (endpointId: number, project: string) => docker.containers(endpointId, project),
   };
 }
 

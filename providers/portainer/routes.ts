@@ -38,6 +38,7 @@ export const ROUTES = {
   stackStop: ["POST", "/stacks/{id}/stop"],
   stackDelete: ["DELETE", "/stacks/{id}"],
   dockerSwarm: ["GET", "/endpoints/{id}/docker/swarm"],
+  dockerContainerList: ["GET", "/endpoints/{id}/docker/containers/json"],
   dockerConfigCreate: ["POST", "/endpoints/{id}/docker/configs/create"],
   dockerConfigList: ["GET", "/endpoints/{id}/docker/configs"],
   dockerConfigGet: ["GET", "/endpoints/{id}/docker/configs/{resourceId}"],

@@ -51,6 +51,12 @@ export function environmentSchema() {
       .object({ TLS: z.boolean().optional().default(false), TLSSkipVerify: z.boolean().optional().default(false) })
       .optional()
       .default({ TLS: false, TLSSkipVerify: false }),
+    /** The agent's version, as Portainer last saw it ("" for non-agent environments, CONTRACT.md 5.1). */
+    Agent: z
+      .object({ Version: z.string().optional().default("") })
+      .nullable()
+      .optional()
+      .transform((a) => ({ Version: a?.Version ?? "" })),
   });
 }
 
@@ -76,6 +82,20 @@ export function stackSchemas() {
 export function dockerSchemas() {
   return {
     swarm: z.object({ ID: z.string().min(1) }),
+    /** Docker's container summary (`GET /containers/json`), the fields phoenix reads. */
+    container: z.object({
+      Id: z.string(),
+      Names: z.array(z.string()).optional().default([]),
+      State: z.string(),
+      Status: z.string().optional().default(""),
+      Labels: z
+        .record(z.string(), z.string())
+        .nullable()
+        .optional()
+        .transform((v) => v ?? {}),
+      /** Docker API 1.52+ adds the health status to the summary; older engines put it in `Status` only. */
+      Health: z.object({ Status: z.string() }).nullable().optional(),
+    }),
     created: z.object({ ID: z.string().min(1) }),
     object: z.object({
       ID: z.string(),
@@ -108,4 +128,5 @@ export type Tag = z.output<ReturnType<typeof tagSchema>>;
 export type Environment = z.output<ReturnType<typeof environmentSchema>>;
 export type Stack = z.output<ReturnType<typeof stackSchemas>["stack"]>;
 export type DockerObject = z.output<ReturnType<typeof dockerSchemas>["object"]>;
+export type Container = z.output<ReturnType<typeof dockerSchemas>["container"]>;
 export type EnvVar = { name: string; value: string };

@@ -66,6 +66,7 @@ export async function exerciseEveryRoute(
   const swarmId = await client.swarmId(env.Id);
   const configId = await client.createDockerConfig(env.Id, "app-config", "key: value\n", { "phoenix.stack": "app" });
   await client.listDockerConfigs(env.Id);
+  await client.listProjectContainers(env.Id, "app");
   await client.getDockerConfig(env.Id, configId);
   const secretId = await client.createDockerSecret(env.Id, "app-secret", "s3cret");
   await client.listDockerSecrets(env.Id);

@@ -1,6 +1,6 @@
 /** Docker configs and secrets through Portainer's Docker proxy (CONTRACT.md 7). */
 import type { Transport } from "../transport";
-import { dockerSchemas, listOf, type DockerObject } from "../wire";
+import { dockerSchemas, listOf, type Container, type DockerObject } from "../wire";
 
 /** `configs` or `secrets`: the two immutable swarm objects phoenix manages. */
 export type DockerObjectKind = "configs" | "secrets";
@@ -20,6 +20,18 @@ export function dockerApi(t: Transport) {
     });
   return {
     list,
+    /** Every container (running or not) of a compose project, by its `com.docker.compose.project` label. */
+    containers: (endpointId: number, project: string): Promise<Container[]> =>
+      t.send({
+        method: "GET",
+        path: `/endpoints/${endpointId}/docker/containers/json`,
+        query: { all: 1, filters: JSON.stringify({ label: [`com.docker.compose.project=${project}`] }) },
+        auth: "any",
+        op: { action: "list", resource: "containers", id: `of ${project} on environment ${endpointId}` },
+        ok: [200],
+        parse: listOf(s.container),
+        retry: "idempotent",
+      }),
     /**
      * Creates one (`data` is the plain content, sent base64-encoded). Portainer answers 200, Docker 201 (C10.24). A
      * lost answer is found by name.

@@ -363,7 +363,7 @@ function tagDelete(c: Ctx): Reply {
 
 // ---- environments (C5) ------------------------------------------------------------------------
 
-function endpointJson(e: EndpointRecord) {
+function endpointJson(e: EndpointRecord, version: string) {
   return {
     Id: e.Id,
     Name: e.Name,
@@ -400,7 +400,7 @@ function endpointJson(e: EndpointRecord) {
     Heartbeat: false,
     PostInitMigrations: { MigrateIngresses: true, MigrateGPUs: true },
     Edge: { AsyncMode: false, PingInterval: 0, SnapshotInterval: 0, CommandInterval: 0 },
-    Agent: { Version: e.Type === 2 ? "2.27.9" : "" },
+    Agent: { Version: e.Type === 2 ? (e.agentVersion ?? version) : "" },
     AuthorizedUsers: null,
     AuthorizedTeams: null,
     Tags: null,
@@ -505,7 +505,7 @@ function endpointCreate(c: Ctx): Reply {
     return c.err(500, "Unable to find an environment group inside the database", NOT_FOUND_DB);
   if (tagIds.some((t) => !c.state.tags.some((x) => x.ID === t)))
     return c.err(500, "An error occurred while trying to create the environment", NOT_FOUND_DB);
-  return { status: 200, json: endpointJson(e) };
+  return { status: 200, json: endpointJson(e, c.version) };
 }
 
 function endpointList(c: Ctx): Reply {
@@ -542,7 +542,7 @@ function endpointList(c: Ctx): Reply {
   const page = limit > 0 ? list.slice(start - 1, start - 1 + limit) : list.slice(start - 1);
   return {
     status: 200,
-    json: page.map(endpointJson),
+    json: page.map((e) => endpointJson(e, c.version)),
     headers: { "x-total-count": String(total), "x-total-available": String(available) },
   };
 }
@@ -558,7 +558,7 @@ function findEndpoint(c: Ctx, param = "id"): EndpointRecord | Reply {
 
 function endpointGet(c: Ctx): Reply {
   const e = findEndpoint(c);
-  return "status" in e ? e : { status: 200, json: endpointJson(e) };
+  return "status" in e ? e : { status: 200, json: endpointJson(e, c.version) };
 }
 
 function endpointUpdate(c: Ctx): Reply {
@@ -592,7 +592,7 @@ function endpointUpdate(c: Ctx): Reply {
   if (typeof skipClient === "boolean") e.TLSSkipClientVerify = skipClient;
   const st = field(c.json, "Status");
   if (st === 1 || st === 2) e.Status = st;
-  return { status: 200, json: endpointJson(e) };
+  return { status: 200, json: endpointJson(e, c.version) };
 }
 
 function endpointDelete(c: Ctx): Reply {
@@ -821,6 +821,7 @@ function stackUpdate(c: Ctx): Reply {
     UpdateDate: unix(c),
     UpdatedBy: c.user!.Username,
     host: e.URL,
+    containers: {},
   });
   return { status: 200, json: stackJson(s) };
 }
@@ -865,7 +866,7 @@ function stackStartStop(c: Ctx, start: boolean): Reply {
   if (start && s.Status === 1) return c.err(400, "Stack is already active");
   if (!start && s.Status === 2) return c.err(400, "Stack is already inactive");
   s.Status = start ? 1 : 2;
-  if (start) s.host = e.URL;
+  if (start) Object.assign(s, { host: e.URL, containers: {} });
   return { status: 200, json: stackJson(s) };
 }
 
@@ -898,6 +899,79 @@ function dockerObjectJson(o: DockerObjectRecord, kind: "configs" | "secrets") {
   };
 }
 
+/**
+ * The compose services of a stack file, with whether each declares a health check (`healthcheck.disable` or a
+ * `test` of `NONE` turns one off, as in Docker).
+ */
+function composeServices(content: string): { name: string; containerName?: string; healthcheck: boolean }[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(content);
+  } catch {
+    return [];
+  }
+  const services = (doc as { services?: Record<string, Record<string, unknown> | null> } | null)?.services ?? {};
+  return Object.entries(services).map(([name, svc]) => {
+    const hc = svc?.["healthcheck"] as { disable?: boolean; test?: unknown } | undefined;
+    const off = hc?.disable === true || (Array.isArray(hc?.test) && hc.test[0] === "NONE") || hc?.test === "NONE";
+    const containerName = typeof svc?.["container_name"] === "string" ? svc["container_name"] : undefined;
+    return { name, ...(containerName ? { containerName } : {}), healthcheck: hc !== undefined && !off };
+  });
+}
+
+/**
+ * `GET /containers/json` through the Docker proxy (CONTRACT.md 7: plain pass-through): the containers of the
+ * standalone stacks deployed to this environment's Docker host, as `docker compose up` names and labels them
+ * (`<project>-<service>-1`, `com.docker.compose.project`/`service`). An active stack's containers run (healthy when
+ * they have a health check) unless changed out of band; an inactive one's have exited. `all=1` lists stopped ones
+ * too; `filters` takes Docker's JSON (`{"label":["k=v"]}`).
+ */
+function containerList(c: Ctx, e: EndpointRecord): Reply {
+  const all = ["1", "true"].includes(c.query.get("all") ?? "");
+  let labels: string[] = [];
+  const filters = c.query.get("filters");
+  if (filters) {
+    try {
+      const f = JSON.parse(filters) as { label?: unknown };
+      labels = Array.isArray(f.label) ? f.label.map(String) : Object.keys((f.label as object) ?? {});
+    } catch {
+      return { status: 400, json: { message: `invalid filter '${filters}'` } };
+    }
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const s of c.state.stacks) {
+    if (s.Type !== 2 || (s.host ?? "") !== e.URL) continue;
+    for (const svc of composeServices(s.fileContent)) {
+      const change = s.containers?.[svc.name] ?? {};
+      const state = s.Status === 1 ? (change.state ?? "running") : "exited";
+      const health = state === "running" && svc.healthcheck ? (change.health ?? "healthy") : undefined;
+      const status =
+        state === "running"
+          ? `Up 5 minutes${health ? ` (${health === "starting" ? "health: starting" : health})` : ""}`
+          : "Exited (0) 1 minute ago";
+      const l: Record<string, string> = {
+        "com.docker.compose.project": s.Name,
+        "com.docker.compose.service": svc.name,
+        "com.docker.compose.container-number": "1",
+        "com.docker.compose.oneoff": "False",
+      };
+      if (!labels.every((f) => (f.includes("=") ? l[f.split("=")[0]!] === f.slice(f.indexOf("=") + 1) : f in l)))
+        continue;
+      if (!all && state !== "running") continue;
+      const id = crypto.createHash("sha256").update(`${s.Id}/${svc.name}`).digest("hex");
+      out.push({
+        Id: id,
+        Names: [`/${svc.containerName ?? `${s.Name}-${svc.name}-1`}`],
+        Image: "fake",
+        Labels: l,
+        State: state,
+        Status: status,
+      });
+    }
+  }
+  return { status: 200, json: out };
+}
+
 function docker(c: Ctx): Reply {
   const e = findEndpoint(c);
   if ("status" in e) return e;
@@ -915,6 +989,7 @@ function docker(c: Ctx): Reply {
         },
       },
     };
+  if (rest === "containers/json" && c.method === "GET") return containerList(c, e);
   if (rest === "swarm" && c.method === "GET")
     return e.swarmId ? { status: 200, json: { ID: e.swarmId, Version: { Index: 10 } } } : dockerErr(503, NOT_SWARM);
   const m = /^(configs|secrets)(?:\/(create|[A-Za-z0-9]+))?$/.exec(rest);

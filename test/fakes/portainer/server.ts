@@ -12,7 +12,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { compareVersions } from "../../../providers/portainer/transport";
 import { ROUTE_TABLE, type Ctx, type Reply } from "./handlers";
-import { emptyState, loadState, saveState, type FakeState, type StackRecord } from "./state";
+import { emptyState, loadState, saveState, type ContainerChange, type FakeState, type StackRecord } from "./state";
 
 export interface FakePortainerOptions {
   /** The Portainer version to emulate. Defaults to 2.27.9. */
@@ -84,10 +84,14 @@ export interface FakePortainer {
   /** Out-of-band changes, as a person in Portainer's UI would make them. */
   editStack(id: number, change: Partial<Pick<StackRecord, "fileContent" | "Env" | "Status" | "Name">>): void;
   removeStack(id: number): void;
+  /** A container of a stack, by compose service, stopped or failing its health check (until the next deploy). */
+  changeContainer(stackId: number, service: string, change: ContainerChange): void;
+  /** The agent version Portainer reports for an agent environment. */
+  setAgentVersion(endpointId: number, version: string): void;
   removeEnvironment(id: number): void;
   editEnvironment(
     id: number,
-    change: { URL?: string; Name?: string; PublicURL?: string; GroupId?: number; TagIds?: number[] },
+    change: { URL?: string; Name?: string; PublicURL?: string; GroupId?: number; TagIds?: number[]; Status?: 1 | 2 },
   ): void;
   revokeApiKey(id: number): void;
   /** A restart: new JWT signing key (all JWTs die), new admin window, rate limiter reset. */
@@ -477,6 +481,15 @@ export async function startFakePortainer(options: FakePortainerOptions = {}): Pr
     removeStack: (id) => {
       findStack(id);
       state.stacks = state.stacks.filter((s) => s.Id !== id);
+      persist();
+    },
+    changeContainer: (stackId, service, change) => {
+      const s = findStack(stackId);
+      s.containers = { ...s.containers, [service]: { ...s.containers?.[service], ...change } };
+      persist();
+    },
+    setAgentVersion: (endpointId, v) => {
+      findEndpoint(endpointId).agentVersion = v;
       persist();
     },
     removeEnvironment: (id) => {

@@ -59,6 +59,8 @@ export interface EndpointRecord {
   TLSSkipVerify: boolean;
   TLSSkipClientVerify: boolean;
   EdgeKey: string;
+  /** The agent's version Portainer reports (`Agent.Version`); default the fake's own version. */
+  agentVersion?: string;
   /** Set when the environment is a swarm manager. */
   swarmId: string | null;
   configs: DockerObjectRecord[];
@@ -86,6 +88,17 @@ export interface StackRecord {
    * there when the environment is deleted: the compose project still exists on that host.
    */
   host?: string;
+  /**
+   * Containers changed out of band since the last deploy, by compose service (a redeploy or a start recreates them
+   * and clears this): stopped, or failing their health check.
+   */
+  containers?: Record<string, ContainerChange>;
+}
+
+/** An out-of-band change to one of a stack's containers. */
+export interface ContainerChange {
+  state?: "running" | "exited";
+  health?: "healthy" | "unhealthy" | "starting";
 }
 
 export interface FakeState {
@@ -125,4 +138,31 @@ export function saveState(file: string, state: FakeState): void {
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(state));
   fs.renameSync(tmp, file);
+}
+
+/**
+ * Out-of-band changes to a kept data file, as a person in Portainer's UI or on the Docker host would make them, for
+ * a fake that is not running (the lab's, between commands). Each names the stack by its name.
+ */
+export function changeStoredStack(
+  file: string,
+  name: string,
+  change: { stop: true } | { service: string; container: ContainerChange },
+): string {
+  const state = loadState(file);
+  if (!state) throw new Error(`${file} does not exist`);
+  const matches = state.stacks.filter((s) => s.Name === name);
+  if (matches.length === 0)
+    throw new Error(
+      `no stack named ${name} in ${file} (there are: ${state.stacks.map((s) => s.Name).join(", ") || "none"})`,
+    );
+  for (const s of matches) {
+    if ("stop" in change) s.Status = 2;
+    else
+      s.containers = { ...s.containers, [change.service]: { ...s.containers?.[change.service], ...change.container } };
+  }
+  saveState(file, state);
+  return "stop" in change
+    ? `stopped stack ${name}`
+    : `changed container ${change.service} of stack ${name}: ${JSON.stringify(change.container)}`;
 }
