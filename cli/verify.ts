@@ -1,11 +1,13 @@
 /**
- * `npm run verify -- --stack <name> [--portainer-url URL] [--ca-cert FILE] [--json] [--wait SECONDS]`: checks the live
+ * `npm run verify -- --stack <name> [--portainer-url URL] [--ca-cert FILE] [--state FILE] [--json] [--wait SECONDS]`:
+ * checks the live
  * Portainer against the site: the server runs the pinned version; every expected environment exists with its URL, is
  * up and runs the pinned agent; no stray environment or stack carries the site's names; every expected stack is on its
  * environment, active, its containers running (and healthy where they have a health check), with its variables.
  *
  * The API key comes from `PHOENIX_PORTAINER_API_KEY`, or, for a lab site (`npm run lab -- up`), from the lab's state,
- * with the lab's fake Portainer started from its data. Exit 0 when every check passes, 1 when one fails, 2 on bad
+ * with the lab's fake Portainer started from its data (`--state` names a lab state file other than
+ * `.lab/<stack>.json`, as `npm run lab -- --state` does). Exit 0 when every check passes, 1 when one fails, 2 on bad
  * usage or configuration. `--wait` retries until every check passes or the time is up.
  */
 import * as fs from "node:fs";
@@ -18,12 +20,15 @@ import { checkSite, expectedSite, renderChecks, summarize, type Check } from "..
 import { observe } from "../verify/observe";
 
 const USAGE =
-  "usage: npm run verify -- --stack <name> [--portainer-url URL] [--ca-cert FILE] [--json] [--wait SECONDS]";
+  "usage: npm run verify -- --stack <name> [--portainer-url URL] [--ca-cert FILE] [--state FILE] [--json] " +
+  "[--wait SECONDS]";
 
 export interface VerifyArgs {
   readonly stack: string;
   readonly portainerUrl?: string;
   readonly caCert?: string;
+  /** The lab's state file, when not `.lab/<stack>.json`. */
+  readonly stateFile?: string;
   readonly json: boolean;
   readonly waitSeconds: number;
 }
@@ -32,6 +37,7 @@ export function parseArgs(argv: readonly string[]): VerifyArgs | { error: string
   let stack: string | undefined;
   let portainerUrl: string | undefined;
   let caCert: string | undefined;
+  let stateFile: string | undefined;
   let json = false;
   let waitSeconds = 0;
   for (let i = 0; i < argv.length; i++) {
@@ -39,6 +45,7 @@ export function parseArgs(argv: readonly string[]): VerifyArgs | { error: string
     if (a === "--stack") stack = argv[++i];
     else if (a === "--portainer-url") portainerUrl = argv[++i] ?? "";
     else if (a === "--ca-cert") caCert = argv[++i] ?? "";
+    else if (a === "--state") stateFile = argv[++i] ?? "";
     else if (a === "--json") json = true;
     else if (a === "--wait") {
       const s = Number(argv[++i]);
@@ -51,10 +58,12 @@ export function parseArgs(argv: readonly string[]): VerifyArgs | { error: string
   if (portainerUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(portainerUrl))
     return { error: `--portainer-url must be an http or https URL\n${USAGE}` };
   if (caCert === "") return { error: `--ca-cert needs a PEM file\n${USAGE}` };
+  if (stateFile === "") return { error: `--state needs the lab's state file\n${USAGE}` };
   return {
     stack,
     ...(portainerUrl ? { portainerUrl } : {}),
     ...(caCert ? { caCert } : {}),
+    ...(stateFile ? { stateFile } : {}),
     json,
     waitSeconds,
   };
@@ -88,13 +97,16 @@ async function target(
       options: { url: args.portainerUrl ?? siteUrl, auth: { apiKey }, ...(tls ? { tls } : {}) },
       close: async () => {},
     };
-  const labState = path.join(io.projectDir, ".lab", `${args.stack}.json`);
-  const fakeFile = path.join(io.projectDir, ".lab", `${args.stack}.portainer.json`);
+  const labState = args.stateFile
+    ? path.resolve(args.stateFile)
+    : path.join(io.projectDir, ".lab", `${args.stack}.json`);
+  const fakeFile = labState.replace(/\.json$/, "") + ".portainer.json";
+  const shown = path.relative(io.projectDir, labState);
   if (args.portainerUrl !== undefined || !fs.existsSync(labState))
     throw new UsageError(
       "PHOENIX_PORTAINER_API_KEY is not set: give an API key of a Portainer administrator, e.g. " +
         `PHOENIX_PORTAINER_API_KEY="$(pulumi stack output portainerApiKey --show-secrets --stack ${args.stack})"` +
-        ` (no lab state .lab/${args.stack}.json to read one from)`,
+        ` (no lab state ${shown} to read one from)`,
     );
   // Loaded only for lab sites: the lab's state and its fake Portainer.
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -108,7 +120,7 @@ async function target(
   const value = isSecret(key) ? key.value : key;
   if (typeof value !== "string" || !fs.existsSync(fakeFile))
     throw new UsageError(
-      `the lab state .lab/${args.stack}.json holds no Portainer API key or fake Portainer: run npm run lab -- up --stack ${args.stack}`,
+      `the lab state ${shown} holds no Portainer API key or fake Portainer: run npm run lab -- up --stack ${args.stack}`,
     );
   const fake = await startFakePortainer({ stateFile: fakeFile, port: state.fakePort ?? 0 }).catch(() =>
     startFakePortainer({ stateFile: fakeFile }),

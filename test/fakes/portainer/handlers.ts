@@ -940,7 +940,7 @@ function containerList(c: Ctx, e: EndpointRecord): Reply {
   }
   const out: Record<string, unknown>[] = [];
   for (const s of c.state.stacks) {
-    if (s.Type !== 2 || (s.host ?? "") !== e.URL) continue;
+    if (s.Type !== 2 || ((s.host ?? "") !== e.URL && s.EndpointId !== e.Id)) continue;
     for (const svc of composeServices(s.fileContent)) {
       const change = s.containers?.[svc.name] ?? {};
       const state = s.Status === 1 ? (change.state ?? "running") : "exited";

@@ -786,4 +786,55 @@ describe("fake Portainer: the router, the Docker proxy, faults, recording and pe
     fake.revokeApiKey(1);
     expect((await call(fake, "GET", "/api/tags", { apiKey: fake.apiKey })).status).toBe(401);
   });
+
+  it("7 lists a stack's containers through the Docker proxy as compose names and labels them, with health", async () => {
+    fake = await bootstrappedFake();
+    const id = await addAgent(fake, "agent-1");
+    const compose =
+      "services:\n  db:\n    image: x\n    healthcheck:\n      test: [CMD, 'true']\n  web:\n    image: y\n";
+    const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${id}`, {
+      apiKey: fake.apiKey,
+      json: { Name: "shop", StackFileContent: compose },
+    });
+    const stack = (r.body as { Id: number }).Id;
+    const list = async (query: string) =>
+      (
+        body(
+          await call(fake, "GET", `/api/endpoints/${id}/docker/containers/json${query}`, { apiKey: fake.apiKey }),
+        ) as unknown as { Names: string[]; State: string; Status: string; Labels: Record<string, string> }[]
+      ).map((c) => [
+        c.Names[0],
+        c.State,
+        c.Status,
+        c.Labels["com.docker.compose.project"],
+        c.Labels["com.docker.compose.service"],
+      ]);
+    const byProject = (p: string) =>
+      `?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`com.docker.compose.project=${p}`] }))}`;
+    expect(await list(byProject("shop"))).toEqual([
+      ["/shop-db-1", "running", "Up 5 minutes (healthy)", "shop", "db"],
+      ["/shop-web-1", "running", "Up 5 minutes", "shop", "web"],
+    ]);
+    expect(await list(byProject("other"))).toEqual([]);
+    fake.changeContainer(stack, "db", { health: "unhealthy" });
+    fake.changeContainer(stack, "web", { state: "exited" });
+    expect(await list(byProject("shop"))).toEqual([
+      ["/shop-db-1", "running", "Up 5 minutes (unhealthy)", "shop", "db"],
+      ["/shop-web-1", "exited", "Exited (0) 1 minute ago", "shop", "web"],
+    ]);
+    // Without all=1 Docker lists running containers only.
+    expect((await list("")).map((c) => c[0])).toEqual(["/shop-db-1"]);
+    // A redeploy recreates them.
+    await call(fake, "PUT", `/api/stacks/${stack}?endpointId=${id}`, {
+      apiKey: fake.apiKey,
+      json: { StackFileContent: compose },
+    });
+    expect((await list(byProject("shop"))).map((c) => c[2])).toEqual(["Up 5 minutes (healthy)", "Up 5 minutes"]);
+    expect(
+      (await call(fake, "GET", `/api/endpoints/${id}/docker/containers/json?filters=nope`, { apiKey: fake.apiKey }))
+        .body,
+    ).toEqual({
+      message: "invalid filter 'nope'",
+    });
+  });
 });
