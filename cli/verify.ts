@@ -15,7 +15,10 @@ import * as path from "node:path";
 import { portainerUsesPhoenixCertificate } from "../config/gateways";
 import { readStackFile, StackFileError } from "../config/sources";
 import { describeProblems, validateSite } from "../config/validate";
+import type * as LabHost from "../lab/host";
+import type * as LabState from "../lab/state";
 import type { PortainerClientOptions } from "../providers/portainer/client";
+import type * as FakeServer from "../test/fakes/portainer/server";
 import { checkSite, expectedSite, renderChecks, summarize, type Check } from "../verify/checks";
 import { observe } from "../verify/observe";
 
@@ -110,17 +113,17 @@ async function target(
     );
   // Loaded only for lab sites: the lab's state and its fake Portainer.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { loadState } = require("../lab/state") as typeof import("../lab/state");
-  const { isSecret } = require("../lab/host") as typeof import("../lab/host");
-  const { startFakePortainer } =
-    require("../test/fakes/portainer/server") as typeof import("../test/fakes/portainer/server");
+  const { loadState } = require("../lab/state") as typeof LabState;
+  const { isSecret } = require("../lab/host") as typeof LabHost;
+  const { startFakePortainer } = require("../test/fakes/portainer/server") as typeof FakeServer;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const state = loadState(labState, args.stack);
   const key = state.resources.find((r) => r.type === "pulumi-nodejs:dynamic/portainer:ApiKey")?.outputs["apiKey"];
   const value = isSecret(key) ? key.value : key;
   if (typeof value !== "string" || !fs.existsSync(fakeFile))
     throw new UsageError(
-      `the lab state ${shown} holds no Portainer API key or fake Portainer: run npm run lab -- up --stack ${args.stack}`,
+      `the lab state ${shown} holds no Portainer API key or fake ` +
+        `Portainer: run npm run lab -- up --stack ${args.stack}`,
     );
   const fake = await startFakePortainer({ stateFile: fakeFile, port: state.fakePort ?? 0 }).catch(() =>
     startFakePortainer({ stateFile: fakeFile }),

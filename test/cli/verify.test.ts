@@ -85,7 +85,8 @@ const HEALTHY = (url: string) => [
   "  ok    containers of qdrant_service on dev-apps: qdrant_service-qdrant-1 running, healthy",
   "  ok    variables of qdrant_service on dev-apps: QDRANT_API_KEY, QDRANT_LOG_LEVEL present",
   "  ok    stack thinkheads_ai_app on dev-apps: active (id 2)",
-  "  ok    containers of thinkheads_ai_app on dev-apps: thinkheads_ai_app-app-1 running, thinkheads_ai_app-cache-1 running",
+  "  ok    containers of thinkheads_ai_app on dev-apps: " +
+    "thinkheads_ai_app-app-1 running, thinkheads_ai_app-cache-1 running",
   "  ok    variables of thinkheads_ai_app on dev-apps: APP_ENV, LOG_LEVEL, QDRANT_URL, SESSION_SECRET present",
   "verify dev: all 9 checks passed",
 ];
@@ -199,7 +200,9 @@ describe("verify", () => {
         fake.url,
         {
           4: "  FAIL  stack qdrant_service on dev-apps: inactive: stopped (id 1)",
-          5: "  FAIL  containers of qdrant_service on dev-apps: qdrant_service-qdrant-1 exited (Exited (0) 1 minute ago)",
+          5:
+            "  FAIL  containers of qdrant_service on dev-apps: " +
+            "qdrant_service-qdrant-1 exited (Exited (0) 1 minute ago)",
         },
         "verify dev: 2 of 9 checks failed: stack qdrant_service on dev-apps, containers of qdrant_service on dev-apps",
       ),
@@ -217,7 +220,9 @@ describe("verify", () => {
         fake.url,
         {
           5: "  FAIL  containers of qdrant_service on dev-apps: qdrant_service-qdrant-1 running, unhealthy",
-          8: "  FAIL  containers of thinkheads_ai_app on dev-apps: thinkheads_ai_app-cache-1 exited (Exited (0) 1 minute ago)",
+          8:
+            "  FAIL  containers of thinkheads_ai_app on dev-apps: " +
+            "thinkheads_ai_app-cache-1 exited (Exited (0) 1 minute ago)",
         },
         "verify dev: 2 of 9 checks failed: containers of qdrant_service on dev-apps, containers of thinkheads_ai_app " +
           "on dev-apps",
@@ -240,7 +245,8 @@ describe("verify", () => {
         {
           3:
             "  FAIL  strays: environment dev-portainer (id 2) is not one the site registers; environment old-apps " +
-            "(id 3) points at tcp://10.0.0.202:9001, a guest of the site; stack qdrant_service (id 3) on dev-portainer " +
+            "(id 3) points at tcp://10.0.0.202:9001, a guest of the " +
+            "site; stack qdrant_service (id 3) on dev-portainer " +
             "is not deployed there by the site",
           9: "  FAIL  variables of thinkheads_ai_app on dev-apps: missing LOG_LEVEL, QDRANT_URL, SESSION_SECRET",
         },
@@ -313,7 +319,7 @@ describe("verify", () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it("asks for phoenix's CA before sending the key to an https Portainer whose certificate phoenix issued", async () => {
+  it("asks for phoenix's CA before it sends the key to a Portainer with a certificate phoenix issued", async () => {
     fake = await devSite();
     fake.clearRequests();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "phoenix-verify-"));

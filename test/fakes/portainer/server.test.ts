@@ -787,7 +787,7 @@ describe("fake Portainer: the router, the Docker proxy, faults, recording and pe
     expect((await call(fake, "GET", "/api/tags", { apiKey: fake.apiKey })).status).toBe(401);
   });
 
-  it("7 lists a stack's containers through the Docker proxy as compose names and labels them, with health", async () => {
+  it("7 lists a stack's containers through the Docker proxy, named and labelled as compose does", async () => {
     fake = await bootstrappedFake();
     const id = await addAgent(fake, "agent-1");
     const compose =

@@ -85,7 +85,8 @@ describe("PortainerClient against the fake: every route", () => {
       "GET /api/endpoints/1/docker/swarm [] key -> 200",
       "POST /api/endpoints/1/docker/configs/create [Name,Data,Labels] key -> 200",
       "GET /api/endpoints/1/docker/configs [] key -> 200",
-      'GET /api/endpoints/1/docker/containers/json?all=1&filters={"label":["com.docker.compose.project=app"]} [] key -> 200',
+      'GET /api/endpoints/1/docker/containers/json?all=1&filters={"label":["com.docker.compose.project=app"]} ' +
+        "[] key -> 200",
       expect.stringMatching(/^GET \/api\/endpoints\/1\/docker\/configs\/[0-9a-f]{25} \[\] key -> 200$/),
       "POST /api/endpoints/1/docker/secrets/create [Name,Data,Labels] key -> 200",
       "GET /api/endpoints/1/docker/secrets [] key -> 200",
