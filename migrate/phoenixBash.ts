@@ -576,6 +576,13 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
   };
 }
 
+/** A file's top-level keys that are not `known` (nor `$schema`), reported as unknown. */
+function unknownKeys(file: string, o: Obj, known: readonly string[], what: string): Unmapped[] {
+  return Object.keys(o)
+    .filter((k) => ![...known, "$schema"].includes(k))
+    .map((key) => ({ file, key, why: `unknown key: not one of the bash system's ${what} keys phoenix knows` }));
+}
+
 /** Maps the files; `nodeName` and `portainerVersion` fill what the bash system's files do not say. */
 export function importPhoenixBash(
   src: SourceFiles,
@@ -599,36 +606,23 @@ export function importPhoenixBash(
       key: `vm_defaults.${k}`,
       why: "phoenix clones every VM from clone_from_vmid; a default template name is not used",
     });
-  for (const k of Object.keys(vmFile).filter((k) => !["vm_defaults", "vms", "$schema"].includes(k)))
-    unmapped.push({
-      file: FILES.vms,
-      key: k,
-      why: "unknown key: not one of the bash system's VM file keys phoenix knows",
-    });
+  unmapped.push(...unknownKeys(FILES.vms, vmFile, ["vm_defaults", "vms"], "VM file"));
   const vms = (Array.isArray(vmFile["vms"]) ? vmFile["vms"] : [])
     .flatMap((v, i) => (isObj(v) ? [mapVm(ctx, v, defaults, i)] : []))
     .filter((x) => x !== undefined);
 
   const lxcFile = isObj(src.lxcs) ? src.lxcs : {};
-  for (const k of Object.keys(lxcFile).filter((k) => !["lxc_configs", "$schema"].includes(k)))
-    unmapped.push({
-      file: FILES.lxcs,
-      key: k,
-      why: k.startsWith("nvidia")
-        ? WHY.nvidia
-        : "unknown key: not one of the bash system's LXC file keys phoenix knows",
-    });
+  unmapped.push(
+    ...unknownKeys(FILES.lxcs, lxcFile, ["lxc_configs"], "LXC file").map((u) =>
+      u.key.startsWith("nvidia") ? { ...u, why: WHY.nvidia } : u,
+    ),
+  );
   const lxcs = Object.entries(isObj(lxcFile["lxc_configs"]) ? lxcFile["lxc_configs"] : {})
     .flatMap(([id, c]) => (isObj(c) ? [mapLxc(ctx, id, c, storageIds)] : []))
     .filter((x) => x !== undefined);
 
   const stackFile = isObj(src.stacks) ? src.stacks : {};
-  for (const k of Object.keys(stackFile).filter((k) => !["docker_stacks", "$schema"].includes(k)))
-    unmapped.push({
-      file: FILES.stacks,
-      key: k,
-      why: "unknown key: not one of the bash system's stack file keys phoenix knows",
-    });
+  unmapped.push(...unknownKeys(FILES.stacks, stackFile, ["docker_stacks"], "stack file"));
   const stacks = Object.entries(isObj(stackFile["docker_stacks"]) ? stackFile["docker_stacks"] : {})
     .flatMap(([name, s]) => (isObj(s) ? [mapStack(ctx, secrets, name, s, src.exists)] : []))
     .filter((x) => x !== undefined);

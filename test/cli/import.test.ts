@@ -10,9 +10,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { main, parseArgs } from "../../cli/import";
-import { main as plan } from "../../cli/plan";
 import { encryptValue, keyFromSalt } from "../../config/passphrase";
 import { decryptStackFile } from "../../config/sources";
+import { runPlan } from "../helpers/plan";
 import { PROJECT_DIR } from "../helpers/site";
 
 const FIXTURE = path.join(PROJECT_DIR, "test/fixtures/phoenix/prod");
@@ -38,16 +38,8 @@ function runImport(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return { code, out, err };
 }
 
-function runPlan(project: string, argv: string[] = ["--stack", "imported"]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = plan(
-    argv,
-    project,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
+function planIn(project: string, argv: string[] = ["--stack", "imported"]) {
+  return runPlan(argv, project);
 }
 
 /** Every file under a folder, with its content. */
@@ -173,7 +165,7 @@ describe("import", () => {
     ]);
     expect(leaks(project, r.out)).toEqual([]);
 
-    const missing = runPlan(project);
+    const missing = planIn(project);
     expect(missing.code).toBe(1);
     for (const p of [
       "phoenix:portainer.admin_password",
@@ -202,7 +194,7 @@ describe("import", () => {
     ])
       doc.config[`phoenix:${k}`] = sec("set") as never;
     fs.writeFileSync(file, JSON.stringify({ encryptionsalt: salt, ...doc }));
-    const ok = runPlan(project);
+    const ok = planIn(project);
     expect(ok.err).toBe("");
     expect(ok.code).toBe(0);
     expect(ok.out.split("\n").filter((l) => /^ {2}(VM |LXC)/.test(l))).toEqual(GUEST_LINES);
@@ -241,7 +233,7 @@ describe("import", () => {
       keyFromSalt("wrong", (parseYaml(fs.readFileSync(file, "utf8")) as { encryptionsalt: string }).encryptionsalt),
     ).toThrow("incorrect passphrase");
 
-    const p = runPlan(project);
+    const p = planIn(project);
     expect(p.err).toBe("");
     expect(p.code).toBe(0);
     const lines = p.out.split("\n");
@@ -268,7 +260,7 @@ describe("import", () => {
         "      file config/production-prod.env -> /app/.env",
       ]),
     );
-    const json = runPlan(project, ["--stack", "imported", "--json"]);
+    const json = planIn(project, ["--stack", "imported", "--json"]);
     const d = JSON.parse(json.out) as { guests: { id: number; adopt: boolean; up_delay?: number }[] };
     expect(d.guests.map((g) => [g.id, g.adopt])).toEqual([
       [1001, true],

@@ -4,21 +4,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main, parseArgs } from "../../cli/plan";
+import { parseArgs } from "../../cli/plan";
 import { baseSetupScript, dockerScript, healthScript } from "../../components/guest/scripts";
+import { runPlan } from "../helpers/plan";
 import { PROJECT_DIR } from "../helpers/site";
 
-function run(argv: string[], projectDir = PROJECT_DIR) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = main(
-    argv,
-    projectDir,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = runPlan;
 
 /** A project folder with the example stacks and a given Pulumi.<name>.yaml. */
 function projectWith(stackFile: string): string {

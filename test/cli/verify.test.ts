@@ -6,8 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main, parseArgs } from "../../cli/verify";
-import type { FakePortainer } from "../fakes/portainer/server";
-import { bootstrappedFake, call } from "../helpers/portainer";
+import { addAgent, addStack, bootstrappedFake } from "../helpers/portainer";
 import { PROJECT_DIR } from "../helpers/site";
 
 const QDRANT = [
@@ -21,32 +20,21 @@ const QDRANT = [
 const APP = ["services:", "  app:", "    image: app:1", "  cache:", "    image: redis:7", ""].join("\n");
 const SECRET_VALUE = "never-print-this-value";
 
-type Fake = FakePortainer & { apiKey: string };
-
-async function environment(fake: Fake, name: string, url: string): Promise<number> {
-  const r = await call(fake, "POST", "/api/endpoints", {
-    apiKey: fake.apiKey,
-    form: [
-      ["Name", name],
-      ["EndpointCreationType", "2"],
-      ["URL", url],
-      ["TLS", "true"],
-      ["TLSSkipVerify", "true"],
-      ["TLSSkipClientVerify", "true"],
-    ],
-  });
-  if (r.status !== 200) throw new Error(`environment: ${r.status} ${r.text}`);
-  return (r.body as { Id: number }).Id;
-}
-
-async function stack(fake: Fake, endpointId: number, name: string, compose: string, env: string[]): Promise<number> {
-  const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${endpointId}`, {
-    apiKey: fake.apiKey,
-    json: { Name: name, StackFileContent: compose, Env: env.map((n) => ({ name: n, value: SECRET_VALUE })) },
-  });
-  if (r.status !== 200) throw new Error(`stack: ${r.status} ${r.text}`);
-  return (r.body as { Id: number }).Id;
-}
+const environment = (fake: Parameters<typeof addAgent>[0], name: string, url: string) => addAgent(fake, name, url);
+const stack = (
+  fake: Parameters<typeof addStack>[0],
+  endpointId: number,
+  name: string,
+  compose: string,
+  env: string[],
+) =>
+  addStack(
+    fake,
+    endpointId,
+    name,
+    env.map((n) => ({ name: n, value: SECRET_VALUE })),
+    compose,
+  );
 
 /** The dev site as phoenix deploys it: the agent environment and both stacks. */
 async function devSite(version?: string) {

@@ -1,19 +1,8 @@
 // Proves: `npm run plan -- --mermaid` draws each example site exactly (node, guests, Portainer, environments, stacks,
 // gateways and routes), and refuses --mermaid with --json.
-import { main } from "../../cli/plan";
-import { PROJECT_DIR } from "../helpers/site";
+import { runPlan } from "../helpers/plan";
 
-function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = main(
-    argv,
-    PROJECT_DIR,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = runPlan;
 
 describe("plan --mermaid", () => {
   it("draws the prod site", () => {

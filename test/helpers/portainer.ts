@@ -106,10 +106,11 @@ export async function addStack(
   endpointId: number,
   name: string,
   env: { name: string; value: string }[] = [],
+  compose = "services:\n  web:\n    image: nginx:1.27\n",
 ): Promise<number> {
   const r = await call(fake, "POST", `/api/stacks/create/standalone/string?endpointId=${endpointId}`, {
     apiKey: fake.apiKey,
-    json: { Name: name, StackFileContent: "services:\n  web:\n    image: nginx:1.27\n", Env: env },
+    json: { Name: name, StackFileContent: compose, Env: env },
   });
   if (r.status !== 200) throw new Error(`add stack: ${r.status} ${r.text}`);
   return (r.body as { Id: number }).Id;
