@@ -173,9 +173,18 @@ function renderEdge(d: SiteDescription & { gateways: GatewayLine[] }, lines: str
     );
     for (const f of d.firewall) {
       lines.push(`  ${f.kind === "vm" ? "VM " : "LXC"} ${f.id} ${f.guest}:`);
-      for (const r of f.rules) lines.push(`    accept ${r.proto} ${r.dport} from ${r.source}  # ${r.comment}`);
+      for (const r of f.rules) lines.push(`    ${ruleText(r)}  # ${r.comment}`);
     }
   }
+}
+
+/** `accept tcp 22 from 10.0.0.13/32`; a guest's own rules also say their direction and what they leave open. */
+function ruleText(r: SiteDescription["firewall"][number]["rules"][number]): string {
+  const own = !r.comment.startsWith("phoenix: ");
+  const parts = [r.action.toLowerCase(), ...(own ? [r.direction] : []), r.proto ?? "any", r.dport ?? "any port"];
+  if (r.source !== undefined || own) parts.push(`from ${r.source ?? "anywhere"}`);
+  if (r.dest !== undefined) parts.push(`to ${r.dest}`);
+  return parts.join(" ");
 }
 
 type GuestLine = SiteDescription["guests"][number];

@@ -11,13 +11,18 @@ import { routesOf, type EdgeSite } from "./gateways";
 import { inSubnet } from "./net";
 import type { Guest } from "./validate";
 
-/** One inbound ACCEPT rule, as the provider's `RulesLegacy` takes it. */
+/** One rule, as the provider's `RulesLegacy` takes it: phoenix's are inbound ACCEPTs with every field set. */
 export interface FirewallRule {
-  readonly proto: "tcp" | "udp";
-  /** A port or a comma-separated list of ports. */
-  readonly dport: string;
-  /** A comma-separated list of addresses and networks. */
-  readonly source: string;
+  /** Default `in`. */
+  readonly direction?: "in" | "out";
+  /** Default `ACCEPT`. */
+  readonly action?: "ACCEPT" | "DROP" | "REJECT";
+  readonly proto?: "tcp" | "udp" | "icmp";
+  /** A port or a comma-separated list of ports; any when absent. */
+  readonly dport?: string;
+  /** A comma-separated list of addresses and networks; any when absent. */
+  readonly source?: string;
+  readonly dest?: string;
   readonly comment: string;
 }
 
@@ -117,6 +122,18 @@ export function firewallRules(site: EdgeSite): GuestFirewall[] {
           comment: "phoenix: DNS from the client networks and the guests",
         });
     }
+    // The guest's own rules (`firewall_rules`), after phoenix's, in their order.
+    g.config.firewall_rules.forEach((r, i) =>
+      rules.push({
+        direction: r.direction,
+        action: r.action,
+        ...(r.proto ? { proto: r.proto } : {}),
+        ...(r.port ? { dport: r.port } : {}),
+        ...(r.source ? { source: r.source } : {}),
+        ...(r.dest ? { dest: r.dest } : {}),
+        comment: r.comment ?? `${g.path}.firewall_rules[${i}]`,
+      }),
+    );
     return { guest: g, rules };
   });
 }

@@ -130,6 +130,12 @@ export function resolveEdge(
     value("firewall") === undefined
       ? undefined
       : parseWith(firewallSchema(), value("firewall"), key("firewall"), problems);
+  if (value("firewall") === undefined)
+    for (const g of site.guests.filter((x) => x.config.firewall_rules.length > 0))
+      problems.push({
+        path: `${g.path}.firewall_rules`,
+        message: "has no effect without phoenix:firewall (set its admin_networks to turn the guests' firewalls on)",
+      });
   const names = site.guests.map((g) => g.name).join(", ") || "none";
   const guestNamed = (name: string, where: string): Guest | undefined => {
     const g = site.guests.find((x) => x.name === name);

@@ -252,9 +252,39 @@ function setupScripts() {
     .refine((l) => new Set(l.map((x) => x.name)).size === l.length, { message: "must not name a script twice" });
 }
 
+/**
+ * `firewall_rules[]`: a guest's own Proxmox firewall rules, applied after the ones phoenix derives (with
+ * `phoenix:firewall`), in order. The bash system's per-guest `firewall.rules` have this shape.
+ */
+function firewallRulesSchema() {
+  const addresses = z
+    .string()
+    .regex(/^[0-9./,]+$/, "must be IPv4 addresses or networks, comma-separated (10.0.0.12 or 10.0.0.0/24,10.0.0.13)");
+  return z
+    .array(
+      z.strictObject({
+        direction: z.enum(["in", "out"], { error: "must be in or out" }).default("in"),
+        action: z.enum(["ACCEPT", "DROP", "REJECT"], { error: "must be ACCEPT, DROP or REJECT" }).default("ACCEPT"),
+        proto: z.enum(["tcp", "udp", "icmp"], { error: "must be tcp, udp or icmp" }).optional(),
+        port: z
+          .string()
+          .regex(
+            /^\d{1,5}(:\d{1,5})?(,\d{1,5}(:\d{1,5})?)*$/,
+            "must be ports or ranges, comma-separated (80,443 or 8000:8010)",
+          )
+          .optional(),
+        source: addresses.optional(),
+        dest: addresses.optional(),
+        comment: z.string().max(256).optional(),
+      }),
+    )
+    .default([]);
+}
+
 function guestCommon() {
   return {
     ...placement(),
+    firewall_rules: firewallRulesSchema(),
     setup_scripts: setupScripts(),
     docker_source: dockerSource().optional(),
     adopt: z.boolean().default(false),

@@ -82,9 +82,7 @@ const WHY = {
   snapshots: "phoenix takes no snapshots yet (issue 15: snapshot after setup)",
   template_snapshot_name: "phoenix takes no snapshots yet (issue 15)",
   enable_lifecycle_snapshots: "phoenix takes no snapshots yet (issue 15)",
-  firewall:
-    "phoenix derives each guest's firewall rules from the site " +
-    "(phoenix:firewall); per-guest extra rules are not modelled",
+  firewall: "a guest's firewall that is off is not imported (phoenix:firewall turns every guest's on)",
   mac_address: "the provider keeps the existing MAC address of an adopted guest; phoenix does not set one",
   application_script:
     "the bash system's application scripts source its own libraries; " +
@@ -157,6 +155,55 @@ function report(ctx: Ctx, file: string, at: string, g: Obj, mapped: readonly str
       why: why ?? "unknown key: not one of the bash system's guest settings phoenix knows",
     });
   }
+}
+
+const nonEmpty = (k: string, xs: readonly unknown[]) => (xs.length > 0 ? { [k]: xs } : {});
+
+const RULE_KEYS = ["type", "action", "proto", "port", "source", "dest", "comment"];
+
+/** A guest's `firewall.rules` as `firewall_rules`; a rule phoenix cannot express is reported and left out. */
+function firewallRules(ctx: Ctx, file: string, at: string, v: unknown): Obj[] {
+  if (!isObj(v)) return [];
+  if (v["enabled"] === false) {
+    ctx.unmapped.push({ file, key: `${at}.firewall`, why: WHY.firewall });
+    return [];
+  }
+  const out: Obj[] = [];
+  (Array.isArray(v["rules"]) ? v["rules"] : []).forEach((r, i) => {
+    const where = `${at}.firewall.rules[${i}]`;
+    const bad = !isObj(r)
+      ? ["the rule"]
+      : [
+          ...Object.keys(r).filter((k) => !RULE_KEYS.includes(k)),
+          ...(r["type"] !== undefined && !["in", "out"].includes(String(r["type"]).toLowerCase()) ? ["type"] : []),
+          ...(r["action"] !== undefined && !["ACCEPT", "DROP", "REJECT"].includes(String(r["action"]))
+            ? ["action"]
+            : []),
+          ...(r["proto"] !== undefined && !["tcp", "udp", "icmp"].includes(String(r["proto"])) ? ["proto"] : []),
+          ...(r["port"] !== undefined && !/^\d{1,5}(:\d{1,5})?(,\d{1,5}(:\d{1,5})?)*$/.test(String(r["port"]))
+            ? ["port"]
+            : []),
+          ...["source", "dest"].filter((k) => r[k] !== undefined && !/^[0-9./,]+$/.test(String(r[k]))),
+        ];
+    if (!isObj(r) || bad.length > 0) {
+      ctx.unmapped.push({
+        file,
+        key: where,
+        why:
+          `phoenix's rules take type in/out, action ACCEPT/DROP/REJECT, proto tcp/udp/icmp, port, IPv4 source and ` +
+          `dest, comment; not ${bad.join(", ")}: the rule is not imported`,
+      });
+      return;
+    }
+    out.push({
+      direction: String(r["type"] ?? "in").toLowerCase(),
+      action: r["action"] ?? "ACCEPT",
+      ...Object.fromEntries(
+        ["proto", "port", "source", "dest", "comment"].filter((k) => r[k] !== undefined).map((k) => [k, String(r[k])]),
+      ),
+    });
+  });
+  return out;
 }
 
 function features(ctx: Ctx, file: string, at: string, v: unknown): string[] {
@@ -236,6 +283,7 @@ function mapVm(ctx: Ctx, v: Obj, defaults: Obj, i: number): Obj | undefined {
     "user_config",
     "volumes",
     "docker_stacks",
+    "firewall",
     "storage_pool",
     "network_bridge",
   ]);
@@ -273,6 +321,7 @@ function mapVm(ctx: Ctx, v: Obj, defaults: Obj, i: number): Obj | undefined {
         }
       : {}),
     docker_stacks: dockerStacks(v["docker_stacks"], file, at, ctx.unmapped),
+    ...nonEmpty("firewall_rules", firewallRules(ctx, file, at, v["firewall"])),
     adopt: true,
   };
 }
@@ -348,6 +397,7 @@ function mapLxc(ctx: Ctx, id: string, c: Obj, storageIds: readonly string[]): Ob
     "pct_options",
     "mount_points",
     "docker_stacks",
+    "firewall",
   ]);
   for (const k of Object.keys(net).filter((k) => !["name", "bridge", "ip", "gw", "nameservers"].includes(k)))
     ctx.unmapped.push({
@@ -395,6 +445,7 @@ function mapLxc(ctx: Ctx, id: string, c: Obj, storageIds: readonly string[]): Ob
       : {}),
     ...(devices.length > 0 ? { devices } : {}),
     docker_stacks: dockerStacks(c["docker_stacks"], file, at, ctx.unmapped),
+    ...nonEmpty("firewall_rules", firewallRules(ctx, file, at, c["firewall"])),
     adopt: true,
   };
 }
@@ -554,7 +605,10 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
   ctx.notes.push(
     `the Proxmox node name is not in the bash system's files: written as ${opts.nodeName} (--node-name NAME to change)`,
   );
+  const subnet = str(net["default_subnet"]);
   return {
+    hostIp,
+    subnet,
     proxmox: {
       endpoint: `https://${hostIp ?? "127.0.0.1"}:8006`,
       node_name: opts.nodeName,
@@ -643,6 +697,17 @@ export function importPhoenixBash(
   if (vms.length > 0) config["vms"] = vms;
   if (lxcs.length > 0) config["lxcs"] = lxcs;
   if ([...vms, ...lxcs].some((g) => g["portainer_role"] !== undefined)) config["portainer"] = site.portainer;
+  // Guests with their own rules need phoenix's firewall on: phoenix runs from the node, as the bash system did.
+  if ([...vms, ...lxcs].some((g) => g["firewall_rules"] !== undefined)) {
+    config["firewall"] = {
+      admin_networks: [`${site.hostIp ?? "127.0.0.1"}/32`],
+      ...(site.subnet ? { client_networks: [site.subnet] } : {}),
+    };
+    notes.push(
+      `guests have firewall rules: phoenix:firewall is on, with admin_networks ${site.hostIp ?? "127.0.0.1"}/32 (the ` +
+        `node, where phoenix runs) and phoenix's own rules before each guest's`,
+    );
+  }
   const rootOnly = lxcs.flatMap((g) => [
     ...(g["mount_points"] ? [`LXC ${String(g["ctid"])} mount_points`] : []),
     ...(g["devices"] ? [`LXC ${String(g["ctid"])} devices`] : []),

@@ -18,14 +18,15 @@ export interface GuestFirewallArgs {
   readonly guest: pulumi.Resource;
 }
 
-/** The provider's rule for one of phoenix's: inbound, ACCEPT. */
+/** The provider's rule for one of the site's: inbound ACCEPT unless it says otherwise; absent fields match any. */
 export function providerRule(r: FirewallRule) {
   return {
-    type: "in",
-    action: "ACCEPT",
-    proto: r.proto,
-    dport: r.dport,
-    source: r.source,
+    type: r.direction ?? "in",
+    action: r.action ?? "ACCEPT",
+    ...(r.proto ? { proto: r.proto } : {}),
+    ...(r.dport ? { dport: r.dport } : {}),
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.dest ? { dest: r.dest } : {}),
     comment: r.comment,
     enabled: true,
   };

@@ -76,7 +76,6 @@ const UNMAPPED = [
   "phoenix_vm_configs.json: vm_defaults.template",
   "phoenix_vm_configs.json: vms[0] (VM 9000 ubuntu-2404-cloud-template)",
   "phoenix_vm_configs.json: vms[1].dependencies",
-  "phoenix_vm_configs.json: vms[1].firewall",
   "phoenix_vm_configs.json: vms[1].features: trusted_ca",
   "phoenix_vm_configs.json: vms[2].portainer_environment_name",
   "phoenix_vm_configs.json: vms[2].dns_records",
@@ -85,11 +84,13 @@ const UNMAPPED = [
   "phoenix_lxc_configs.json: lxc_configs.101.mount_points[0].owner_uid/owner_gid",
   "phoenix_lxc_configs.json: lxc_configs.101.features: trusted_ca",
   "phoenix_lxc_configs.json: lxc_configs.101.portainer_role: infrastructure",
+  "phoenix_lxc_configs.json: lxc_configs.101.firewall.rules[1]",
   "phoenix_lxc_configs.json: lxc_configs.102.health_check",
   "phoenix_lxc_configs.json: lxc_configs.102.frobnicate",
   "phoenix_lxc_configs.json: lxc_configs.102.features: traefik",
   "phoenix_lxc_configs.json: lxc_configs.900.mac_address",
   "phoenix_lxc_configs.json: lxc_configs.900.template_snapshot_name",
+  "phoenix_lxc_configs.json: lxc_configs.900.firewall",
   "phoenix_lxc_configs.json: lxc_configs.901.lxc_options",
   "phoenix_lxc_configs.json: lxc_configs.901.apparmor_profile",
   "phoenix_lxc_configs.json: lxc_configs.901.features: nvidia",
@@ -197,7 +198,7 @@ describe("import", () => {
     const ok = planIn(project);
     expect(ok.err).toBe("");
     expect(ok.code).toBe(0);
-    expect(ok.out.split("\n").filter((l) => /^ {2}(VM |LXC)/.test(l))).toEqual(GUEST_LINES);
+    expect(ok.out.split("\n").filter((l) => /^ {2}(VM |LXC).* cores, /.test(l))).toEqual(GUEST_LINES);
   });
 
   it("with a passphrase: encrypts every secret, and plan describes the same guests and stacks at once", () => {
@@ -238,7 +239,7 @@ describe("import", () => {
     expect(p.code).toBe(0);
     const lines = p.out.split("\n");
     expect(lines[0]).toBe("Stack imported: Proxmox node phoenix at https://10.0.0.13:8006 (TLS not verified)");
-    expect(lines.filter((l) => /^ {2}(VM |LXC)/.test(l))).toEqual(GUEST_LINES);
+    expect(lines.filter((l) => /^ {2}(VM |LXC).* cores, /.test(l))).toEqual(GUEST_LINES);
     expect(lines).toEqual(
       expect.arrayContaining([
         "      proxmox: datastore quickOS-lxc-disks, bridge vmbr0, dns 10.0.0.13, os as cloned, unprivileged, " +
@@ -258,6 +259,9 @@ describe("import", () => {
         "  thinkheads_ai_app on drphoenix (environment production)",
         "      DATABASE_PASS=[secret]",
         "      file config/production-prod.env -> /app/.env",
+        "    accept in tcp 9443 from 10.0.0.12  # phoenix:vms[0].firewall_rules[0]",
+        "    accept out tcp 80,443,8443 from anywhere to 10.0.0.12  # Nginx to Traefik",
+        "    accept tcp 22 from 10.0.0.13/32  # phoenix: SSH from the admin networks",
       ]),
     );
     const json = planIn(project, ["--stack", "imported", "--json"]);

@@ -2,6 +2,8 @@
 // and the deployed stacks, each problem with its path and an exact message; a valid edge resolves to the gateways,
 // routes, certificate names and DNS records the program builds; compose ports parse in every form the Compose spec
 // allows. Does not prove: anything on a guest (test/guests/gateway.guest.ts does).
+import { providerRule } from "../../components/proxmox/firewall";
+import { firewallRules } from "../../config/firewall";
 import { certificateSpecs, dnsRecords, routesOf } from "../../config/gateways";
 import { publishedPorts, type Problem } from "../../config/validate";
 import { edgeSite, edgeValues, validateEdge } from "../helpers/edge";
@@ -234,6 +236,40 @@ describe("an edge with problems", () => {
       ],
     ],
     [
+      "a guest's own firewall rules that phoenix cannot express",
+      (v) => {
+        const vms = v["phoenix:vms"] as Record<string, unknown>[];
+        vms[0]!["firewall_rules"] = [{ port: "9443", source: "10.0.0.12" }];
+        vms[1]!["firewall_rules"] = [{ direction: "both", action: "allow", proto: "gre", port: "80-90", dest: "any" }];
+      },
+      [
+        { path: "phoenix:vms[1].firewall_rules[0].direction", message: "must be in or out" },
+        { path: "phoenix:vms[1].firewall_rules[0].action", message: "must be ACCEPT, DROP or REJECT" },
+        { path: "phoenix:vms[1].firewall_rules[0].proto", message: "must be tcp, udp or icmp" },
+        {
+          path: "phoenix:vms[1].firewall_rules[0].port",
+          message: "must be ports or ranges, comma-separated (80,443 or 8000:8010)",
+        },
+        {
+          path: "phoenix:vms[1].firewall_rules[0].dest",
+          message: "must be IPv4 addresses or networks, comma-separated (10.0.0.12 or 10.0.0.0/24,10.0.0.13)",
+        },
+      ],
+    ],
+    [
+      "a guest's own firewall rules without phoenix:firewall",
+      (v) => {
+        delete v["phoenix:firewall"];
+        (v["phoenix:vms"] as Record<string, unknown>[])[0]!["firewall_rules"] = [{ port: "9443", source: "10.0.0.12" }];
+      },
+      [
+        {
+          path: "phoenix:vms[0].firewall_rules",
+          message: "has no effect without phoenix:firewall (set its admin_networks to turn the guests' firewalls on)",
+        },
+      ],
+    ],
+    [
       "firewall networks that are not networks, and none",
       (v) => (v["phoenix:firewall"] = { admin_networks: ["10.0.0.1"], client_networks: [] }),
       [
@@ -264,6 +300,50 @@ describe("an edge with problems", () => {
     const r = validateEdge(v, [...SECRET_KEYS, "phoenix:certificates"]);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(certificateSpecs(r.site).find((s) => s.id === "nginx")?.dnsNames).toEqual(["portainer.phoenix.local"]);
+  });
+});
+
+describe("a guest's own firewall rules", () => {
+  it("come after phoenix's, in order, with their defaults; the provider gets exactly them", () => {
+    const v = edgeValues();
+    (v["phoenix:vms"] as Record<string, unknown>[])[0]!["firewall_rules"] = [
+      { port: "9443", source: "10.0.0.12", proto: "tcp" },
+      { direction: "out", action: "DROP", dest: "10.0.0.0/24", comment: "no east-west" },
+    ];
+    const site = edgeSite(v);
+    const rules = firewallRules(site).find((f) => f.guest.id === 1001)!.rules;
+    expect(rules.slice(-2)).toEqual([
+      {
+        direction: "in",
+        action: "ACCEPT",
+        proto: "tcp",
+        dport: "9443",
+        source: "10.0.0.12",
+        comment: "phoenix:vms[0].firewall_rules[0]",
+      },
+      { direction: "out", action: "DROP", dest: "10.0.0.0/24", comment: "no east-west" },
+    ]);
+    expect(rules.slice(-2).map(providerRule)).toEqual([
+      {
+        type: "in",
+        action: "ACCEPT",
+        proto: "tcp",
+        dport: "9443",
+        source: "10.0.0.12",
+        comment: "phoenix:vms[0].firewall_rules[0]",
+        enabled: true,
+      },
+      { type: "out", action: "DROP", dest: "10.0.0.0/24", comment: "no east-west", enabled: true },
+    ]);
+    expect(providerRule(rules[0]!)).toEqual({
+      type: "in",
+      action: "ACCEPT",
+      proto: "tcp",
+      dport: "22",
+      source: "10.0.0.0/24",
+      comment: "phoenix: SSH from the admin networks",
+      enabled: true,
+    });
   });
 });
 
