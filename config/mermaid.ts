@@ -72,7 +72,9 @@ export function renderMermaid(site: SiteConfig, stack: string): string {
   if (nginx) {
     out.push(`  clients((clients))`);
     const hosts = [...(nginx.portainerHost !== undefined ? [nginx.portainerHost] : []), ...nginx.hosts];
-    edges.push(`  clients -->|${hosts.join("<br/>")}| gateway_nginx`);
+    edges.push(
+      hosts.length > 0 ? `  clients -->|${hosts.join("<br/>")}| gateway_nginx` : "  clients --> gateway_nginx",
+    );
     if (nginx.portainerHost !== undefined && p)
       edges.push(`  gateway_nginx -->|${nginx.portainerHost}| portainer_server`);
   }

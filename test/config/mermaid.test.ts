@@ -1,5 +1,7 @@
 // Proves: `npm run plan -- --mermaid` draws each example site exactly (node, guests, Portainer, environments, stacks,
 // gateways and routes), and refuses --mermaid with --json.
+import { renderMermaid } from "../../config/mermaid";
+import { edgeSite, edgeValues } from "../helpers/edge";
 import { runPlan } from "../helpers/plan";
 
 const run = runPlan;
@@ -73,5 +75,20 @@ describe("plan --mermaid", () => {
       out: "",
       err: "--json and --mermaid do not go together\nusage: npm run plan -- --stack <name> [--json | --mermaid]",
     });
+  });
+
+  it("draws an Nginx gateway without Traefik straight to the stacks, and one that serves no name without a label", () => {
+    const v = edgeValues();
+    v["phoenix:gateways"] = { nginx: { guest: "nginx-gateway" } };
+    const direct = renderMermaid(edgeSite(v), "t").split("\n");
+    expect(direct.filter((l) => l.includes("-->|"))).toEqual([
+      "  clients -->|qdrant.internal.thinkheads.ai| gateway_nginx",
+      "  gateway_nginx -->|qdrant.internal.thinkheads.ai to 6333| stack_qdrant_service_vm_1002",
+    ]);
+    v["phoenix:gateways"] = { nginx: { guest: "nginx-gateway", hosts: [] } };
+    const idle = renderMermaid(edgeSite(v), "t").split("\n");
+    expect(idle.filter((l) => l.includes("gateway_nginx") && l.includes("-->"))).toEqual([
+      "  clients --> gateway_nginx",
+    ]);
   });
 });
