@@ -77,7 +77,7 @@ describe("plan --mermaid", () => {
     });
   });
 
-  it("draws an Nginx gateway without Traefik straight to the stacks, and one that serves no name without a label", () => {
+  it("draws Nginx without Traefik straight to the stacks, and a gateway serving no name without a label", () => {
     const v = edgeValues();
     v["phoenix:gateways"] = { nginx: { guest: "nginx-gateway" } };
     const direct = renderMermaid(edgeSite(v), "t").split("\n");
