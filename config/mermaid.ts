@@ -58,7 +58,8 @@ export function renderMermaid(site: SiteConfig, stack: string): string {
     out.push("    end");
   }
   out.push("  end");
-  for (const e of environmentsOf(site)) {
+  const environments = environmentsOf(site);
+  for (const e of environments) {
     const envNode = id("env", e.name);
     const g = site.guests.find((x) => x.name === e.guest)!;
     out.push(`  ${envNode}>${label(`environment ${e.name}`, e.url)}]`);
@@ -66,7 +67,7 @@ export function renderMermaid(site: SiteConfig, stack: string): string {
     edges.push(`  ${envNode} --> ${e.type === "agent" ? id("agent", g.kind, g.id) : guestId(g)}`);
   }
   for (const d of site.deployments) {
-    const env = environmentsOf(site).find((e) => e.guest === d.guest.name);
+    const env = environments.find((e) => e.guest === d.guest.name);
     if (env) edges.push(`  ${id("env", env.name)} -.->|stack| ${stackNode(d.stack, d.guest)}`);
   }
   if (nginx) {

@@ -2,7 +2,7 @@
  * `verify`'s decisions, as pure functions: what the site expects of the live Portainer (from the validated config),
  * and the checks that compare it with what Portainer answered. No I/O: `observe.ts` fetches, `cli/verify.ts` prints.
  */
-import { environmentsOf } from "../config/desired";
+import { agentUrl, environmentsOf } from "../config/desired";
 import type { SiteConfig } from "../config/validate";
 import { normalizeStackName as normalized } from "../providers/portainer/api/stacks";
 
@@ -45,7 +45,7 @@ export function expectedSite(site: SiteConfig, stack: string): ExpectedSite | un
       variables: [...new Set(d.variables.map((v) => v.name))].sort(),
     })),
     guestNames: site.guests.map((g) => g.name),
-    guestAgentUrls: site.guests.map((g) => `tcp://${g.ip}:${p.agent_port}`),
+    guestAgentUrls: site.guests.map((g) => agentUrl(g.ip, p.agent_port)),
     stackNames: [...new Set(site.deployments.map((d) => normalized(d.stack)))],
   };
 }
