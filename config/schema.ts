@@ -28,6 +28,8 @@ export const SITE_KEYS = [
   "certificates",
   "dns",
   "firewall",
+  "hypervisor",
+  "templates",
 ] as const;
 
 /** The Traefik image phoenix runs on the Traefik gateway guest when `gateways.traefik.version` names none. */
@@ -160,6 +162,8 @@ export function proxmoxSchema(ctx: SecretContext) {
       endpoint: z.url({ protocol: /^https$/, error: "must be an https URL such as https://10.0.0.13:8006" }),
       node_name: z.string().regex(DNS_LABEL, "must be a Proxmox node name (letters, digits, hyphens)"),
       insecure: z.boolean().default(false),
+      /** The CA phoenix's own Proxmox API client trusts (snapshots): the node's /etc/pve/pve-root-ca.pem. */
+      ca_cert: z.string().regex(PEM_CERT, "must be a PEM certificate (-----BEGIN CERTIFICATE-----)").optional(),
       api_token: secretField(ctx, "proxmox", "proxmox.api_token").optional(),
       username: z.string().regex(PVE_USER, "must be a Proxmox user such as root@pam").optional(),
       password: secretField(ctx, "proxmox", "proxmox.password").optional(),
@@ -309,7 +313,31 @@ function guestCommon() {
     portainer_role: z.enum(["primary", "agent"]).optional(),
     network_config: networkConfig(),
     docker_stacks: dockerStacks(),
+    snapshot: snapshotSchema().optional(),
   };
+}
+
+/** The snapshot phoenix takes of a guest once it is set up (Proxmox's name rule: pve-configid, at most 40). */
+export const DEFAULT_SNAPSHOT_NAME = "phoenix-ready";
+
+/** A guest's `snapshot`: taken once its setup and health checks pass, replaced when it is set up again. */
+function snapshotSchema() {
+  return z.strictObject({
+    after_setup: z.boolean().default(true),
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9_-]{1,39}$/,
+        "must be a Proxmox snapshot name: a letter, then letters, digits, '-' or '_' (2 to 40 characters)",
+      )
+      .refine((n) => n !== "current", { message: "must not be current (Proxmox's name for the running state)" })
+      .default(DEFAULT_SNAPSHOT_NAME),
+    /** VMs: save the RAM too (the VM resumes where it was on rollback). */
+    include_memory: z.boolean().default(false),
+    /** Keep the snapshot in Proxmox when it leaves the program or the stack is destroyed. */
+    retain: z.boolean().default(false),
+    description: z.string().max(8192).optional(),
+  });
 }
 
 /** One entry of `phoenix:vms`. */
@@ -454,6 +482,15 @@ export function portainerSchema(ctx: SecretContext) {
       })
       .optional(),
     agent_port: z.number().int().min(1).max(65535).default(9001),
+    /**
+     * Where the server keeps its data on the primary guest (bind-mounted as /data), e.g. below an NFS volume's
+     * mount point, so that a replaced VM loses nothing; default a Docker volume on the VM's own disk.
+     */
+    data_path: absolutePath("on the primary guest")
+      .refine((p) => p !== "/" && !p.endsWith("/") && !p.split("/").includes(".."), {
+        message: "must be a directory below / without a trailing '/' or '..'",
+      })
+      .optional(),
   });
 }
 
@@ -645,6 +682,226 @@ export function firewallSchema() {
     client_networks: networks().optional(),
   });
 }
+
+/** Proxmox storage content types (pve-storage `content`). */
+export const STORAGE_CONTENTS = ["images", "rootdir", "iso", "vztmpl", "snippets", "backup", "import"] as const;
+
+/** File names Proxmox accepts for `import` content (pve-storage: `.ova`, `.ovf`, `.qcow2`, `.raw`, `.vmdk`). */
+const IMPORT_FILE = /\.(qcow2|raw|vmdk|ova|ovf)$/;
+const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)+$/;
+const PRIVILEGE = /^[A-Z][A-Za-z]*(\.[A-Z][A-Za-z]*)+$/;
+
+/** A key the schema refuses with a reason: phoenix never does what could destroy data. */
+function refused(message: string) {
+  return z
+    .unknown()
+    .superRefine((_, c) => c.addIssue({ code: "custom", message }))
+    .optional();
+}
+
+function storageContents() {
+  return z
+    .array(z.enum(STORAGE_CONTENTS, { error: `must be one of ${STORAGE_CONTENTS.join(", ")}` }))
+    .min(1)
+    .refine((l) => new Set(l).size === l.length, { message: "must not list a content type twice" });
+}
+
+/**
+ * `phoenix:hypervisor`: what the Proxmox node itself must have before any guest (the bash system's
+ * `phoenix setup`): ZFS datasets (created if missing, never destroyed), the NFS exports of the guests'
+ * volumes, storages, downloaded images and templates, users, roles, tokens and pools. Creating pools on disks
+ * or wiping anything is refused: phoenix only adds to a host.
+ */
+export function hypervisorSchema() {
+  const storageCommon = {
+    id: storageId(),
+    content: storageContents(),
+    /** Nodes the storage is on; default all. */
+    nodes: z.array(z.string().regex(DNS_LABEL, "must be a Proxmox node name")).optional(),
+  };
+  return z.strictObject({
+    zfs_datasets: z
+      .array(
+        z.strictObject({
+          name: z
+            .string()
+            .regex(ZFS_NAME, "must be a dataset inside an existing pool, such as quickOS/vm-persistent-data"),
+          /** `zfs set` properties kept converged (compression, recordsize, mountpoint...). */
+          properties: z
+            .record(
+              z.string().regex(/^[a-z][a-z0-9_:.]*$/, "must be a ZFS property name such as compression"),
+              z.string().regex(/^[A-Za-z0-9_.:/@+-]+$/, "must be a ZFS property value such as lz4 or 128K"),
+            )
+            .default({}),
+        }),
+      )
+      .default([])
+      .refine((l) => new Set(l.map((d) => d.name)).size === l.length, { message: "must not name a dataset twice" }),
+    nfs: z
+      .strictObject({
+        /** The export options of every guest's volume (exports(5)). */
+        options: z
+          .string()
+          .regex(/^[a-z_]+(=[A-Za-z0-9_:.]+)?(,[a-z_]+(=[A-Za-z0-9_:.]+)?)*$/, "must be exports(5) options")
+          .default("rw,sync,no_subtree_check,no_root_squash"),
+      })
+      .default({ options: "rw,sync,no_subtree_check,no_root_squash" }),
+    storages: z
+      .array(
+        z.discriminatedUnion(
+          "type",
+          [
+            z.strictObject({ type: z.literal("dir"), ...storageCommon, path: absolutePath("on the node") }),
+            z.strictObject({
+              type: z.literal("nfs"),
+              ...storageCommon,
+              server: z.string().regex(HOSTNAME, "must be a host name or IPv4 address"),
+              export: absolutePath("the NFS export"),
+              options: z.string().optional(),
+            }),
+            z.strictObject({
+              type: z.literal("zfspool"),
+              ...storageCommon,
+              pool: z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, "must be an existing pool or dataset such as rpool/data"),
+              thin_provision: z.boolean().default(true),
+            }),
+          ],
+          { error: "must have type dir, nfs or zfspool" },
+        ),
+      )
+      .default([])
+      .refine((l) => new Set(l.map((x) => x.id)).size === l.length, { message: "must not name a storage twice" }),
+    downloads: z
+      .array(
+        z
+          .strictObject({
+            url: z.url({ protocol: /^https$/, error: "must be an https URL" }),
+            storage: storageId(),
+            content_type: z.enum(["iso", "vztmpl", "import"], { error: "must be iso, vztmpl or import" }),
+            file_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, "must be a file name without a folder"),
+            checksum: z
+              .string()
+              .regex(/^[0-9a-f]{32,128}$/, "must be a hex digest")
+              .optional(),
+            checksum_algorithm: z.enum(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).optional(),
+          })
+          .refine((d) => d.content_type !== "import" || IMPORT_FILE.test(d.file_name), {
+            path: ["file_name"],
+            message: "must end in .qcow2, .raw, .vmdk, .ova or .ovf for import content (Proxmox's rule)",
+          })
+          .refine((d) => (d.checksum === undefined) === (d.checksum_algorithm === undefined), {
+            path: ["checksum"],
+            message: "checksum and checksum_algorithm go together",
+          }),
+      )
+      .default([]),
+    roles: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a role name such as PhoenixDeploy"),
+          privileges: z.array(z.string().regex(PRIVILEGE, "must be a Proxmox privilege such as VM.Allocate")).min(1),
+        }),
+      )
+      .default([]),
+    pools: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "must be a pool name"),
+          comment: z.string().optional(),
+        }),
+      )
+      .default([]),
+    users: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(PVE_USER, "must be a Proxmox user such as phoenix@pve"),
+          comment: z.string().optional(),
+          enabled: z.boolean().default(true),
+          /** Permissions: a role on a path (`/`, `/vms/1001`, `/storage/local-zfs`, `/pool/phoenix`). */
+          acls: z
+            .array(
+              z.strictObject({
+                path: z.string().regex(/^\/[A-Za-z0-9_./-]*$/, "must be a Proxmox ACL path such as / or /vms/1001"),
+                role: z.string().min(1),
+                propagate: z.boolean().default(true),
+              }),
+            )
+            .default([]),
+          /** API tokens; their values are secret outputs (`hypervisorTokens`), shown only at creation. */
+          tokens: z
+            .array(
+              z.strictObject({
+                name: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, "must be a token name such as deploy"),
+                comment: z.string().optional(),
+                privilege_separation: z.boolean().default(true),
+              }),
+            )
+            .default([]),
+        }),
+      )
+      .default([]),
+    zfs_pools: refused(
+      "is refused: creating a ZFS pool on disks can destroy their data; create it on the node " +
+        "(zpool create) and list its datasets under zfs_datasets",
+    ),
+    disks: refused("is refused: phoenix never partitions or wipes disks"),
+    wipe: refused("is refused: phoenix never wipes disks or datasets"),
+  });
+}
+
+/**
+ * `phoenix:templates`: template VMs phoenix builds itself (as the bash system built VM 9000 from Ubuntu's cloud
+ * image): the image downloaded to an `import` storage, imported as the boot disk, with a cloud-init drive and
+ * the QEMU agent option on. Guests clone them with `clone_from_vmid`.
+ */
+export function templatesSchema() {
+  return z.array(
+    z.strictObject({
+      vmid: z.number().int().min(100).max(999999999),
+      name: z.string().regex(DNS_LABEL, "must be a DNS label: letters, digits and hyphens"),
+      image: z
+        .strictObject({
+          url: z.url({ protocol: /^https$/, error: "must be an https URL" }),
+          /** Where it is downloaded: a storage with `import` content (`local` on a default install). */
+          storage: storageId().default("local"),
+          file_name: z
+            .string()
+            .regex(IMPORT_FILE, "must end in .qcow2, .raw, .vmdk, .ova or .ovf (Proxmox's rule for import content)"),
+          checksum: z
+            .string()
+            .regex(/^[0-9a-f]{32,128}$/, "must be a hex digest")
+            .optional(),
+          checksum_algorithm: z.enum(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).optional(),
+        })
+        .refine((d) => (d.checksum === undefined) === (d.checksum_algorithm === undefined), {
+          path: ["checksum"],
+          message: "checksum and checksum_algorithm go together",
+        }),
+      /** The template's disks and cloud-init drive; default `phoenix:proxmox.datastore`. */
+      datastore: storageId().optional(),
+      disk_size_gb: z.number().int().min(1).default(20),
+      cores: z.number().int().min(1).max(512).default(2),
+      memory_mb: z.number().int().min(64).default(2048),
+      cpu_type: z
+        .string()
+        .regex(/^[A-Za-z0-9_.+-]+$/, "must be a QEMU CPU type such as x86-64-v2-AES or host")
+        .default(DEFAULT_CPU_TYPE),
+      bridge: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, "must be a Linux bridge name such as vmbr0")
+        .optional(),
+      /** The QEMU agent option (the image must start qemu-guest-agent; phoenix's base_setup installs it). */
+      agent: z.boolean().default(true),
+      description: z.string().max(8192).optional(),
+    }),
+  );
+}
+
+export type HypervisorConfig = z.output<ReturnType<typeof hypervisorSchema>>;
+export type TemplateConfig = z.output<ReturnType<typeof templatesSchema>>[number];
+export type SnapshotConfig = z.output<ReturnType<typeof snapshotSchema>>;
 
 export type GatewaysConfig = z.output<ReturnType<typeof gatewaysSchema>>;
 export type CertificatesConfig = z.output<ReturnType<typeof certificatesSchema>>;

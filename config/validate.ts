@@ -30,6 +30,7 @@ import {
 import { Secret } from "./secret";
 import { addressOf, inSubnet } from "./net";
 import { resolveEdge, type Edge } from "./gateways";
+import { resolveHost, type HostParts } from "./hypervisor";
 import { parseWith, type Problem } from "./problems";
 import { authOf, canDoRootOnly, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 
@@ -117,7 +118,7 @@ export interface Deployment {
 }
 
 /** The validated site: frozen, typed, complete. */
-export interface SiteConfig extends Edge {
+export interface SiteConfig extends Edge, HostParts {
   readonly proxmox: ProxmoxConfig;
   readonly vms: readonly VmConfig[];
   readonly lxcs: readonly LxcConfig[];
@@ -480,9 +481,17 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     problems,
   );
 
-  if (problems.length > 0 || !proxmox || !edge) return { ok: false, problems };
+  const host = resolveHost(
+    raw,
+    { ...(proxmox ? { proxmox } : {}), guests, firewall: edge?.firewall?.enabled === true },
+    problems,
+  );
+  if (proxmox) checkSnapshots(guests, proxmox, problems);
+
+  if (problems.length > 0 || !proxmox || !edge || !host) return { ok: false, problems };
   const site: SiteConfig = {
     ...edge,
+    ...host,
     proxmox,
     vms: vms.map((v) => v.item),
     lxcs: lxcs.map((l) => l.item),
@@ -497,6 +506,25 @@ export function validateSite(raw: RawConfig, opts: { stacksDir: string; projectD
     deployments,
   };
   return { ok: true, site: deepFreeze(site) };
+}
+
+/** Snapshots: memory only for VMs; the API token goes only to a server whose certificate phoenix can verify. */
+function checkSnapshots(guests: readonly Guest[], proxmox: ProxmoxConfig, problems: Problem[]): void {
+  const taking = guests.filter((g) => g.config.snapshot?.after_setup === true);
+  for (const g of taking) {
+    if (g.kind === "lxc" && g.config.snapshot!.include_memory)
+      problems.push({
+        path: `${g.path}.snapshot.include_memory`,
+        message: "is for VMs only: a container snapshot has no memory state",
+      });
+  }
+  if (taking.length > 0 && proxmox.insecure && proxmox.ca_cert === undefined)
+    problems.push({
+      path: `${PROJECT}:proxmox.ca_cert`,
+      message:
+        `is required for snapshots (${taking[0]!.path}.snapshot) while insecure is true: phoenix sends the API ` +
+        "token only to a server it can verify; set it to the node's /etc/pve/pve-root-ca.pem",
+    });
 }
 
 function parseList<S extends z.ZodType>(

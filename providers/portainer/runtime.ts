@@ -14,9 +14,20 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as tsNode from "ts-node";
 
-/** The resource types the registry serves, as in the token `pulumi-nodejs:dynamic/portainer:<type>`. */
+/**
+ * The resource types the registry serves, as in the token `pulumi-nodejs:dynamic/portainer:<type>`, and
+ * `Snapshot` (`pulumi-nodejs:dynamic/proxmox:Snapshot`, providers/proxmox/snapshot.ts).
+ */
 export type ProviderType =
-  "Admin" | "ApiKey" | "Tag" | "EndpointGroup" | "Environment" | "Stack" | "DockerConfig" | "DockerSecret";
+  | "Admin"
+  | "ApiKey"
+  | "Tag"
+  | "EndpointGroup"
+  | "Environment"
+  | "Stack"
+  | "DockerConfig"
+  | "DockerSecret"
+  | "Snapshot";
 
 /** In every loader's text, so that a provider serialized before ADR 011 can be told apart. */
 export const LOADER_MARK = "phoenix-provider-loader/1";
@@ -65,7 +76,7 @@ export function runtimeProvider<I, O>(type: ProviderType): pulumi.dynamic.Resour
     const registry = require(p.join(root, file)) as { PROVIDERS: Record<string, Impl> };
     host[slot] = registry.PROVIDERS;
     const impl = registry.PROVIDERS[type];
-    if (impl === undefined) throw fail(`phoenix's provider code in ${root} has no provider for portainer:${type}`);
+    if (impl === undefined) throw fail(`phoenix's provider code in ${root} has no provider for ${type}`);
     return impl;
   };
   type Props = Record<string, unknown>;

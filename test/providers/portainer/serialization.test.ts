@@ -89,7 +89,7 @@ describe("the loader every Portainer resource stores as __provider", () => {
   it("names a type the project no longer has", async () => {
     const loader = runtimeProvider("Gone" as never);
     await expect(loader.check!({}, {})).rejects.toThrow(
-      `phoenix's provider code in ${PROJECT_DIR} has no provider for portainer:Gone`,
+      `phoenix's provider code in ${PROJECT_DIR} has no provider for Gone`,
     );
   });
 
