@@ -30,7 +30,7 @@ export interface ProxmoxClientOptions {
   readonly insecure?: boolean;
   /** Per-request timeout; default 30 s. */
   readonly timeoutMs?: number;
-  /** How often a task's status is polled; default 1 s (bpg's). */
+  /** How often a task's status is polled at most: from 100 ms, doubling up to this; default 1 s (bpg's). */
   readonly pollMs?: number;
   /** How long a task may run; default 10 minutes. */
   readonly taskTimeoutMs?: number;
@@ -226,6 +226,8 @@ export function createProxmoxClient(o: ProxmoxClientOptions): ProxmoxClient {
     },
     async waitForTask(node, upid) {
       const started = Date.now();
+      const max = o.pollMs ?? 1000;
+      let wait = Math.min(100, max);
       const path = `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}`;
       for (;;) {
         const s = await send<TaskStatus>("GET", `${path}/status`, `reading task ${upid}`);
@@ -242,7 +244,8 @@ export function createProxmoxClient(o: ProxmoxClientOptions): ProxmoxClient {
         }
         if (Date.now() - started > (o.taskTimeoutMs ?? 600_000))
           throw new Error(`Proxmox task ${upid} still runs after ${Math.round((o.taskTimeoutMs ?? 600_000) / 1000)} s`);
-        await sleep(o.pollMs ?? 1000);
+        await sleep(wait);
+        wait = Math.min(wait * 2, max);
       }
     },
     async close() {

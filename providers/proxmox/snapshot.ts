@@ -152,7 +152,10 @@ const provider = hostable<SnapshotInputs, SnapshotOutputs>({
         (s) => s.name === inputs.name,
       );
       if (!taken) throw new Error(`${label(inputs)}: Proxmox reported the task OK but lists no such snapshot`);
-      return { id: `${inputs.node}/${inputs.kind}/${inputs.vmid}/${inputs.name}`, outs: { ...inputs, snaptime: taken.snaptime ?? 0 } };
+      return {
+        id: `${inputs.node}/${inputs.kind}/${inputs.vmid}/${inputs.name}`,
+        outs: { ...inputs, snaptime: taken.snaptime ?? 0 },
+      };
     });
   },
 
