@@ -108,7 +108,9 @@ export function resolveHost(
         path: `${path}.vmid`,
         message: `${t.vmid} is already used by ${"path" in clash ? (clash as Guest).path : "another template"}`,
       });
-    const { datastore: _d, bridge: _b, ...rest } = t;
+    const rest: Omit<TemplateConfig, "datastore" | "bridge"> & Partial<TemplateConfig> = { ...t };
+    delete rest.datastore;
+    delete rest.bridge;
     templates.push({ ...rest, datastore: datastore ?? "", bridge: t.bridge ?? p.bridge ?? DEFAULT_BRIDGE, path });
   });
 

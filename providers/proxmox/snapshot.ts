@@ -208,9 +208,17 @@ const provider = hostable<SnapshotInputs, SnapshotOutputs>({
 });
 
 function stripOutputs(o: SnapshotOutputs): SnapshotInputs {
-  const { snaptime: _s, ...inputs } = o as SnapshotOutputs & { __provider?: unknown };
-  delete (inputs as { __provider?: unknown }).__provider;
-  return inputs;
+  return {
+    connection: o.connection,
+    node: o.node,
+    kind: o.kind,
+    vmid: o.vmid,
+    name: o.name,
+    description: o.description,
+    includeMemory: o.includeMemory,
+    retain: o.retain,
+    setup: o.setup,
+  };
 }
 
 export const snapshotProvider = provider;

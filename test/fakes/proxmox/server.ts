@@ -19,7 +19,7 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
+import type * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 

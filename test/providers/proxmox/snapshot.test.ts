@@ -5,7 +5,12 @@
 // and the provider's create, read (an out-of-band delete reads as gone), update, replace and delete (retain).
 // Does not prove: a real Proxmox node (none here); the fake follows the API documentation cited in it.
 import { createProxmoxClient, ProxmoxApiError, ProxmoxTaskError } from "../../../providers/proxmox/client";
-import { seams, snapshotProvider, type SnapshotInputs } from "../../../providers/proxmox/snapshot";
+import {
+  seams,
+  snapshotProvider,
+  type SnapshotInputs,
+  type SnapshotOutputs,
+} from "../../../providers/proxmox/snapshot";
 import { startFakeProxmox, type FakeProxmox } from "../../fakes/proxmox/server";
 import { untrustedCertificate } from "../../helpers/servers";
 
@@ -89,7 +94,7 @@ describe("the Proxmox client", () => {
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProxmoxTaskError);
     expect((e as Error).message).toMatch(
-      /^Proxmox task UPID:phoenix:[0-9A-F:]+:qmsnapshot:1001:phoenix@pve!deploy: failed: VM 1001 qmp command 'savevm-start' failed - unable to save state\n  last lines of its log:\n    VM 1001 qmp command 'savevm-start' failed - unable to save state\n    TASK ERROR: VM 1001 qmp command 'savevm-start' failed - unable to save state$/,
+      /^Proxmox task UPID:phoenix:[0-9A-F:]+:qmsnapshot:1001:phoenix@pve!deploy: failed: VM 1001 qmp command 'savevm-start' failed - unable to save state\n {2}last lines of its log:\n {4}VM 1001 qmp command 'savevm-start' failed - unable to save state\n {4}TASK ERROR: VM 1001 qmp command 'savevm-start' failed - unable to save state$/,
     );
     expect(fake.snapshots("phoenix", "qemu", 1001)).toEqual([]);
     await api.close();
@@ -106,6 +111,10 @@ describe("the Proxmox client", () => {
     await api.close();
   });
 });
+
+/** The provider's create, typed with what it always returns. */
+const create = async (x: SnapshotInputs) => (await create(x)) as { id: string; outs: SnapshotOutputs };
+const check = (x: object) => snapshotProvider.check!({} as SnapshotInputs, x as SnapshotInputs);
 
 describe("the ProxmoxSnapshot provider", () => {
   const inputs: SnapshotInputs = {
@@ -129,15 +138,15 @@ describe("the ProxmoxSnapshot provider", () => {
   afterAll(() => (seams.client = original));
 
   it("checks: defaults, memory only for VMs", async () => {
-    const { description: _d, includeMemory: _m, retain: _r, ...bare } = i;
-    expect((await snapshotProvider.check!({}, bare as SnapshotInputs)).inputs).toEqual({ ...i, description: "" });
-    expect((await snapshotProvider.check!({}, { ...i, kind: "lxc", includeMemory: true })).failures).toEqual([
+    const bare = { connection: i.connection, node: i.node, kind: i.kind, vmid: i.vmid, name: i.name, setup: i.setup };
+    expect((await check(bare as SnapshotInputs)).inputs).toEqual({ ...i, description: "" });
+    expect((await check({ ...i, kind: "lxc", includeMemory: true })).failures).toEqual([
       { property: "includeMemory", reason: "is for VMs only (a container has no memory state)" },
     ]);
   });
 
   it("creates, reads, updates the description, replaces on a new setup, sees an out-of-band delete", async () => {
-    const created = await snapshotProvider.create(i);
+    const created = await create(i);
     expect(created.id).toBe("phoenix/qemu/1001/phoenix-ready");
     expect(created.outs.snaptime).toBeGreaterThan(1_700_000_000);
     const read = await snapshotProvider.read!(created.id, created.outs);
@@ -154,7 +163,7 @@ describe("the ProxmoxSnapshot provider", () => {
       deleteBeforeReplace: true,
     });
     // Taken again while the old one is there (not deleted first): refused, naming the way out.
-    await expect(snapshotProvider.create(i)).rejects.toThrow(
+    await expect(create(i)).rejects.toThrow(
       /^snapshot phoenix-ready of VM 1001 already exists \(taken \d{4}-\d\d-\d\dT.*Z\) and phoenix did not take it: delete it \(qm delsnapshot 1001 phoenix-ready\) or set snapshot\.name$/,
     );
     fake.deleteOutOfBand("phoenix", "qemu", 1001, "phoenix-ready");
@@ -164,13 +173,13 @@ describe("the ProxmoxSnapshot provider", () => {
   });
 
   it("deletes on destroy, keeps a retained one, and a retained one is replaced by the next create", async () => {
-    const created = await snapshotProvider.create(i);
+    const created = await create(i);
     await snapshotProvider.delete!(created.id, created.outs);
     expect(fake.snapshots("phoenix", "qemu", 1001)).toEqual([]);
-    const kept = await snapshotProvider.create({ ...i, retain: true });
+    const kept = await create({ ...i, retain: true });
     await snapshotProvider.delete!(kept.id, kept.outs);
     expect(fake.snapshots("phoenix", "qemu", 1001)!.map((s) => s.name)).toEqual(["phoenix-ready"]);
-    const again = await snapshotProvider.create({ ...i, retain: true, setup: "sha256:3" });
+    const again = await create({ ...i, retain: true, setup: "sha256:3" });
     expect(again.outs.snaptime).toBeGreaterThanOrEqual(kept.outs.snaptime);
     expect(fake.requests.filter((r) => r.method === "DELETE").length).toBe(2);
     fake.removeGuest("phoenix", "qemu", 1001);
@@ -181,8 +190,6 @@ describe("the ProxmoxSnapshot provider", () => {
 
   it("fails a create whose task fails, with the task's text", async () => {
     fake.failNextTask("snapshot feature is not available");
-    await expect(snapshotProvider.create(i)).rejects.toThrow(
-      /^Proxmox task UPID:\S+ failed: snapshot feature is not available\n/,
-    );
+    await expect(create(i)).rejects.toThrow(/^Proxmox task UPID:\S+ failed: snapshot feature is not available\n/);
   });
 });
