@@ -113,7 +113,7 @@ describe("the Proxmox client", () => {
 });
 
 /** The provider's create, typed with what it always returns. */
-const create = async (x: SnapshotInputs) => (await create(x)) as { id: string; outs: SnapshotOutputs };
+const create = async (x: SnapshotInputs) => (await snapshotProvider.create(x)) as { id: string; outs: SnapshotOutputs };
 const check = (x: object) => snapshotProvider.check!({} as SnapshotInputs, x as SnapshotInputs);
 
 describe("the ProxmoxSnapshot provider", () => {
