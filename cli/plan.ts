@@ -80,6 +80,19 @@ export function renderText(
       `${d.proxmox.auth === "password" ? `password as ${d.proxmox.username}` : "API token (no root-only operations)"}`,
   );
   lines.push(`Default stack environment: ${d.environment ?? "(none)"}`);
+  if (d.warnings.length > 0) lines.push("", "Warnings:", ...d.warnings.map((w) => `  ${w}`));
+  if (d.hypervisor) {
+    lines.push("", `Hypervisor: node ${d.hypervisor.node}, before any guest (${d.hypervisor.steps.length} steps):`);
+    for (const s of d.hypervisor.steps) lines.push(`  ${s}`);
+    if (d.hypervisor.exports_file) {
+      lines.push(`  ${d.hypervisor.exports_file.path}:`);
+      for (const l of d.hypervisor.exports_file.content.replace(/\n$/, "").split("\n")) lines.push(`    ${l}`);
+    }
+    if (d.hypervisor.scripts.length > 0)
+      lines.push(
+        `  over SSH to the node: ${d.hypervisor.scripts.map((x) => x.name).join(", ")}; the scripts are in --json`,
+      );
+  }
   lines.push("", `Guests (${d.guests.length}):`);
   for (const g of d.guests) {
     const src =
@@ -110,11 +123,17 @@ export function renderText(
     const dockerFrom = g.docker_source === "debian" ? "the distribution's docker.io" : "Docker's apt repository";
     const steps = (g.setup ?? []).map((x) => (x.name === "docker" ? `docker (${dockerFrom})` : x.name));
     if (steps.length > 0) lines.push(`      setup over SSH: ${steps.join(", ")}; the scripts are in --json`);
+    if (g.snapshot)
+      lines.push(
+        `      snapshot: ${g.snapshot.name} once set up${g.snapshot.include_memory ? " (with memory)" : ""}, taken ` +
+          `again when set up again; ${g.snapshot.retain ? "kept on destroy (retain)" : "deleted on destroy"}`,
+      );
   }
   if (d.portainer) {
     const p = d.portainer;
     lines.push("", `Portainer ${p.version} at ${p.url} (admin ${p.admin_username}):`);
     lines.push(`  server on ${p.server.guest}: ${p.server.image}, ports ${p.server.ports.join(", ")}`);
+    if (d.portainer_data) lines.push(`  data: ${d.portainer_data}`);
     for (const a of p.agents) lines.push(`  agent on ${a.guest}: ${a.image}, port ${a.port}`);
   } else {
     lines.push("", "Portainer: not managed (no guest has a portainer_role)");

@@ -6,7 +6,7 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { LOCAL_DOCKER_URL, serverPorts } from "../config/desired";
+import { LOCAL_DOCKER_URL, portainerDataMount, serverPorts } from "../config/desired";
 import { firewallRules } from "../config/firewall";
 import { certificateSpecs } from "../config/gateways";
 import { authOf } from "../config/proxmox";
@@ -24,6 +24,9 @@ import { ProxmoxLxc } from "./proxmox/lxc";
 import { ProxmoxVm } from "./proxmox/vm";
 import { GuestFirewallRules } from "./proxmox/firewall";
 import { Certificates } from "./pki/certificates";
+import { Hypervisor } from "./hypervisor/hypervisor";
+import { snapshotArgs } from "./proxmox/snapshot";
+import { ProxmoxSnapshot } from "../providers/proxmox/snapshot";
 
 export interface SiteArgs {
   /** The validated configuration (config/load.ts). */
@@ -74,6 +77,8 @@ export class Site extends pulumi.ComponentResource {
   readonly portainerApiKey: pulumi.Output<string> | undefined;
   /** phoenix's CA certificate (PEM), for clients to trust; undefined when the site issues no certificate. */
   readonly caCertificate: pulumi.Output<string> | undefined;
+  /** The values of the Proxmox API tokens phoenix:hypervisor created, `user!token` to value; secrets. */
+  readonly hypervisorTokens: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: SiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("phoenix:index:Site", name, {}, opts);
@@ -99,6 +104,33 @@ export class Site extends pulumi.ComponentResource {
     );
     const sshPrivateKey = c.guestSsh ? pulumi.secret(c.guestSsh.private_key.reveal()) : undefined;
 
+    // The node first: its datasets, exports, storages, downloads, access, firewall and templates.
+    const hypervisor =
+      c.hypervisor || c.templates.length > 0
+        ? new Hypervisor(
+            `${name}-hypervisor`,
+            {
+              node: c.proxmox.node_name,
+              ...(c.hypervisor ? { site: c.hypervisor } : {}),
+              templates: c.templates,
+              ...(c.proxmox.ssh
+                ? {
+                    ssh: {
+                      user: c.proxmox.ssh.username,
+                      privateKey: pulumi.secret(c.proxmox.ssh.private_key.reveal()),
+                    },
+                  }
+                : {}),
+            },
+            { parent: this, providers: [provider] },
+          )
+        : undefined;
+    this.hypervisorTokens = hypervisor?.tokens ?? {};
+    const before = (g: Guest): pulumi.Resource[] => {
+      const template = g.kind === "vm" ? hypervisor?.templates.get((g.config as VmConfig).clone_from_vmid) : undefined;
+      return [...(hypervisor?.ready ?? []), ...(template ? [template] : [])];
+    };
+
     this.guestIps = Object.fromEntries(c.guests.map((g) => [g.name, g.ip]));
     const setups = new Map<Guest, GuestSetup>();
     const reach = new Map<Guest, GatewayGuest>();
@@ -110,13 +142,13 @@ export class Site extends pulumi.ComponentResource {
       let guestId: pulumi.Output<string>;
       let user: string;
       if (g.kind === "vm") {
-        const vm = new ProxmoxVm(key, vmArgs(c, g), { parent: this, providers: [provider] });
+        const vm = new ProxmoxVm(key, vmArgs(c, g), { parent: this, providers: [provider], dependsOn: before(g) });
         guestResource = vm;
         guestCustom = vm.vm;
         guestId = vm.vm.id;
         user = (cfg as VmConfig).user_config.username;
       } else {
-        const ct = new ProxmoxLxc(key, lxcArgs(c, g), { parent: this, providers: [provider] });
+        const ct = new ProxmoxLxc(key, lxcArgs(c, g), { parent: this, providers: [provider], dependsOn: before(g) });
         guestResource = ct;
         guestCustom = ct.container;
         guestId = ct.container.id;
@@ -140,6 +172,13 @@ export class Site extends pulumi.ComponentResource {
         );
       }
       const setup = setups.get(g);
+      // The snapshot of the guest once it is set up (its health checks are the last step).
+      if (g.config.snapshot?.after_setup)
+        new ProxmoxSnapshot(`${key}-snapshot`, snapshotArgs(c, g, pulumi.getStack()), {
+          parent: this,
+          dependsOn: [setup ?? guestResource],
+          replaceWith: [guestCustom],
+        });
       reach.set(g, {
         user,
         privateKey: sshPrivateKey ?? "",
@@ -185,7 +224,11 @@ export class Site extends pulumi.ComponentResource {
     if (!c.portainer || !primary) {
       this.portainerUrl = undefined;
       this.portainerApiKey = undefined;
-      this.registerOutputs({ guestIps: this.guestIps, caCertificate: this.caCertificate });
+      this.registerOutputs({
+        guestIps: this.guestIps,
+        caCertificate: this.caCertificate,
+        hypervisorTokens: this.hypervisorTokens,
+      });
       return;
     }
     const p = c.portainer;
@@ -222,6 +265,17 @@ export class Site extends pulumi.ComponentResource {
             }
           : {}),
         ...(p.setup_token ? { setupToken: pulumi.secret(p.setup_token.reveal()) } : {}),
+        ...(p.data_path !== undefined
+          ? {
+              data: {
+                path: p.data_path,
+                ...(portainerDataMount(primary, p.data_path)
+                  ? { mountPoint: portainerDataMount(primary, p.data_path)! }
+                  : {}),
+                ssh: { host: primary.ip, user: sshUser(primary), privateKey: sshPrivateKey! },
+              },
+            }
+          : {}),
         dependsOn: [primarySetup],
       },
       { parent: this },
@@ -291,6 +345,7 @@ export class Site extends pulumi.ComponentResource {
       portainerUrl: this.portainerUrl,
       environmentIds: this.environmentIds,
       stackIds: this.stackIds,
+      hypervisorTokens: this.hypervisorTokens,
     });
   }
 }

@@ -6,6 +6,7 @@ import { FIREWALL_POLICY, firewallRules } from "./firewall";
 import { certificateSpecs, dnsRecords, portainerUsesPhoenixCertificate } from "./gateways";
 import { authOf, lxcOsType, placementOf, rootOnlyOperations } from "./proxmox";
 import { SECRET_MASK } from "./secret";
+import { EXPORTS_FILE, datasetScript, exportsFile, exportsScript, hypervisorPlan } from "./hypervisor";
 import type { Deployment, Guest, SiteConfig } from "./validate";
 import type { LxcConfig, VmConfig } from "./schema";
 
@@ -41,6 +42,39 @@ export function environmentsOf(site: SiteConfig): EnvironmentPlan[] {
   return out;
 }
 
+/** The mount point of the primary guest's volume that holds `portainer.data_path`, if one does. */
+export function portainerDataMount(primary: Guest, dataPath?: string): string | undefined {
+  if (primary.kind !== "vm" || dataPath === undefined) return undefined;
+  const mounts = (primary.config as VmConfig).volumes.map((v) => v.mount_point.replace(/\/+$/, ""));
+  return mounts.find((m) => dataPath === m || dataPath.startsWith(`${m}/`));
+}
+
+/**
+ * Where Portainer's data lives, for `plan`: on a volume (kept when the VM is replaced), or on the VM's own disk,
+ * with the warning the user should read.
+ */
+export function portainerDataPlan(site: SiteConfig): { where: string; warning?: string } | undefined {
+  const primary = site.guests.find((g) => g.portainerRole === "primary");
+  const p = site.portainer;
+  if (!primary || !p) return undefined;
+  const mount = portainerDataMount(primary, p.data_path);
+  if (p.data_path !== undefined && mount !== undefined)
+    return { where: `${p.data_path} on ${primary.name} (below its volume at ${mount}), bind-mounted as /data` };
+  const where =
+    p.data_path !== undefined
+      ? `${p.data_path} on ${primary.name}, bind-mounted as /data`
+      : `the Docker volume portainer_data on ${primary.name}`;
+  return {
+    where,
+    warning:
+      `Portainer's data (${where}) lives only on ${primary.name}'s own disk: replacing the VM loses it. ` +
+      `Set phoenix:portainer.data_path below one of its volumes' mount points` +
+      ((primary.config as VmConfig).volumes?.[0]
+        ? ` (e.g. ${(primary.config as VmConfig).volumes[0]!.mount_point.replace(/\/+$/, "")}/portainer)`
+        : ""),
+  };
+}
+
 /** Ports the Portainer server publishes: 9443 always, 9000 only when the configured URL uses it. */
 export function serverPorts(url: string): number[] {
   const u = new URL(url);
@@ -59,7 +93,9 @@ function guestPlan(site: SiteConfig, g: Guest) {
       : (c as LxcConfig).template !== undefined
         ? { template: (c as LxcConfig).template }
         : { clone_from_ctid: (c as LxcConfig).clone_from_ctid };
+  const snap = c.snapshot?.after_setup ? c.snapshot : undefined;
   return {
+    snapshot: snap ? { name: snap.name, include_memory: snap.include_memory, retain: snap.retain } : null,
     kind: g.kind,
     id: g.id,
     name: g.name,
@@ -155,7 +191,30 @@ export function describeSite(site: SiteConfig, stack: string) {
         : null,
     environments: environmentsOf(site),
     stacks: site.deployments.map((d) => stackPlan(site, d)),
+    hypervisor: hostPlan(site),
+    portainer_data: portainerDataPlan(site)?.where ?? null,
+    warnings: [portainerDataPlan(site)?.warning].filter((w): w is string => w !== undefined),
     ...edgePlan(site),
+  };
+}
+
+/** The node's steps, in order, with the exports file and the scripts that run there (before any guest). */
+function hostPlan(site: SiteConfig) {
+  const h = site.hypervisor;
+  if (!h && site.templates.length === 0) return null;
+  return {
+    node: site.proxmox.node_name,
+    steps: hypervisorPlan(h, site.templates),
+    exports_file:
+      h && h.exports.length > 0 ? { path: EXPORTS_FILE, content: exportsFile(h.exports, h.exportOptions) } : null,
+    scripts: h
+      ? [
+          ...h.datasets.map((d) => ({ name: `dataset ${d.name}`, script: datasetScript(d) })),
+          ...(h.exports.length > 0
+            ? [{ name: "nfs exports", script: exportsScript(h.exports, h.exportOptions, h.datasets) }]
+            : []),
+        ]
+      : [],
   };
 }
 

@@ -114,11 +114,11 @@ export function resolveHost(
     templates.push({ ...rest, datastore: datastore ?? "", bridge: t.bridge ?? p.bridge ?? DEFAULT_BRIDGE, path });
   });
 
-  const exports = nfsExports(address, site.guests);
-  const hasHost = hv !== undefined || exports.length > 0 || site.firewall;
+  const served = nfsExports(address, site.guests);
+  const hasHost = hv !== undefined || served.length > 0 || site.firewall;
   const needsSsh =
-    exports.length > 0
-      ? `${exports.length} NFS export${exports.length === 1 ? "" : "s"} of the guests' volumes (${exports
+    served.length > 0
+      ? `${served.length} NFS export${served.length === 1 ? "" : "s"} of the guests' volumes (${served
           .map((e) => e.path)
           .join(", ")})`
       : hv && hv.zfs_datasets.length > 0
@@ -145,7 +145,7 @@ export function resolveHost(
         properties: d.properties,
         mountpoint: d.properties["mountpoint"] ?? `/${d.name}`,
       })),
-      exports,
+      exports: served,
       exportOptions: nfs.options,
       firewall: site.firewall,
     },
@@ -184,11 +184,11 @@ export function datasetScript(d: Dataset): string {
 }
 
 /** The exports file, exactly: one line per path, each guest that mounts it with the site's options. */
-export function exportsFile(exports: readonly NfsExport[], options: string): string {
+export function exportsFile(entries: readonly NfsExport[], options: string): string {
   return [
     "# Written by phoenix (Pulumi): the NFS exports of the guests' volumes (phoenix:vms[].volumes).",
     "# Rewritten by pulumi up when they change; edits here are lost.",
-    ...exports.map((e) => `${e.path} ${e.clients.map((c) => `${c.ip}(${options})`).join(" ")}`),
+    ...entries.map((e) => `${e.path} ${e.clients.map((c) => `${c.ip}(${options})`).join(" ")}`),
     "",
   ].join("\n");
 }
@@ -198,8 +198,8 @@ export function exportsFile(exports: readonly NfsExport[], options: string): str
  * that are not a dataset's mount point are made as directories. Installs nfs-kernel-server when `exportfs`
  * is missing.
  */
-export function exportsScript(exports: readonly NfsExport[], options: string, datasets: readonly Dataset[]): string {
-  const dirs = exports.map((e) => e.path).filter((p) => !datasets.some((d) => d.mountpoint === p));
+export function exportsScript(entries: readonly NfsExport[], options: string, datasets: readonly Dataset[]): string {
+  const dirs = entries.map((e) => e.path).filter((p) => !datasets.some((d) => d.mountpoint === p));
   return [
     "set -eu",
     "if ! command -v exportfs >/dev/null 2>&1; then",
@@ -211,7 +211,7 @@ export function exportsScript(exports: readonly NfsExport[], options: string, da
     `file=${shq(EXPORTS_FILE)}`,
     'tmp=$(mktemp "$file.XXXXXX")',
     "cat > \"$tmp\" <<'PHOENIX_EXPORTS'",
-    exportsFile(exports, options).replace(/\n$/, ""),
+    exportsFile(entries, options).replace(/\n$/, ""),
     "PHOENIX_EXPORTS",
     'if [ -f "$file" ] && cmp -s "$tmp" "$file"; then',
     '  rm -f "$tmp"',

@@ -13,12 +13,14 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startFakePortainer, type FakePortainer } from "../test/fakes/portainer/server";
+import { startFakeProxmox, type FakeProxmox } from "../test/fakes/proxmox/server";
+import { untrustedCertificate } from "../test/helpers/servers";
 import { decryptStackFile, readStackFile, toRuntimeConfig, StackFileError } from "../config/sources";
 import { PassphraseError, passphraseFromEnv } from "../config/passphrase";
 import { describeProblems, validateSite, type RawConfig } from "../config/validate";
 import { destroy, refresh, runProgram, type Action, type Step } from "./engine";
 import { guestEngine, RealGuests } from "./guests";
-import { DynamicProviderHost, secret } from "./host";
+import { DynamicProviderHost, secret, stripSecrets } from "./host";
 import { DEFAULT_INVENTORY, loadInventory } from "./proxmox/inventory";
 import { ProxmoxSimulation } from "./proxmox/simulator";
 import { loadState, removeState, saveState, type LabState } from "./state";
@@ -238,16 +240,19 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   const labDir = path.join(io.projectDir, ".lab");
   const stateFile = args.stateFile ? path.resolve(args.stateFile) : path.join(labDir, `${args.stack}.json`);
   const fakeFile = stateFile.replace(/\.json$/, "") + ".portainer.json";
+  const proxmoxFile = stateFile.replace(/\.json$/, "") + ".proxmox.json";
   const stackFile = args.stackFile
     ? path.resolve(args.stackFile)
     : path.join(io.projectDir, `Pulumi.${args.stack}.yaml`);
   if (args.reset) {
     removeState(stateFile);
     fs.rmSync(fakeFile, { force: true });
+    fs.rmSync(proxmoxFile, { force: true });
   }
   const state = loadState(stateFile, args.stack);
   const builtinFake = args.portainerUrl === undefined;
   let fake: FakePortainer | undefined;
+  let proxmoxApi: FakeProxmox | undefined;
   let host: DynamicProviderHost | undefined;
   const started = Date.now();
   // The host takes about half a second to start: start it while the configuration is read.
@@ -279,6 +284,19 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       );
       state.fakePort = fake.port;
     }
+    // The Proxmox API phoenix's own client talks to (snapshots): a fake on loopback, its data and certificate
+    // kept beside the state, its guests those the simulated Proxmox made.
+    const startApi = (port: number) =>
+      startFakeProxmox({
+        stateFile: proxmoxFile,
+        ...(fs.existsSync(proxmoxFile) ? {} : { tls: untrustedCertificate() }),
+        tokens: "any",
+        users: proxmoxUsers(raw),
+        taskMs: 20,
+        port,
+      });
+    proxmoxApi = await startApi(state.fakeProxmoxPort ?? 0).catch(() => startApi(0));
+    state.fakeProxmoxPort = proxmoxApi.port;
     const portainerUrl = args.portainerUrl ?? fake!.url;
     const portainer = raw.values["phoenix:portainer"] as Record<string, unknown> | undefined;
     if (portainer) {
@@ -328,6 +346,8 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
         config,
         onStep,
         proxmox,
+        proxmoxApi,
+        rewriteInputs: toFakeProxmox(proxmoxApi),
         ...(guests ? { guests } : {}),
         ...(simulated ? { simulated } : {}),
       });
@@ -336,11 +356,14 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       await refresh({ state, stateFile, host, onStep });
       if (steps.some(isChange)) exitCode = EXIT.changes;
     } else {
-      await destroy({ state, stateFile, host, onStep, proxmox });
+      await destroy({ state, stateFile, host, onStep, proxmox, proxmoxApi });
       await guests?.removeAll();
     }
     if (args.command === "destroy") {
       removeState(stateFile);
+      await proxmoxApi.close();
+      proxmoxApi = undefined;
+      fs.rmSync(proxmoxFile, { force: true });
       if (fake) {
         await fake.close();
         fake = undefined;
@@ -371,7 +394,23 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   } finally {
     await (host ?? (await hostStarting.catch(() => undefined)))?.close();
     await fake?.close();
+    await proxmoxApi?.close();
   }
+}
+
+/** The user and password the fake Proxmox accepts: the stack's own, when it signs in with a password. */
+function proxmoxUsers(raw: RawConfig): Record<string, string> {
+  const p = raw.values["phoenix:proxmox"] as { username?: unknown; password?: unknown } | undefined;
+  return typeof p?.username === "string" && typeof p.password === "string" ? { [p.username]: p.password } : {};
+}
+
+/** Points phoenix's snapshots at the lab's fake Proxmox API: its URL and certificate, the stack's credentials. */
+function toFakeProxmox(api: FakeProxmox) {
+  return (type: string, inputs: Record<string, unknown>): Record<string, unknown> => {
+    if (type !== "pulumi-nodejs:dynamic/proxmox:Snapshot") return inputs;
+    const c = (stripSecrets(inputs["connection"]) ?? {}) as Record<string, unknown>;
+    return { ...inputs, connection: secret({ ...c, endpoint: api.url, caCert: api.cert, insecure: false }) };
+  };
 }
 
 /** A step that changes something, or found something changed (the refresh's drift). */

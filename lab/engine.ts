@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DynamicProviderHost } from "./host";
 import { isSecret, secret, stripSecrets } from "./host";
 import type { RealGuests } from "./guests";
-import { COMMAND_TYPE, CT_TYPE, VM_TYPE, type ProxmoxSimulation } from "./proxmox/simulator";
+import { COMMAND_TYPE, CT_TYPE, PROVIDER_TYPE, VM_TYPE, type ProxmoxSimulation } from "./proxmox/simulator";
 import { isTlsType, readyForRenewal, tlsOutputs } from "./tls";
 import { dependantsFirst, saveState, type LabResource, type LabState } from "./state";
 
@@ -49,7 +49,17 @@ export interface EngineOptions {
   readonly proxmox?: ProxmoxSimulation;
   /** With `--guests real`: guests boot as real systems and the SSH commands run on them. */
   readonly guests?: RealGuests;
+  /** Rewrites a dynamic resource's inputs before its provider sees them (the lab's fake Proxmox API). */
+  readonly rewriteInputs?: (type: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+  /** The lab's Proxmox API, told which guests exist (snapshots need their guest). */
+  readonly proxmoxApi?: {
+    addGuest(node: string, kind: "qemu" | "lxc", vmid: number): void;
+    removeGuest(node: string, kind: "qemu" | "lxc", vmid: number): void;
+  };
 }
+
+/** What a delete of a command without a `delete` script does on the host: nothing. */
+export const NO_DELETE_NOTE = "no delete command: what it made stays (nothing runs on delete)";
 
 const DYNAMIC = "pulumi-nodejs:dynamic/";
 
@@ -89,6 +99,9 @@ export function simulatedOutputs(
       };
     case "command:remote:Command":
       return { stdout: "done (simulated by the lab)", stderr: "" };
+    case "proxmoxve:user/token:Token":
+      // Proxmox shows a token's value once, at creation.
+      return { value: secret(`${String(inputs["userId"])}!${String(inputs["tokenName"])}=${h("value").slice(0, 36)}`) };
     case "time:index/static:Static": {
       // The time it was created (or replaced by its triggers): now, as the time provider records it.
       const now = new Date();
@@ -149,6 +162,11 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
   // A command that checks a Docker resource (the agent's port) cannot run for real: Docker stays simulated.
   const onSimulatedDocker = (deps: readonly string[]) =>
     deps.some((d) => /::docker:index\//.test(d) || /\$docker:index\//.test(d));
+  // The Proxmox node itself is simulated too: its commands (datasets, exports) never run on a real guest.
+  let nodeHost = "";
+  const onNode = (inputs: Record<string, unknown>) =>
+    nodeHost !== "" &&
+    String((stripSecrets(inputs["connection"]) as { host?: unknown } | undefined)?.host ?? "") === nodeHost;
 
   const record = (s: Step) => {
     steps.push(s);
@@ -205,6 +223,10 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       if (old && !preview && (old.protect === true) !== (reg?.protect === true)) put(old);
       const started = Date.now();
       const simulate = o.simulated?.[a.type];
+      if (a.type === PROVIDER_TYPE) {
+        const endpoint = String((stripSecrets(inputs) as Record<string, unknown>)["endpoint"] ?? "");
+        nodeHost = endpoint ? new URL(endpoint).hostname : "";
+      }
       if (o.proxmox?.handles(a.type)) {
         const out = o.proxmox.register({
           type: a.type,
@@ -224,7 +246,15 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           if (out.action === "replace") refuseProtectedReplace(urn, old, reg?.protect);
           if (out.refusal) throw out.refusal;
           if (out.action === "replace") replaced.add(urn);
-          if (!preview && o.guests && (a.type === VM_TYPE || a.type === CT_TYPE)) {
+          const guestKind = a.type === VM_TYPE ? ("qemu" as const) : ("lxc" as const);
+          if (!preview && o.proxmoxApi && (a.type === VM_TYPE || a.type === CT_TYPE) && out.action !== "same") {
+            const node = String(out.inputs["nodeName"]);
+            // A replaced guest is a new guest: Proxmox destroyed the old one with its snapshots.
+            if (out.action === "replace") o.proxmoxApi.removeGuest(node, guestKind, Number(out.inputs["vmId"]));
+            o.proxmoxApi.addGuest(node, guestKind, Number(out.inputs["vmId"]));
+          }
+          const template = out.inputs["template"] === true;
+          if (!preview && o.guests && !template && (a.type === VM_TYPE || a.type === CT_TYPE)) {
             const kind = a.type === VM_TYPE ? "vm" : "lxc";
             const ip = String(
               (
@@ -260,7 +290,11 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         if (old && (reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
           refuseProtectedReplace(urn, old, reg?.protect);
           const real =
-            !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
+            !preview &&
+            o.guests &&
+            a.type === COMMAND_TYPE &&
+            !onSimulatedDocker(reg?.dependencies ?? []) &&
+            !onNode(inputs)
               ? await o.guests.command(a.name, inputs)
               : undefined;
           const outputs = { ...inputs, ...simulatedOutputs(a.type, a.name, inputs, o.stack), ...(real ?? {}) };
@@ -293,7 +327,12 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         const same = old !== undefined && stable(old.inputs) === stable(inputs) && !due;
         // With real guests, a command that would run runs, over SSH; its outputs are what it printed.
         const real =
-          !same && !preview && o.guests && a.type === COMMAND_TYPE && !onSimulatedDocker(reg?.dependencies ?? [])
+          !same &&
+          !preview &&
+          o.guests &&
+          a.type === COMMAND_TYPE &&
+          !onSimulatedDocker(reg?.dependencies ?? []) &&
+          !onNode(inputs)
             ? await o.guests.command(a.name, inputs)
             : undefined;
         const outputs = same
@@ -341,7 +380,8 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
           });
         return { id, state: outputs };
       }
-      const checked = await o.host.check(urn, old?.inputs ?? {}, inputs);
+      const given = o.rewriteInputs ? o.rewriteInputs(a.type, inputs) : inputs;
+      const checked = await o.host.check(urn, old?.inputs ?? {}, given);
       if (checked.failures.length > 0) {
         throw new Error(
           `${a.type} ${a.name}: invalid inputs: ` +
@@ -467,6 +507,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
     if (gone.includes(r)) o.proxmox?.remove(r);
     if (gone.includes(r) && !preview && o.guests && (r.type === VM_TYPE || r.type === CT_TYPE))
       await o.guests.remove(r.inputs);
+    if (gone.includes(r) && !preview) forgetGuest(o.proxmoxApi, r);
     if (!preview) {
       if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
       if (gone.includes(r)) {
@@ -475,9 +516,27 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
       }
     }
     if (gone.includes(r))
-      record({ urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started });
+      record({
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        action: "delete",
+        ...deleteNotes(r),
+        durationMs: Date.now() - started,
+      });
   }
   return steps;
+}
+
+/** A deleted guest is gone from the lab's Proxmox API, with its snapshots. */
+function forgetGuest(api: EngineOptions["proxmoxApi"], r: LabResource): void {
+  if (!api || (r.type !== VM_TYPE && r.type !== CT_TYPE)) return;
+  api.removeGuest(String(r.inputs["nodeName"]), r.type === VM_TYPE ? "qemu" : "lxc", Number(r.inputs["vmId"]));
+}
+
+/** What a delete leaves behind, said on its line: a command without a delete script runs nothing. */
+function deleteNotes(r: LabResource): { notes?: string[] } {
+  return r.type === COMMAND_TYPE && r.inputs["delete"] === undefined ? { notes: [NO_DELETE_NOTE] } : {};
 }
 
 interface RegisterRequest {
@@ -575,7 +634,7 @@ export function refuseProtectedDeletes(resources: readonly LabResource[]): void 
 
 /** Deletes every resource in state, dependants first; nothing when any is protected. */
 export async function destroy(
-  o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox">,
+  o: Pick<EngineOptions, "state" | "stateFile" | "host" | "onStep" | "proxmox" | "proxmoxApi">,
 ): Promise<Step[]> {
   refuseProtectedDeletes(o.state.resources);
   const steps: Step[] = [];
@@ -583,9 +642,17 @@ export async function destroy(
     const started = Date.now();
     o.proxmox?.remove(r);
     if (r.dynamic) await o.host.delete(r.id, r.urn, r.inputs, r.outputs);
+    forgetGuest(o.proxmoxApi, r);
     o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
     saveState(o.stateFile, o.state);
-    const step: Step = { urn: r.urn, type: r.type, name: r.name, action: "delete", durationMs: Date.now() - started };
+    const step: Step = {
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      action: "delete",
+      ...deleteNotes(r),
+      durationMs: Date.now() - started,
+    };
     steps.push(step);
     o.onStep(step);
   }

@@ -32,6 +32,8 @@ export interface LabState {
   stack: string;
   /** The built-in fake's port, reused so URLs in state stay the same between runs. */
   fakePort?: number;
+  /** The built-in fake Proxmox API's port (snapshots), reused likewise. */
+  fakeProxmoxPort?: number;
   /** Secrets the lab generated for the built-in fake (wrapped; encrypted on disk). */
   generatedSecrets: Record<string, unknown>;
   resources: LabResource[];

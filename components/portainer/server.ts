@@ -47,6 +47,34 @@ export interface PortainerServerArgs {
     readonly guestId: pulumi.Input<string>;
     readonly guest: pulumi.Resource;
   };
+  /**
+   * `phoenix:portainer.data_path`: a directory on the guest bind-mounted as /data instead of the Docker volume,
+   * checked first to be on the volume mounted at `mountPoint` (else Docker would make it on the VM's disk).
+   */
+  readonly data?: {
+    readonly path: string;
+    readonly mountPoint?: string;
+    readonly ssh: { readonly host: string; readonly user: string; readonly privateKey: pulumi.Input<string> };
+  };
+}
+
+/** The script that makes Portainer's data directory, refusing when the volume it belongs on is not mounted. */
+export function dataPathScript(path: string, mountPoint: string | undefined): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    "set -eu",
+    ...(mountPoint
+      ? [
+          `if ! mountpoint -q ${q(mountPoint)}; then`,
+          `  echo "phoenix: ${mountPoint} is not mounted: Portainer's data would land on this VM's own disk" >&2`,
+          "  exit 1",
+          "fi",
+        ]
+      : []),
+    `sudo -n mkdir -p ${q(path)} 2>/dev/null || mkdir -p ${q(path)}`,
+    `echo "phoenix: Portainer's data in ${path}"`,
+    "",
+  ].join("\n");
 }
 
 /** Where Portainer's certificate and key go on the primary guest (mounted read-only at /certs). */
@@ -91,11 +119,23 @@ export class PortainerServer extends pulumi.ComponentResource {
           { parent: this, replaceWith: [cert.guest], dependsOn: args.dependsOn },
         )
       : undefined;
-    const data = new docker.Volume(
-      `${name}-data`,
-      { name: DATA_VOLUME },
-      { ...onGuest, retainOnDelete: true, dependsOn: args.dependsOn },
-    );
+    const dataDir = args.data
+      ? new command.remote.Command(
+          `${name}-data-path`,
+          {
+            connection: sshConnection(args.data.ssh.host, args.data.ssh.user, args.data.ssh.privateKey),
+            create: dataPathScript(args.data.path, args.data.mountPoint),
+          },
+          { parent: this, dependsOn: args.dependsOn },
+        )
+      : undefined;
+    const data = args.data
+      ? undefined
+      : new docker.Volume(
+          `${name}-data`,
+          { name: DATA_VOLUME },
+          { ...onGuest, retainOnDelete: true, dependsOn: args.dependsOn },
+        );
     this.container = new docker.Container(
       name,
       {
@@ -104,7 +144,9 @@ export class PortainerServer extends pulumi.ComponentResource {
         restart: "always",
         ports: args.ports.map((p) => ({ internal: p, external: p })),
         volumes: [
-          { volumeName: data.name, containerPath: "/data" },
+          data
+            ? { volumeName: data.name, containerPath: "/data" }
+            : { hostPath: args.data!.path, containerPath: "/data" },
           { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
           ...(cert ? [{ hostPath: PORTAINER_CERT_DIR, containerPath: "/certs", readOnly: true }] : []),
         ],
@@ -117,7 +159,10 @@ export class PortainerServer extends pulumi.ComponentResource {
             }
           : {}),
       },
-      { ...onGuest, dependsOn: [...(args.dependsOn ?? []), ...(certFiles ? [certFiles] : [])] },
+      {
+        ...onGuest,
+        dependsOn: [...(args.dependsOn ?? []), ...(certFiles ? [certFiles] : []), ...(dataDir ? [dataDir] : [])],
+      },
     );
     const tls = {
       ...(args.caCert !== undefined ? { caCert: args.caCert } : {}),

@@ -144,7 +144,12 @@ export class ProxmoxLxc extends pulumi.ComponentResource {
     super("phoenix:proxmox:Lxc", name, {}, opts);
     this.ctId = args.ctId;
     this.ip = args.ip.split("/")[0]!;
-    this.container = new proxmox.ContainerLegacy(name, lxcInputs(args), { parent: this, ...lxcOptions(args) });
+    const dependsOn = opts?.dependsOn ? { dependsOn: opts.dependsOn } : {};
+    this.container = new proxmox.ContainerLegacy(name, lxcInputs(args), {
+      parent: this,
+      ...lxcOptions(args),
+      ...dependsOn,
+    });
     this.registerOutputs({ ctId: this.ctId, ip: this.ip });
   }
 }

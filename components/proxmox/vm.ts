@@ -150,7 +150,9 @@ export class ProxmoxVm extends pulumi.ComponentResource {
     super("phoenix:proxmox:Vm", name, {}, opts);
     this.vmId = args.vmId;
     this.ip = args.ip.split("/")[0]!;
-    this.vm = new proxmox.VmLegacy(name, vmInputs(args), { parent: this, ...vmOptions(args) });
+    // What the guest waits for (the node's datasets and exports, its template) holds for the VM itself.
+    const dependsOn = opts?.dependsOn ? { dependsOn: opts.dependsOn } : {};
+    this.vm = new proxmox.VmLegacy(name, vmInputs(args), { parent: this, ...vmOptions(args), ...dependsOn });
     this.registerOutputs({ vmId: this.vmId, ip: this.ip });
   }
 }

@@ -21,6 +21,7 @@ export const VM_TYPE = "proxmoxve:index/vmLegacy:VmLegacy";
 export const CT_TYPE = "proxmoxve:index/containerLegacy:ContainerLegacy";
 export const PROVIDER_TYPE = "pulumi:providers:proxmoxve";
 export const COMMAND_TYPE = "command:remote:Command";
+export const DOWNLOAD_TYPE = "proxmoxve:download/file:File";
 
 /** The engine's marker for a value unknown during preview. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -224,8 +225,9 @@ function fromState(r: LabResource): HostGuest | undefined {
     kind,
     id: i["vmId"] as number,
     node: i["nodeName"] as string,
-    template: false,
-    agent: at(i, "agent.enabled") === true,
+    // A template phoenix built from a cloud image: the image does not run the agent before base_setup installs it.
+    template: i["template"] === true,
+    agent: i["template"] === true ? false : at(i, "agent.enabled") === true,
     cloudInit: true,
     ...(typeof osType === "string" ? { osType } : {}),
     disks,
@@ -248,7 +250,9 @@ export class ProxmoxSimulation {
 
   /** The resource types this simulation answers for. */
   handles(type: string): boolean {
-    return type === PROVIDER_TYPE || type === VM_TYPE || type === CT_TYPE || type === COMMAND_TYPE;
+    return (
+      type === PROVIDER_TYPE || type === VM_TYPE || type === CT_TYPE || type === COMMAND_TYPE || type === DOWNLOAD_TYPE
+    );
   }
 
   private node(name: string): InventoryNode | undefined {
@@ -290,6 +294,7 @@ export class ProxmoxSimulation {
       }
       return undefined;
     }
+    if (r.type === DOWNLOAD_TYPE) return this.download(r, inputs);
     const kind = r.type === VM_TYPE ? "vm" : "lxc";
     const notes: string[] = [];
     // ignoreChanges: the old value stays, in state and towards the provider.
@@ -347,6 +352,28 @@ export class ProxmoxSimulation {
     if (reboots.length > 0) notes.push(`reboots the guest: ${reboots.join(", ")}`);
     this.noteAddress(kind, inputs, r.state, r.urn);
     return { action: "update", changes: top, notes, id, inputs, outputs };
+  }
+
+  /**
+   * A download to a storage (`download.File`): the storage must exist on the node with the content type; the id
+   * is the volume id (`local:import/noble-server-cloudimg-amd64.qcow2`). A changed URL or name replaces it.
+   */
+  private download(r: Registration, i: Obj): Outcome {
+    const node = this.node(String(i["nodeName"]));
+    const what = `error downloading ${String(i["url"])}`;
+    if (!node) throw proxmoxError(what, `no such cluster node '${String(i["nodeName"])}'`);
+    const store = String(i["datastoreId"]);
+    const content = String(i["contentType"]);
+    const s = node.storages.find((x) => x.id === store);
+    if (!s) throw proxmoxError(what, `storage '${store}' does not exist`);
+    if (!s.content.includes(content as (typeof s.content)[number]))
+      throw proxmoxError(what, `storage '${store}' does not support content-type '${content}'`, 400);
+    const id = `${store}:${content}/${String(i["fileName"])}`;
+    const outputs = { ...i, id, size: 0 };
+    if (!r.old) return { action: "create", notes: [`downloads to ${id} on node ${node.name}`], id, inputs: i, outputs };
+    const changes = changedPaths(r.old.inputs, i);
+    if (changes.length === 0) return { action: "same", notes: [], id, inputs: i, outputs: r.old.outputs };
+    return { action: "replace", changes, notes: [`downloads again to ${id}`], id, inputs: i, outputs };
   }
 
   /** A delete, as the provider runs it; throws where Proxmox refuses. */
@@ -431,6 +458,7 @@ export class ProxmoxSimulation {
     const id = Number(i["vmId"]);
     const what = `error cloning VM ${id}`;
     const clone = i["clone"] as Obj | undefined;
+    if (!clone && i["template"] === true) return this.createTemplate(i, node);
     if (!clone) throw new Error(`VM ${id}: phoenix only clones VMs, and no clone block was given`);
     const srcId = Number(clone["vmId"]);
     const srcNode = typeof clone["nodeName"] === "string" ? clone["nodeName"] : node.name;
@@ -485,6 +513,33 @@ export class ProxmoxSimulation {
         reason: "has no cloud-init network configuration",
       });
     } else this.noteAddress("vm", i);
+    return notes;
+  }
+
+  /** A template VM built from an imported image (phoenix:templates); never started, so it gets no address. */
+  private createTemplate(i: Obj, node: InventoryNode): string[] {
+    const id = Number(i["vmId"]);
+    const notes: string[] = [];
+    for (const d of (i["disks"] as Obj[] | undefined) ?? []) {
+      const iface = String(d["interface"]);
+      this.storage(node, String(d["datastoreId"] ?? "local-lvm"), "images", `error creating VM ${id}`);
+      const from = d["importFrom"];
+      if (typeof from === "string" && from !== UNKNOWN) {
+        const [store, volume] = from.split(":");
+        const s = node.storages.find((x) => x.id === store);
+        if (!s || !s.content.includes("import") || !volume?.startsWith("import/"))
+          throw proxmoxError(`error creating VM ${id}`, `volume '${from}' does not exist`);
+      }
+      notes.push(`${iface}: imports ${typeof from === "string" && from !== UNKNOWN ? from : "the downloaded image"}`);
+    }
+    if (i["initialization"] !== undefined)
+      this.storage(
+        node,
+        String(at(i, "initialization.datastoreId") ?? "local-lvm"),
+        "images",
+        `error creating the cloud-init drive of VM ${id}`,
+      );
+    notes.push("converted to a template (never started)");
     return notes;
   }
 

@@ -47,7 +47,7 @@ export interface SnapshotOutputs extends SnapshotInputs {
 }
 
 export interface SnapshotArgs {
-  readonly connection: pulumi.Input<ProxmoxConnection>;
+  readonly connection: pulumi.Input<{ readonly [K in keyof ProxmoxConnection]: pulumi.Input<ProxmoxConnection[K]> }>;
   readonly node: pulumi.Input<string>;
   readonly kind: pulumi.Input<GuestKind>;
   readonly vmid: pulumi.Input<number>;

@@ -53,6 +53,8 @@ interface Task {
 
 export interface FakeProxmoxState {
   guests: FakeGuest[];
+  /** The certificate it serves, kept with the data so that clients' pinned CA stays valid (the lab). */
+  tls?: { cert: string; key: string };
 }
 
 export interface RecordedProxmoxRequest {
@@ -64,9 +66,10 @@ export interface RecordedProxmoxRequest {
 }
 
 export interface FakeProxmoxOptions {
-  readonly tls: { readonly cert: string; readonly key: string };
-  /** API tokens it accepts, `user@realm!id=secret`. */
-  readonly tokens?: readonly string[];
+  /** The certificate to serve; default the one in `stateFile`. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** API tokens it accepts, `user@realm!id=secret`; `"any"` accepts every token of that form (the lab). */
+  readonly tokens?: readonly string[] | "any";
   /** Users and passwords it accepts for tickets. */
   readonly users?: Readonly<Record<string, string>>;
   /** How long a task runs; default 30 ms. */
@@ -79,6 +82,8 @@ export interface FakeProxmoxOptions {
 export interface FakeProxmox {
   readonly url: string;
   readonly port: number;
+  /** The certificate it serves (self-signed: its own CA). */
+  readonly cert: string;
   readonly requests: RecordedProxmoxRequest[];
   addGuest(node: string, kind: Kind, vmid: number): void;
   removeGuest(node: string, kind: Kind, vmid: number): void;
@@ -100,7 +105,8 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
   const save = () => {
     if (o.stateFile) fs.writeFileSync(o.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   };
-  const tokens = new Set(o.tokens ?? []);
+  const tokens = new Set(o.tokens === "any" ? [] : (o.tokens ?? []));
+  const tokenOk = (t: string) => (o.tokens === "any" ? /^[^\s@!]+@[^\s!]+![A-Za-z][\w.-]*=\S+$/.test(t) : tokens.has(t));
   const tickets = new Map<string, { user: string; csrf: string }>();
   const tasks = new Map<string, Task>();
   const requests: RecordedProxmoxRequest[] = [];
@@ -174,7 +180,7 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
       const auth = headers["authorization"];
       if (auth?.startsWith("PVEAPIToken=")) {
         const token = auth.slice("PVEAPIToken=".length);
-        if (!tokens.has(token)) return fail(401, "invalid token value!");
+        if (!tokenOk(token)) return fail(401, "invalid token value!");
         user = token.split("=")[0];
       } else {
         const cookie = /PVEAuthCookie=([^;]+)/.exec(headers["cookie"] ?? "")?.[1];
@@ -264,7 +270,11 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
     });
   };
 
-  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key }, handler);
+  const tls = o.tls ?? state.tls;
+  if (!tls) throw new Error("the fake Proxmox needs a certificate (tls, or one kept in its state file)");
+  state.tls = { cert: tls.cert, key: tls.key };
+  save();
+  const server = https.createServer({ cert: tls.cert, key: tls.key }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());
@@ -273,6 +283,7 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
   return {
     url: `https://127.0.0.1:${port}`,
     port,
+    cert: tls.cert,
     requests,
     addGuest(node, kind, vmid) {
       if (!guest(node, kind, vmid)) state.guests.push({ node, kind, vmid, snapshots: [] });
