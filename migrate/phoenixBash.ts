@@ -99,21 +99,27 @@ const WHY = {
   apparmor_manages_nesting: "AppArmor profiles are raw LXC options (see lxc_options)",
   id_maps: "UID/GID maps are raw LXC options (see lxc_options)",
   qm_options: "raw qm options are not modelled; phoenix sets only the VM's typed settings",
-  zfs_volumes: "phoenix does not create ZFS volumes yet (issue 15: the hypervisor as code)",
+  zfs_volumes: "phoenix does not create ZFS volumes (zvols) for guests; their disks are the provider's",
   ports: "an LXC's published ports belong to the application it runs; phoenix publishes ports through stacks",
   vllm_engine_config: "the vLLM application is the bash system's own; phoenix does not install it",
   tests: "the bash system's test scripts are not part of phoenix",
   swap_mb: "swap is not modelled",
   bootstrap_ca_url: "phoenix issues certificates with its own CA (phoenix:certificates), not step-ca",
   portainer_environment_name: "phoenix names each environment after its guest",
-  owner: "phoenix does not change owners of host paths (it needs root SSH to the node: issue 15)",
+  owner: "phoenix does not change owners of host paths on the node",
   template:
-    "a template VM built from a cloud image is not made by phoenix yet " +
-    "(issue 15); it stays on the node and clones keep pointing at it",
+    "the template VM the bash system built stays on the node and clones keep pointing at it; phoenix:templates " +
+    "builds new ones from a cloud image",
   nvidia:
     "the bash system's NVIDIA driver install is not a phoenix feature; the " +
     "GPU devices are passed through, the driver must be in the template",
-  hypervisor: "phoenix does not prepare the hypervisor yet (issue 15: phoenix setup as code)",
+  hypervisor: "not part of phoenix:hypervisor (datasets, exports, storages, access, firewall, templates)",
+  zfs_pools:
+    "phoenix never creates ZFS pools (it could destroy the disks' data): the pools must exist; their datasets are " +
+    "in phoenix:hypervisor.zfs_datasets",
+  nfs_exports:
+    "phoenix writes its own exports (/etc/exports.d/phoenix.exports) from the VMs' volumes; remove these from " +
+    "/etc/exports once phoenix's are in place",
 } as const;
 
 /** A guest name phoenix accepts (a DNS label); the bash system allows dots and more. */
@@ -559,6 +565,8 @@ function mapStack(
 }
 
 const HYPERVISOR_MAPPED = [
+  "zfs",
+  "nfs",
   "domain_name",
   "network",
   "portainer_api",
@@ -593,6 +601,24 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
       key: "portainer_api.api_key",
       why: "phoenix creates and rotates its own API key; the old one is not imported (revoke it in Portainer)",
     });
+  const zfs = isObj(h["zfs"]) ? h["zfs"] : {};
+  const pools = Array.isArray(zfs["pools"]) ? zfs["pools"].filter(isObj) : [];
+  for (const p of pools) ctx.unmapped.push({ file, key: `zfs.pools: ${str(p["name"]) ?? "?"}`, why: WHY.zfs_pools });
+  const datasets = (Array.isArray(zfs["datasets"]) ? zfs["datasets"].filter(isObj) : []).flatMap((d) => {
+    const name = str(d["name"]);
+    const pool = str(d["pool"]);
+    if (!name || !pool) return [];
+    const props = Object.fromEntries(
+      (str(d["properties"]) ?? "")
+        .split(/[,\s]+/)
+        .filter((x) => x.includes("="))
+        .map((x) => [x.split("=")[0]!, x.slice(x.indexOf("=") + 1)]),
+    );
+    return [{ name: `${pool}/${name}`, ...(Object.keys(props).length > 0 ? { properties: props } : {}) }];
+  });
+  const nfs = isObj(h["nfs"]) ? h["nfs"] : {};
+  if (Array.isArray(nfs["exports"]) && nfs["exports"].length > 0)
+    ctx.unmapped.push({ file, key: "nfs.exports", why: WHY.nfs_exports });
   const docker = isObj(h["docker"]) ? h["docker"] : {};
   const image = str(docker["portainer_server_image"]);
   const tag = image?.split(":")[1];
@@ -609,6 +635,7 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
   return {
     hostIp,
     subnet,
+    datasets,
     proxmox: {
       endpoint: `https://${hostIp ?? "127.0.0.1"}:8006`,
       node_name: opts.nodeName,
@@ -694,6 +721,23 @@ export function importPhoenixBash(
     g["docker_stacks"] = list.filter((x) => known.has(x.name));
   }
   const config: Record<string, unknown> = { proxmox: site.proxmox };
+  if (site.datasets.length > 0) config["hypervisor"] = { zfs_datasets: site.datasets };
+  // The node's datasets and the exports of the VMs' volumes it serves are made over SSH to the node, as root (the
+  // bash system ran there as root).
+  const servedByNode = vms.some((v) =>
+    ((v["volumes"] as { server?: string }[] | undefined) ?? []).some(
+      (x) => x.server === undefined || x.server === site.hostIp,
+    ),
+  );
+  if (servedByNode || site.datasets.length > 0) {
+    Object.assign(site.proxmox, { ssh: { username: "root" } });
+    secrets.push({
+      key: "proxmox.ssh.private_key",
+      path: true,
+      source: "root's SSH key on the node, for its datasets and NFS exports (import uses the guests' key pair)",
+      value: "",
+    });
+  }
   if (vms.length > 0) config["vms"] = vms;
   if (lxcs.length > 0) config["lxcs"] = lxcs;
   if ([...vms, ...lxcs].some((g) => g["portainer_role"] !== undefined)) config["portainer"] = site.portainer;

@@ -140,11 +140,16 @@ export function proxmoxError(what: string, reason: string, status = 500): Error 
 
 /** A value at a dotted path (`initialization.userAccount`). */
 function at(o: unknown, p: string): unknown {
-  return p.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
+  return keysOf(p).reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
+}
+
+/** The keys of a path, list indices included (`disks[0].importFrom` → disks, 0, importFrom). */
+function keysOf(p: string): string[] {
+  return p.replace(/\[(\d+)\]/g, ".$1").split(".");
 }
 
 function setAt(o: Obj, p: string, value: unknown): void {
-  const keys = p.split(".");
+  const keys = keysOf(p);
   let cur: Obj = o;
   for (const k of keys.slice(0, -1)) {
     if (!cur[k] || typeof cur[k] !== "object") cur[k] = {};
