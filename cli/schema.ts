@@ -15,10 +15,12 @@ import {
   gatewaysSchema,
   guestSetupSchema,
   guestSshSchema,
+  hypervisorSchema,
   lxcSchema,
   manifestSchema,
   portainerSchema,
   proxmoxSchema,
+  templatesSchema,
   vmSchema,
 } from "../config/schema";
 
@@ -50,6 +52,8 @@ export function stackFileJsonSchema(): string {
       "phoenix:certificates": certificatesSchema(ctx).optional(),
       "phoenix:dns": dnsSchema().optional(),
       "phoenix:firewall": firewallSchema().optional(),
+      "phoenix:hypervisor": hypervisorSchema().optional(),
+      "phoenix:templates": templatesSchema().optional(),
     })
     .catchall(z.union([z.strictObject({ secure: z.string() }), z.string(), z.number(), z.boolean()]));
   const file = z

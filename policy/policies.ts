@@ -175,7 +175,8 @@ export function productionPolicies(options: PolicyOptions = {}): ResourceValidat
       description: "Production guests are protected: destroy or a replacement stops before any guest is deleted.",
       enforcementLevel: "mandatory",
       validateResource: inProduction((args, report) => {
-        if (!GUESTS.includes(args.type) || args.opts.protect === true) return;
+        // A template is not a guest: phoenix replaces it (delete first) when its image or settings change.
+        if (!GUESTS.includes(args.type) || args.opts.protect === true || args.props["template"] === true) return;
         report(`Guest ${args.name} is not protected: set protection: true on it (phoenix:vms or phoenix:lxcs).`);
       }),
     },

@@ -26,10 +26,12 @@ describe("plan", () => {
     expect(r.err).toBe("");
     expect(r.out.split("\n")).toEqual(
       expect.arrayContaining([
-        "  VM  1001 Portainer: 4 cores, 8192 MB, 32 GB, 10.0.0.101/24 via 10.0.0.1, clone of VM 9000",
-        "  VM  1002 Dr-Phoenix: 4 cores, 4096 MB, 64 GB, 10.0.0.102/24 via 10.0.0.1, clone of VM 9000",
+        "  VM  1001 Portainer: 4 cores, 8192 MB, 32 GB, 10.0.0.101/24 via 10.0.0.1, clone of VM 9100",
+        "  VM  1002 Dr-Phoenix: 4 cores, 4096 MB, 64 GB, 10.0.0.102/24 via 10.0.0.1, clone of VM 9100",
         "Portainer 2.27.9 at https://10.0.0.101:9443 (admin admin):",
         "  server on Portainer: portainer/portainer-ce:2.27.9, ports 9443",
+        "  data: /persistent-storage/portainer on Portainer (below its volume at /persistent-storage), " +
+          "bind-mounted as /data",
         "  agent on Dr-Phoenix: portainer/agent:2.27.9, port 9001",
         "  Dr-Phoenix: agent tcp://10.0.0.102:9001",
         "  qdrant_service on Dr-Phoenix (environment production)",
@@ -40,6 +42,59 @@ describe("plan", () => {
           "'urn:pulumi:prod::phoenix::phoenix:index:Site$phoenix:portainer:DockerStack" +
           "$pulumi-nodejs:dynamic/portainer:Stack::phoenix-stack-qdrant_service-vm-1002'",
       ]),
+    );
+  });
+
+  it("prints the node's steps before the guests, the exports file exactly, and each guest's snapshot", () => {
+    const lines = run(["--stack", "prod"]).out.split("\n");
+    const at = lines.indexOf("Hypervisor: node phoenix, before any guest (7 steps):");
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(lines.indexOf("Guests (4):"));
+    expect(lines.slice(at + 1, at + 15)).toEqual([
+      "  ZFS dataset quickOS/vm-persistent-data (mounted at /quickOS/vm-persistent-data): created if missing, " +
+        "never destroyed (it stays on destroy)",
+      "  ZFS dataset quickOS/shared-iso (mounted at /quickOS/shared-iso): created if missing, never destroyed " +
+        "(it stays on destroy)",
+      "  NFS export /quickOS/vm-persistent-data/1001 to Portainer (10.0.0.101)",
+      "  /etc/exports.d/phoenix.exports: exportfs -ra only when it changes (kept on destroy)",
+      "  storage fastData-shared-iso (dir /quickOS/shared-iso; iso, vztmpl, import)",
+      "  firewall: datacenter and node phoenix on (input policy ACCEPT; guests keep theirs)",
+      "  template VM 9100 ubuntu-2404-cloud from https://cloud-images.ubuntu.com/noble/current/" +
+        "noble-server-cloudimg-amd64.img (local:import/noble-server-cloudimg-amd64.qcow2), scsi0 20 GB on " +
+        "local-zfs, cloud-init, agent on",
+      "  /etc/exports.d/phoenix.exports:",
+      "    # Written by phoenix (Pulumi): the NFS exports of the guests' volumes (phoenix:vms[].volumes).",
+      "    # Rewritten by pulumi up when they change; edits here are lost.",
+      "    /quickOS/vm-persistent-data/1001 10.0.0.101(rw,sync,no_subtree_check,no_root_squash)",
+      "  over SSH to the node: dataset quickOS/vm-persistent-data, dataset quickOS/shared-iso, nfs exports; " +
+        "the scripts are in --json",
+      "",
+      "Guests (4):",
+    ]);
+    const snapshots = lines.filter((l) => l.startsWith("      snapshot: "));
+    expect(snapshots).toEqual(
+      Array(4).fill("      snapshot: phoenix-ready once set up, taken again when set up again; deleted on destroy"),
+    );
+    // Every guest's lines, then its snapshot: one per guest, in order.
+    expect(lines.filter((l) => / cores, |^ {6}snapshot:/.test(l)).map((l) => l.trim().split(" ")[0])).toEqual([
+      "VM",
+      "snapshot:",
+      "VM",
+      "snapshot:",
+      "VM",
+      "snapshot:",
+      "LXC",
+      "snapshot:",
+    ]);
+    expect(lines).not.toContain("Warnings:");
+  });
+
+  it("warns when Portainer's data would live only on the primary guest's own disk", () => {
+    const dev = run(["--stack", "dev"]).out.split("\n");
+    const at = dev.indexOf("Warnings:");
+    expect(dev[at + 1]).toBe(
+      "  Portainer's data (the Docker volume portainer_data on dev-portainer) lives only on dev-portainer's own " +
+        "disk: replacing the VM loses it. Set phoenix:portainer.data_path below one of its volumes' mount points",
     );
   });
 
@@ -178,6 +233,9 @@ describe("plan", () => {
       "portainer",
       "environments",
       "stacks",
+      "hypervisor",
+      "portainer_data",
+      "warnings",
       "gateways",
       "certificates",
       "dns",

@@ -52,14 +52,19 @@ describe("lab preview", () => {
         .filter((s) => s.type.startsWith("pulumi-nodejs:"))
         .map((s) => `${s.action} ${s.type.split(":").pop()} ${s.name}`),
     ).toEqual([
+      "create Snapshot phoenix-vm-1001-snapshot",
+      "create Snapshot phoenix-vm-1002-snapshot",
+      "create Snapshot phoenix-vm-1003-snapshot",
+      "create Snapshot phoenix-lxc-101-snapshot",
       "create Admin phoenix-portainer-admin",
       "create ApiKey phoenix-portainer-api-key",
       "create Environment phoenix-agent-vm-1002-environment",
       "create Stack phoenix-stack-qdrant_service-vm-1002",
     ]);
     expect(steps.every((s) => s.action === "create")).toBe(true);
-    // 23 for the guests, Portainer and the stack; 35 for the gateways, certificates and firewall.
-    expect(steps).toHaveLength(58);
+    // 23 for the guests, Portainer and the stack; 35 for the gateways, certificates and firewall; 12 for the node
+    // (2 datasets, the exports, a storage, 2 firewalls, the template and its image) and the 4 snapshots.
+    expect(steps).toHaveLength(70);
     expect(fake.requests).toEqual([]);
     expect(fs.existsSync(stateFile)).toBe(false);
   });
