@@ -53,6 +53,20 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(rs.map((r) => [r.type, r.name, r.parent ?? null])).toEqual([
       ["phoenix:index:Site", "phoenix", null],
       ["pulumi:providers:proxmoxve", "phoenix-proxmox", "phoenix"],
+      ["phoenix:hypervisor:Hypervisor", "phoenix-hypervisor", "phoenix"],
+      ["command:remote:Command", "phoenix-hypervisor-dataset-quickOS-vm-persistent-data", "phoenix-hypervisor"],
+      ["command:remote:Command", "phoenix-hypervisor-dataset-quickOS-shared-iso", "phoenix-hypervisor"],
+      ["command:remote:Command", "phoenix-hypervisor-nfs-exports", "phoenix-hypervisor"],
+      ["proxmoxve:storage/directory:Directory", "phoenix-hypervisor-storage-fastData-shared-iso", "phoenix-hypervisor"],
+      [
+        "proxmoxve:cluster/firewallLegacy:FirewallLegacy",
+        "phoenix-hypervisor-datacenter-firewall",
+        "phoenix-hypervisor",
+      ],
+      ["proxmoxve:node/firewall:Firewall", "phoenix-hypervisor-node-firewall", "phoenix-hypervisor"],
+      ["phoenix:proxmox:Template", "phoenix-hypervisor-template-9100", "phoenix-hypervisor"],
+      ["proxmoxve:download/file:File", "phoenix-hypervisor-template-9100-image", "phoenix-hypervisor-template-9100"],
+      ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-hypervisor-template-9100", "phoenix-hypervisor-template-9100"],
       ["phoenix:proxmox:Vm", "phoenix-vm-1001", "phoenix"],
       ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001", "phoenix-vm-1001"],
       ["phoenix:guest:Setup", "phoenix-vm-1001-setup", "phoenix"],
@@ -60,6 +74,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["command:remote:Command", "phoenix-vm-1001-setup-docker", "phoenix-vm-1001-setup"],
       ["command:remote:Command", "phoenix-vm-1001-setup-health", "phoenix-vm-1001-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1001-setup-docker-provider", "phoenix-vm-1001-setup"],
+      ["pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1001-snapshot", "phoenix"],
       ["phoenix:proxmox:Vm", "phoenix-vm-1002", "phoenix"],
       ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1002", "phoenix-vm-1002"],
       ["phoenix:guest:Setup", "phoenix-vm-1002-setup", "phoenix"],
@@ -67,6 +82,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["command:remote:Command", "phoenix-vm-1002-setup-docker", "phoenix-vm-1002-setup"],
       ["command:remote:Command", "phoenix-vm-1002-setup-health", "phoenix-vm-1002-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1002-setup-docker-provider", "phoenix-vm-1002-setup"],
+      ["pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1002-snapshot", "phoenix"],
       ["phoenix:proxmox:Vm", "phoenix-vm-1003", "phoenix"],
       ["proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1003", "phoenix-vm-1003"],
       ["phoenix:guest:Setup", "phoenix-vm-1003-setup", "phoenix"],
@@ -74,11 +90,13 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["command:remote:Command", "phoenix-vm-1003-setup-docker", "phoenix-vm-1003-setup"],
       ["command:remote:Command", "phoenix-vm-1003-setup-health", "phoenix-vm-1003-setup"],
       ["pulumi:providers:docker", "phoenix-vm-1003-setup-docker-provider", "phoenix-vm-1003-setup"],
+      ["pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1003-snapshot", "phoenix"],
       ["phoenix:proxmox:Lxc", "phoenix-lxc-101", "phoenix"],
       ["proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-101", "phoenix-lxc-101"],
       ["phoenix:guest:Setup", "phoenix-lxc-101-setup", "phoenix"],
       ["command:remote:Command", "phoenix-lxc-101-setup-base", "phoenix-lxc-101-setup"],
       ["command:remote:Command", "phoenix-lxc-101-setup-health", "phoenix-lxc-101-setup"],
+      ["pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-lxc-101-snapshot", "phoenix"],
       ["phoenix:proxmox:GuestFirewall", "phoenix-vm-1001-firewall", "phoenix"],
       ["proxmoxve:firewall/rulesLegacy:RulesLegacy", "phoenix-vm-1001-firewall-rules", "phoenix-vm-1001-firewall"],
       [
@@ -131,7 +149,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       ["phoenix:portainer:Server", "phoenix-portainer", "phoenix"],
       ["docker:index/remoteImage:RemoteImage", "phoenix-portainer-image", "phoenix-portainer"],
       ["command:remote:Command", "phoenix-portainer-certificates", "phoenix-portainer"],
-      ["docker:index/volume:Volume", "phoenix-portainer-data", "phoenix-portainer"],
+      ["command:remote:Command", "phoenix-portainer-data-path", "phoenix-portainer"],
       ["docker:index/container:Container", "phoenix-portainer", "phoenix-portainer"],
       ["time:index/static:Static", "phoenix-portainer-started", "phoenix-portainer"],
       ["pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin", "phoenix-portainer"],
@@ -150,6 +168,173 @@ describe("Site for Pulumi.prod.yaml", () => {
     ]);
   });
 
+  it("prepares the node before any guest: datasets, exports, storage, firewall and the template", () => {
+    const script = (name: string) => find(rs, "command:remote:Command", name).inputs["create"];
+    const conn = find(rs, "command:remote:Command", "phoenix-hypervisor-nfs-exports").inputs["connection"];
+    expect(isSecret(conn)).toBe(true);
+    expect(unwrap(conn)).toMatchObject({ host: "10.0.0.13", user: "root", port: 22 });
+    expect(script("phoenix-hypervisor-dataset-quickOS-vm-persistent-data")).toBe(
+      [
+        "set -eu",
+        "if ! zpool list -H -o name 'quickOS' >/dev/null 2>&1; then",
+        '  echo "phoenix: ZFS pool quickOS does not exist on this node; phoenix does not create pools" \\',
+        '    "(it could destroy data): create it with zpool create, then run pulumi up again" >&2',
+        "  exit 1",
+        "fi",
+        "if zfs list -H -o name 'quickOS/vm-persistent-data' >/dev/null 2>&1; then",
+        "  zfs set 'compression=lz4' 'quickOS/vm-persistent-data'",
+        '  echo "phoenix: dataset quickOS/vm-persistent-data exists"',
+        "else",
+        "  zfs create -p -o 'compression=lz4' 'quickOS/vm-persistent-data'",
+        '  echo "phoenix: dataset quickOS/vm-persistent-data created"',
+        "fi",
+        "",
+      ].join("\n"),
+    );
+    expect(script("phoenix-hypervisor-nfs-exports")).toBe(
+      [
+        "set -eu",
+        "if ! command -v exportfs >/dev/null 2>&1; then",
+        "  echo 'phoenix: installing nfs-kernel-server (exportfs is missing)'",
+        "  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nfs-kernel-server >/dev/null",
+        "fi",
+        "mkdir -p '/quickOS/vm-persistent-data/1001'",
+        "mkdir -p '/etc/exports.d'",
+        "file='/etc/exports.d/phoenix.exports'",
+        'tmp=$(mktemp "$file.XXXXXX")',
+        "cat > \"$tmp\" <<'PHOENIX_EXPORTS'",
+        "# Written by phoenix (Pulumi): the NFS exports of the guests' volumes (phoenix:vms[].volumes).",
+        "# Rewritten by pulumi up when they change; edits here are lost.",
+        "/quickOS/vm-persistent-data/1001 10.0.0.101(rw,sync,no_subtree_check,no_root_squash)",
+        "PHOENIX_EXPORTS",
+        'if [ -f "$file" ] && cmp -s "$tmp" "$file"; then',
+        '  rm -f "$tmp"',
+        '  echo "phoenix: $file unchanged"',
+        "else",
+        '  chmod 0644 "$tmp"',
+        '  mv "$tmp" "$file"',
+        "  exportfs -ra",
+        '  echo "phoenix: $file written; exportfs -ra"',
+        "fi",
+        "",
+      ].join("\n"),
+    );
+    // No delete script: destroy leaves the datasets, their data and the exports as they are.
+    for (const r of rs.filter((x) => x.name.startsWith("phoenix-hypervisor-") && x.type === "command:remote:Command"))
+      expect(r.inputs["delete"]).toBeUndefined();
+    expect(
+      find(rs, "proxmoxve:storage/directory:Directory", "phoenix-hypervisor-storage-fastData-shared-iso").inputs,
+    ).toEqual({
+      resourceId: "fastData-shared-iso",
+      path: "/quickOS/shared-iso",
+      contents: ["iso", "vztmpl", "import"],
+    });
+    expect(
+      find(rs, "proxmoxve:cluster/firewallLegacy:FirewallLegacy", "phoenix-hypervisor-datacenter-firewall").inputs,
+    ).toEqual({ enabled: true, inputPolicy: "ACCEPT", outputPolicy: "ACCEPT" });
+    expect(find(rs, "proxmoxve:node/firewall:Firewall", "phoenix-hypervisor-node-firewall").inputs).toEqual({
+      nodeName: "phoenix",
+      enabled: true,
+    });
+    const image = find(rs, "proxmoxve:download/file:File", "phoenix-hypervisor-template-9100-image");
+    expect([image.inputs, image.options.deleteBeforeReplace]).toEqual([
+      {
+        nodeName: "phoenix",
+        datastoreId: "local",
+        contentType: "import",
+        url: "https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img",
+        fileName: "noble-server-cloudimg-amd64.qcow2",
+        overwrite: false,
+      },
+      true,
+    ]);
+    const tpl = find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-hypervisor-template-9100");
+    expect(tpl.inputs).toEqual({
+      nodeName: "phoenix",
+      vmId: 9100,
+      name: "ubuntu-2404-cloud",
+      description:
+        "phoenix template from https://cloud-images.ubuntu.com/noble/current/noble-server-cloudimg-amd64.img",
+      tags: ["phoenix", "template"],
+      template: true,
+      started: false,
+      onBoot: false,
+      machine: "q35",
+      bios: "seabios",
+      operatingSystem: { type: "l26" },
+      cpu: { cores: 2, type: "x86-64-v2-AES" },
+      memory: { dedicated: 2048, floating: 2048 },
+      agent: { enabled: true },
+      scsiHardware: "virtio-scsi-single",
+      disks: [
+        {
+          interface: "scsi0",
+          datastoreId: "local-zfs",
+          importFrom: "phoenix-hypervisor-template-9100-image-id",
+          size: 20,
+          discard: "on",
+          iothread: true,
+          ssd: true,
+        },
+      ],
+      initialization: { datastoreId: "local-zfs", type: "nocloud" },
+      networkDevices: [{ bridge: "vmbr0", model: "virtio" }],
+      serialDevices: [{ device: "socket" }],
+      vga: { type: "serial0" },
+      stopOnDestroy: true,
+    });
+    expect([tpl.options.deleteBeforeReplace, tpl.options.ignoreChanges]).toEqual([true, ["disks[0].importFrom"]]);
+    const node = [
+      "Command:phoenix-hypervisor-dataset-quickOS-vm-persistent-data",
+      "Command:phoenix-hypervisor-dataset-quickOS-shared-iso",
+      "Command:phoenix-hypervisor-nfs-exports",
+      "Directory:phoenix-hypervisor-storage-fastData-shared-iso",
+      "FirewallLegacy:phoenix-hypervisor-datacenter-firewall",
+      "Firewall:phoenix-hypervisor-node-firewall",
+    ];
+    expect(find(rs, "proxmoxve:index/vmLegacy:VmLegacy", "phoenix-vm-1001").dependsOn).toEqual([
+      ...node,
+      "VmLegacy:phoenix-hypervisor-template-9100",
+    ]);
+    expect(find(rs, "proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-101").dependsOn).toEqual(node);
+    expect(find(rs, "command:remote:Command", "phoenix-hypervisor-nfs-exports").dependsOn).toEqual(node.slice(0, 2));
+  });
+
+  it("snapshots every guest once it is set up: the API token secret, replaced with the guest", () => {
+    const snap = find(rs, "pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1001-snapshot");
+    expect([snap.dependsOn, snap.options.replaceWith]).toEqual([
+      ["Setup:phoenix-vm-1001-setup"],
+      ["VmLegacy:phoenix-vm-1001"],
+    ]);
+    expect(isSecret(snap.inputs["connection"])).toBe(true);
+    expect(unwrap(snap.inputs["connection"])).toEqual({
+      endpoint: "https://10.0.0.13:8006",
+      apiToken: "root@pam!phoenix=11111111-2222-3333-4444-555555555555",
+      insecure: false,
+    });
+    expect(isSecret(snap.inputs["setup"])).toBe(true);
+    expect(unwrap(snap.inputs["setup"])).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const rest = Object.fromEntries(
+      Object.entries(snap.inputs).filter(([k]) => !["connection", "setup", "__provider"].includes(k)),
+    );
+    expect(rest).toEqual({
+      node: "phoenix",
+      kind: "qemu",
+      vmid: 1001,
+      name: "phoenix-ready",
+      description: "phoenix: Portainer set up (stack prod)",
+      includeMemory: false,
+      retain: false,
+    });
+    expect(unwrap(find(rs, "pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-lxc-101-snapshot").inputs["kind"])).toBe(
+      "lxc",
+    );
+    // Another setup, another digest: the snapshot is taken again.
+    expect(unwrap(snap.inputs["setup"])).not.toBe(
+      unwrap(find(rs, "pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1002-snapshot").inputs["setup"]),
+    );
+  });
+
   it("clones the VMs from template 9000 with their sizes, addresses, user and boot order", () => {
     // CONTRACT.md section 6: named datastores (1), cpu type and ballooning kept (3), a fixed name (4),
     // no agent the template lacks, and a stop on destroy (5), DNS set (6).
@@ -159,7 +344,7 @@ describe("Site for Pulumi.prod.yaml", () => {
       name: "Portainer",
       tags: ["phoenix"],
       protection: true,
-      clone: { vmId: 9000, full: true, datastoreId: "local-zfs" },
+      clone: { vmId: 9100, full: true, datastoreId: "local-zfs" },
       cpu: { cores: 4, type: "x86-64-v2-AES" },
       memory: { dedicated: 8192, floating: 8192 },
       disks: [{ interface: "scsi0", datastoreId: "local-zfs", size: 32, discard: "on" }],
@@ -219,7 +404,7 @@ describe("Site for Pulumi.prod.yaml", () => {
     );
   });
 
-  it("runs the pinned Portainer image with a retained data volume, port 9443 and the agent secret", () => {
+  it("runs the pinned Portainer image with its data on VM 1001's NFS volume, port 9443 and the agent secret", () => {
     expect(find(rs, "docker:index/remoteImage:RemoteImage", "phoenix-portainer-image").inputs).toMatchObject({
       name: "portainer/portainer-ce:2.27.9",
       keepLocally: true,
@@ -228,7 +413,20 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(c).toMatchObject({ name: "portainer", restart: "always", ports: [{ internal: 9443, external: 9443 }] });
     expect(isSecret(c["envs"])).toBe(true);
     expect(unwrap(c["envs"])).toEqual(["AGENT_SECRET=mocked-agent-secret"]);
-    expect(find(rs, "docker:index/volume:Volume", "phoenix-portainer-data").inputs).toEqual({ name: "portainer_data" });
+    // phoenix:portainer.data_path: a directory on the volume, checked to be mounted, instead of a Docker volume.
+    expect(rs.some((r) => r.type === "docker:index/volume:Volume")).toBe(false);
+    expect(find(rs, "command:remote:Command", "phoenix-portainer-data-path").inputs["create"]).toBe(
+      [
+        "set -eu",
+        "if ! mountpoint -q '/persistent-storage'; then",
+        `  echo "phoenix: /persistent-storage is not mounted: Portainer's data would land on this VM's own disk" >&2`,
+        "  exit 1",
+        "fi",
+        "sudo -n mkdir -p '/persistent-storage/portainer' 2>/dev/null || mkdir -p '/persistent-storage/portainer'",
+        `echo "phoenix: Portainer's data in /persistent-storage/portainer"`,
+        "",
+      ].join("\n"),
+    );
     const admin = find(rs, "pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin").inputs;
     expect([
       admin["url"],
@@ -246,7 +444,7 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect([c["command"], c["volumes"]]).toEqual([
       ["--sslcert", "/certs/portainer.crt", "--sslkey", "/certs/portainer.key"],
       [
-        { volumeName: "portainer_data", containerPath: "/data" },
+        { hostPath: "/persistent-storage/portainer", containerPath: "/data" },
         { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" },
         { hostPath: "/etc/phoenix/certs", containerPath: "/certs", readOnly: true },
       ],
@@ -318,6 +516,7 @@ describe("Site for Pulumi.prod.yaml", () => {
     expect(deps("docker:index/container:Container", "phoenix-portainer")).toEqual([
       "Setup:phoenix-vm-1001-setup",
       "Command:phoenix-portainer-certificates",
+      "Command:phoenix-portainer-data-path",
     ]);
     expect(deps("pulumi-nodejs:dynamic/portainer:Admin", "phoenix-portainer-admin")).toEqual([
       "Container:phoenix-portainer",
