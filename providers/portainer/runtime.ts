@@ -19,15 +19,7 @@ import type * as tsNode from "ts-node";
  * `Snapshot` (`pulumi-nodejs:dynamic/proxmox:Snapshot`, providers/proxmox/snapshot.ts).
  */
 export type ProviderType =
-  | "Admin"
-  | "ApiKey"
-  | "Tag"
-  | "EndpointGroup"
-  | "Environment"
-  | "Stack"
-  | "DockerConfig"
-  | "DockerSecret"
-  | "Snapshot";
+  "Admin" | "ApiKey" | "Tag" | "EndpointGroup" | "Environment" | "Stack" | "DockerConfig" | "DockerSecret" | "Snapshot";
 
 /** In every loader's text, so that a provider serialized before ADR 011 can be told apart. */
 export const LOADER_MARK = "phoenix-provider-loader/1";

@@ -106,7 +106,8 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
     if (o.stateFile) fs.writeFileSync(o.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   };
   const tokens = new Set(o.tokens === "any" ? [] : (o.tokens ?? []));
-  const tokenOk = (t: string) => (o.tokens === "any" ? /^[^\s@!]+@[^\s!]+![A-Za-z][\w.-]*=\S+$/.test(t) : tokens.has(t));
+  const tokenOk = (t: string) =>
+    o.tokens === "any" ? /^[^\s@!]+@[^\s!]+![A-Za-z][\w.-]*=\S+$/.test(t) : tokens.has(t);
   const tickets = new Map<string, { user: string; csrf: string }>();
   const tasks = new Map<string, Task>();
   const requests: RecordedProxmoxRequest[] = [];
