@@ -292,6 +292,21 @@ describe("the program's setup scripts on real guests", () => {
       (v) => (v["phoenix:guest_setup"] = { docker_source: "debian" }),
       // The gateways' scripts: Nginx, Traefik, dnsmasq and the certificates.
       (v) => Object.assign(v, edgeValues()),
+      // The node's scripts (datasets, exports; as root and under sudo) and Portainer's data path on a volume.
+      ...["root", "phoenix"].map((user) => (v: Values) => {
+        withVolume(v);
+        (v["phoenix:vms"] as Values[])[0]!["volumes"] = [
+          { type: "nfs", name: "data", path: "/quickOS/vm-persistent-data/1001", mount_point: "/persistent-storage" },
+        ];
+        (v["phoenix:proxmox"] as Values)["ssh"] = {
+          username: user,
+          private_key: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n",
+        };
+        (v["phoenix:portainer"] as Values)["data_path"] = "/persistent-storage/portainer";
+        v["phoenix:hypervisor"] = {
+          zfs_datasets: [{ name: "quickOS/vm-persistent-data", properties: { compression: "lz4" } }],
+        };
+      }),
     ];
     const scripts = new Set<string>();
     for (const m of variants) for (const s of Object.values((await registeredScripts(m)).all)) scripts.add(s);
@@ -300,6 +315,8 @@ describe("the program's setup scripts on real guests", () => {
       [...scripts].filter((s) => /nginx -t|dnsmasq --test|file provider reloads it|certificates written/.test(s))
         .length,
     ).toBe(6);
+    // The node's: a dataset and the exports, each as root and under sudo; and Portainer's data path.
+    expect([...scripts].filter((s) => /zfs create|exportfs -ra|Portainer's data in/.test(s)).length).toBe(5);
     for (const s of scripts) {
       expect(() =>
         execFileSync("shellcheck", ["-s", "sh", "-"], { input: s, stdio: ["pipe", "pipe", "pipe"] }),
