@@ -24,3 +24,5 @@ export const stackIds = site.stackIds;
 export const portainerApiKey = site.portainerApiKey;
 /** phoenix's CA certificate (PEM): import it where clients must trust the gateways and Portainer. */
 export const caCertificate = site.caCertificate;
+/** The values of the Proxmox API tokens `phoenix:hypervisor` created (`user!token`); secrets. */
+export const hypervisorTokens = site.hypervisorTokens;

@@ -764,3 +764,100 @@ describe("Site with application scripts", () => {
     expect(isSecret(commands[3]!.inputs["create"])).toBe(false);
   });
 });
+
+describe("Site with Proxmox access, storages and downloads (phoenix:hypervisor)", () => {
+  it("declares the roles, pools, users, ACLs and tokens, storages and downloads; token values are secret", async () => {
+    const v = validValues();
+    v["phoenix:hypervisor"] = {
+      storages: [
+        { type: "nfs", id: "nas", server: "10.0.0.50", export: "/tank/pve", content: ["iso", "backup"] },
+        { type: "zfspool", id: "fast", pool: "fastData/vm", content: ["images", "rootdir"] },
+      ],
+      downloads: [
+        {
+          url: "https://example.org/debian-12.iso",
+          storage: "nas",
+          content_type: "iso",
+          file_name: "debian-12.iso",
+          checksum: "ab".repeat(32),
+          checksum_algorithm: "sha256",
+        },
+      ],
+      roles: [{ id: "PhoenixDeploy", privileges: ["VM.Allocate", "VM.Snapshot"] }],
+      pools: [{ id: "phoenix", comment: "guests made by phoenix" }],
+      users: [
+        {
+          id: "phoenix@pve",
+          acls: [
+            { path: "/pool/phoenix", role: "PhoenixDeploy" },
+            { path: "/", role: "PVEAuditor", propagate: false },
+          ],
+          tokens: [{ name: "deploy" }],
+        },
+      ],
+    };
+    const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    let site!: Site;
+    const rs = await recordResources((opts) => void (site = new Site("phoenix", { config: r.site }, opts)));
+    const of = (type: string) =>
+      rs.filter((x) => x.type === type).map((x) => [x.name, Object.fromEntries(Object.entries(x.inputs))]);
+    expect(of("proxmoxve:storage/nfs:Nfs")).toEqual([
+      [
+        "phoenix-hypervisor-storage-nas",
+        { resourceId: "nas", server: "10.0.0.50", export: "/tank/pve", contents: ["iso", "backup"] },
+      ],
+    ]);
+    expect(of("proxmoxve:storage/zfspool:Zfspool")).toEqual([
+      [
+        "phoenix-hypervisor-storage-fast",
+        { resourceId: "fast", zfsPool: "fastData/vm", contents: ["images", "rootdir"], thinProvision: true },
+      ],
+    ]);
+    expect(of("proxmoxve:download/file:File")).toEqual([
+      [
+        "phoenix-hypervisor-download-debian-12.iso",
+        {
+          nodeName: "phoenix",
+          datastoreId: "nas",
+          contentType: "iso",
+          url: "https://example.org/debian-12.iso",
+          fileName: "debian-12.iso",
+          overwrite: false,
+          checksum: "ab".repeat(32),
+          checksumAlgorithm: "sha256",
+        },
+      ],
+    ]);
+    expect(of("proxmoxve:index/roleLegacy:RoleLegacy")).toEqual([
+      [
+        "phoenix-hypervisor-role-PhoenixDeploy",
+        { roleId: "PhoenixDeploy", privileges: ["VM.Allocate", "VM.Snapshot"] },
+      ],
+    ]);
+    expect(of("proxmoxve:index/poolLegacy:PoolLegacy")).toEqual([
+      ["phoenix-hypervisor-pool-phoenix", { poolId: "phoenix", comment: "guests made by phoenix" }],
+    ]);
+    expect(of("proxmoxve:index/userLegacy:UserLegacy")).toEqual([
+      ["phoenix-hypervisor-user-phoenix-pve", { userId: "phoenix@pve", enabled: true }],
+    ]);
+    expect(
+      of("proxmoxve:index/acl:Acl").map(([n, i]) => [n, (i as Inputs)["path"], (i as Inputs)["propagate"]]),
+    ).toEqual([
+      ["phoenix-hypervisor-acl-phoenix-pve-0", "/pool/phoenix", true],
+      ["phoenix-hypervisor-acl-phoenix-pve-1", "/", false],
+    ]);
+    const token = rs.find((x) => x.type === "proxmoxve:user/token:Token")!;
+    expect([token.name, token.inputs["tokenName"], token.inputs["privilegesSeparation"]]).toEqual([
+      "phoenix-hypervisor-token-phoenix-pve-deploy",
+      "deploy",
+      true,
+    ]);
+    expect(Object.keys(site.hypervisorTokens)).toEqual(["phoenix@pve!deploy"]);
+    expect(await pulumi.isSecret(site.hypervisorTokens["phoenix@pve!deploy"]!)).toBe(true);
+    // No volumes and no datasets: nothing runs on the node over SSH.
+    expect(rs.filter((x) => x.name.startsWith("phoenix-hypervisor-") && x.type === "command:remote:Command")).toEqual(
+      [],
+    );
+  });
+});
