@@ -1,6 +1,7 @@
 /**
- * Phoenix's dynamic providers (Portainer's, and the Proxmox snapshot) by resource type: what the loaders stored in state (runtime.ts) forward
- * to. A type must stay here as long as any state may hold a resource of it, so that it can be deleted.
+ * Phoenix's dynamic providers (Portainer's, and the Proxmox snapshot) by resource type: what the loaders stored in
+ * state (runtime.ts) forward to. A type must stay here as long as any state may hold a resource of it, so that it can
+ * be deleted.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { adminProvider } from "./admin";

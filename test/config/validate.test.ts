@@ -544,7 +544,8 @@ const siteCases: Array<[string, (v: Values) => void, Problem[], string[]?]> = [
         message:
           "unknown config key (known: phoenix:proxmox, phoenix:vms, phoenix:lxcs, " +
           "phoenix:portainer, phoenix:environment, phoenix:guest_ssh, " +
-          "phoenix:guest_setup, phoenix:gateways, phoenix:certificates, phoenix:dns, phoenix:firewall, phoenix:hypervisor, phoenix:templates, and " +
+          "phoenix:guest_setup, phoenix:gateways, phoenix:certificates, phoenix:dns, phoenix:firewall, " +
+          "phoenix:hypervisor, phoenix:templates, and " +
           "secrets named by stack manifests and setup " +
           "scripts)",
       },

@@ -120,7 +120,8 @@ export async function startFakeProxmox(o: FakeProxmoxOptions): Promise<FakeProxm
   const startTask = (node: string, type: string, id: number, user: string, effect: () => string | undefined) => {
     const now = Date.now();
     const hex = (n: number, w = 8) => n.toString(16).toUpperCase().padStart(w, "0");
-    const upid = `UPID:${node}:${hex(pid++)}:${hex(now % 0xffffffff)}:${hex(Math.floor(now / 1000))}:${type}:${id}:${user}:`;
+    const stamp = `${hex(pid++)}:${hex(now % 0xffffffff)}:${hex(Math.floor(now / 1000))}`;
+    const upid = `UPID:${node}:${stamp}:${type}:${id}:${user}:`;
     const fail = nextFailure;
     nextFailure = undefined;
     tasks.set(upid, {

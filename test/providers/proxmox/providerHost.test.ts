@@ -49,7 +49,7 @@ describe("ProxmoxSnapshot in Pulumi's dynamic-provider host", () => {
     expect(isSecret(reg.inputs["connection"])).toBe(true);
   });
 
-  it("creates, refreshes, fails a task with its text, sees an out-of-band delete, repairs it, and deletes", async () => {
+  it("creates, refreshes, fails a task, sees an out-of-band delete, repairs it, and deletes", async () => {
     const reg = await registration();
     const urn = urnOf(reg.type, reg.name);
     const checked = await host.check(urn, {}, reg.inputs);
