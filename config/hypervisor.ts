@@ -15,6 +15,7 @@ import {
   type TemplateConfig,
   type VmConfig,
 } from "./schema";
+import type { FirewallRule } from "./firewall";
 import { parseWith, type Problem } from "./problems";
 import type { Guest, RawConfig } from "./validate";
 
@@ -131,6 +132,11 @@ export function resolveHost(
         `is required: phoenix makes the ${needsSsh} on node ${p.node_name} over SSH (username, private_key); ` +
         "or give each volume the server that already exports it",
     });
+  if (hv && hv.firewall_rules.length > 0 && !site.firewall)
+    problems.push({
+      path: `${key("hypervisor")}.firewall_rules`,
+      message: "needs phoenix:firewall (enabled): Proxmox applies datacenter rules only while its firewall is on",
+    });
   if (problems.length > before) return undefined;
   if (!hasHost) return { templates };
   const { zfs_datasets, nfs, ...resources } = hv ?? hypervisorSchema().parse({});
@@ -150,6 +156,19 @@ export function resolveHost(
       firewall: site.firewall,
     },
   };
+}
+
+/** The datacenter's rules in the provider's terms (the schema's `port` is Proxmox's `dport`). */
+export function datacenterRules(h: HypervisorSite): FirewallRule[] {
+  return h.firewall_rules.map((r, i) => ({
+    direction: r.direction,
+    action: r.action,
+    ...(r.proto ? { proto: r.proto } : {}),
+    ...(r.port ? { dport: r.port } : {}),
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.dest ? { dest: r.dest } : {}),
+    comment: r.comment ?? `phoenix:hypervisor.firewall_rules[${i}]`,
+  }));
 }
 
 /** Single-quotes a word for sh. */
@@ -265,5 +284,7 @@ function nodeLines(h: HypervisorSite): string[] {
     lines.push(`user ${u.id}${acls ? `: ${acls}` : ""}${tokens ? `; tokens ${tokens} (secret outputs)` : ""}`);
   }
   if (h.firewall) lines.push(`firewall: datacenter and node ${h.node} on (input policy ACCEPT; guests keep theirs)`);
+  if (h.firewall && h.firewall_rules.length > 0)
+    lines.push(`firewall: ${h.firewall_rules.length} datacenter rule${h.firewall_rules.length === 1 ? "" : "s"}`);
   return lines;
 }

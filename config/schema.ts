@@ -842,6 +842,11 @@ export function hypervisorSchema() {
         }),
       )
       .default([]),
+    /**
+     * Datacenter-wide firewall rules (the bash system's `global_firewall_rules`), with `phoenix:firewall`: they apply
+     * to every guest whose firewall is on, before its own.
+     */
+    firewall_rules: firewallRulesSchema(),
     zfs_pools: refused(
       "is refused: creating a ZFS pool on disks can destroy their data; create it on the node " +
         "(zpool create) and list its datasets under zfs_datasets",

@@ -8,8 +8,16 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { asRoot, datasetScript, exportsScript, type HypervisorSite, type TemplateSite } from "../../config/hypervisor";
+import {
+  asRoot,
+  datacenterRules,
+  datasetScript,
+  exportsScript,
+  type HypervisorSite,
+  type TemplateSite,
+} from "../../config/hypervisor";
 import { sshConnection } from "../guest/guestSetup";
+import { providerRule } from "../proxmox/firewall";
 import { ProxmoxTemplate } from "../proxmox/template";
 
 export interface HypervisorArgs {
@@ -146,6 +154,12 @@ export class Hypervisor extends pulumi.ComponentResource {
           ),
           new proxmox.node.Firewall(`${name}-node-firewall`, { nodeName: h.node, enabled: true }, child),
         );
+        const rules = datacenterRules(h);
+        // Without nodeName or vmId, the rules are the datacenter's (B docs/resources/firewall_rules.md).
+        if (rules.length > 0)
+          this.ready.push(
+            new proxmox.firewall.RulesLegacy(`${name}-datacenter-rules`, { rules: rules.map(providerRule) }, child),
+          );
       }
     }
     const before = this.ready.slice();

@@ -574,7 +574,9 @@ export class ProxmoxSimulation {
       }
     } else {
       const tmpl = String(at(i, "operatingSystem.templateFileId") ?? "");
-      if (!node.vztmpl.includes(tmpl)) throw proxmoxError(what, `volume '${tmpl}' does not exist`);
+      // On the node already, or downloaded by this stack (phoenix:hypervisor.downloads).
+      const downloaded = r.state.resources.some((x) => x.type === DOWNLOAD_TYPE && x.id === tmpl);
+      if (!node.vztmpl.includes(tmpl) && !downloaded) throw proxmoxError(what, `volume '${tmpl}' does not exist`);
       this.storage(node, String(at(i, "disk.datastoreId") ?? "local"), "rootdir", what);
     }
     if (i["unprivileged"] !== true) {

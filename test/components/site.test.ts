@@ -784,6 +784,7 @@ describe("Site with Proxmox access, storages and downloads (phoenix:hypervisor)"
         },
       ],
       roles: [{ id: "PhoenixDeploy", privileges: ["VM.Allocate", "VM.Snapshot"] }],
+      firewall_rules: [{ proto: "tcp", port: "8006", source: "10.0.0.0/24", comment: "the UI from the LAN" }],
       pools: [{ id: "phoenix", comment: "guests made by phoenix" }],
       users: [
         {
@@ -796,6 +797,7 @@ describe("Site with Proxmox access, storages and downloads (phoenix:hypervisor)"
         },
       ],
     };
+    v["phoenix:firewall"] = { admin_networks: ["10.0.0.13/32"] };
     const r = validateSite(rawConfig(v), { stacksDir: EXAMPLE_STACKS, projectDir: PROJECT_DIR });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     let site!: Site;
@@ -852,6 +854,27 @@ describe("Site with Proxmox access, storages and downloads (phoenix:hypervisor)"
       "phoenix-hypervisor-token-phoenix-pve-deploy",
       "deploy",
       true,
+    ]);
+    // The datacenter's own rules: no node, no guest.
+    expect(
+      of("proxmoxve:firewall/rulesLegacy:RulesLegacy").filter(([n]) => n === "phoenix-hypervisor-datacenter-rules"),
+    ).toEqual([
+      [
+        "phoenix-hypervisor-datacenter-rules",
+        {
+          rules: [
+            {
+              type: "in",
+              action: "ACCEPT",
+              proto: "tcp",
+              dport: "8006",
+              source: "10.0.0.0/24",
+              comment: "the UI from the LAN",
+              enabled: true,
+            },
+          ],
+        },
+      ],
     ]);
     expect(Object.keys(site.hypervisorTokens)).toEqual(["phoenix@pve!deploy"]);
     expect(await pulumi.isSecret(site.hypervisorTokens["phoenix@pve!deploy"]!)).toBe(true);

@@ -4,7 +4,7 @@
 // the VMs' volumes (each path for exactly the guests that mount it); the renderers' output is exact, and where
 // Portainer's data lives is said. Does not prove: anything on a node (test/guests/hypervisor.guest.ts runs the
 // exports script on a real guest).
-import { datasetScript, exportsFile, nfsExports } from "../../config/hypervisor";
+import { datacenterRules, datasetScript, exportsFile, nfsExports } from "../../config/hypervisor";
 import { portainerDataPlan } from "../../config/desired";
 import { validateSite, type Problem, type SiteConfig } from "../../config/validate";
 import { EXAMPLE_STACKS, PROJECT_DIR, rawConfig, validValues } from "../helpers/site";
@@ -145,6 +145,30 @@ describe("phoenix:hypervisor", () => {
       {
         path: "phoenix:hypervisor.downloads[0].file_name",
         message: "must end in .qcow2, .raw, .vmdk, .ova or .ovf for import content (Proxmox's rule)",
+      },
+    ]);
+  });
+
+  it("takes datacenter firewall rules only with phoenix:firewall", () => {
+    const rules = [{ proto: "tcp", port: "8006", source: "10.0.0.0/24" }];
+    expect(problemsOf((v) => (v["phoenix:hypervisor"] = { firewall_rules: rules }))).toEqual([
+      {
+        path: "phoenix:hypervisor.firewall_rules",
+        message: "needs phoenix:firewall (enabled): Proxmox applies datacenter rules only while its firewall is on",
+      },
+    ]);
+    const site = siteOf((v) => {
+      v["phoenix:hypervisor"] = { firewall_rules: rules };
+      v["phoenix:firewall"] = { admin_networks: ["10.0.0.13/32"] };
+    });
+    expect(datacenterRules(site.hypervisor!)).toEqual([
+      {
+        direction: "in",
+        action: "ACCEPT",
+        proto: "tcp",
+        dport: "8006",
+        source: "10.0.0.0/24",
+        comment: "phoenix:hypervisor.firewall_rules[0]",
       },
     ]);
   });
