@@ -178,6 +178,8 @@ export class Site extends pulumi.ComponentResource {
           parent: this,
           dependsOn: [setup ?? guestResource],
           replaceWith: [guestCustom],
+          // Same name on the same guest: the old one goes first (a create first would be deleted by the old's delete).
+          deleteBeforeReplace: true,
         });
       reach.set(g, {
         user,

@@ -295,8 +295,6 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
         taskMs: 20,
         port,
       });
-    proxmoxApi = await startApi(state.fakeProxmoxPort ?? 0).catch(() => startApi(0));
-    state.fakeProxmoxPort = proxmoxApi.port;
     const portainerUrl = args.portainerUrl ?? fake!.url;
     const portainer = raw.values["phoenix:portainer"] as Record<string, unknown> | undefined;
     if (portainer) {
@@ -306,6 +304,14 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
     // The configuration is checked before anything reads or changes the site (the refresh included).
     const checked = validateSite(raw, { stacksDir: path.join(io.projectDir, "stacks"), projectDir: io.projectDir });
     if (!checked.ok) throw new UsageError(describeProblems(args.stack, checked.problems));
+    // Started only for a site with snapshots, or a state that holds some.
+    const snapshots =
+      checked.site.guests.some((g) => g.config.snapshot?.after_setup === true) ||
+      state.resources.some((r) => r.type === SNAPSHOT_TYPE);
+    if (snapshots) {
+      proxmoxApi = await startApi(state.fakeProxmoxPort ?? 0).catch(() => startApi(0));
+      state.fakeProxmoxPort = proxmoxApi.port;
+    }
     const config = toRuntimeConfig(raw);
     host = await hostStarting;
     // What providers log (waits, adoptions, revoked keys) is shown as it happens, as the CLI shows it.
@@ -346,8 +352,7 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
         config,
         onStep,
         proxmox,
-        proxmoxApi,
-        rewriteInputs: toFakeProxmox(proxmoxApi),
+        ...(proxmoxApi ? { proxmoxApi, rewriteInputs: toFakeProxmox(proxmoxApi) } : {}),
         ...(guests ? { guests } : {}),
         ...(simulated ? { simulated } : {}),
       });
@@ -356,12 +361,12 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
       await refresh({ state, stateFile, host, onStep });
       if (steps.some(isChange)) exitCode = EXIT.changes;
     } else {
-      await destroy({ state, stateFile, host, onStep, proxmox, proxmoxApi });
+      await destroy({ state, stateFile, host, onStep, proxmox, ...(proxmoxApi ? { proxmoxApi } : {}) });
       await guests?.removeAll();
     }
     if (args.command === "destroy") {
       removeState(stateFile);
-      await proxmoxApi.close();
+      await proxmoxApi?.close();
       proxmoxApi = undefined;
       fs.rmSync(proxmoxFile, { force: true });
       if (fake) {
@@ -398,6 +403,9 @@ export async function main(argv: readonly string[], io: LabIo): Promise<number> 
   }
 }
 
+/** phoenix's snapshots, which the lab points at its fake Proxmox API. */
+const SNAPSHOT_TYPE = "pulumi-nodejs:dynamic/proxmox:Snapshot";
+
 /** The user and password the fake Proxmox accepts: the stack's own, when it signs in with a password. */
 function proxmoxUsers(raw: RawConfig): Record<string, string> {
   const p = raw.values["phoenix:proxmox"] as { username?: unknown; password?: unknown } | undefined;
@@ -407,7 +415,7 @@ function proxmoxUsers(raw: RawConfig): Record<string, string> {
 /** Points phoenix's snapshots at the lab's fake Proxmox API: its URL and certificate, the stack's credentials. */
 function toFakeProxmox(api: FakeProxmox) {
   return (type: string, inputs: Record<string, unknown>): Record<string, unknown> => {
-    if (type !== "pulumi-nodejs:dynamic/proxmox:Snapshot") return inputs;
+    if (type !== SNAPSHOT_TYPE) return inputs;
     const c = (stripSecrets(inputs["connection"]) ?? {}) as Record<string, unknown>;
     return { ...inputs, connection: secret({ ...c, endpoint: api.url, caCert: api.cert, insecure: false }) };
   };

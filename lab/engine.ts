@@ -419,6 +419,14 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         return { id: c.id, state: outputs };
       };
       if (!old) return create("create");
+      // replaceWith: replaced with a resource it names, as Pulumi does, whatever its provider's diff says.
+      if ((reg?.replaceWith ?? []).some((u) => replaced.has(u))) {
+        refuseProtectedReplace(urn, old, reg?.protect);
+        if (!preview && reg?.deleteBeforeReplace) await o.host.delete(old.id, urn, old.inputs, old.outputs);
+        else if (!preview) pendingDeletes.push(old);
+        replaced.add(urn);
+        return create("replace", ["replaceWith"]);
+      }
       const diff = await o.host.diff(old.id, urn, old.inputs, old.outputs, news);
       const changes = changedKeys(old.inputs, news);
       if (diff.changes === "none") {

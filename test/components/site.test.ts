@@ -302,9 +302,10 @@ describe("Site for Pulumi.prod.yaml", () => {
 
   it("snapshots every guest once it is set up: the API token secret, replaced with the guest", () => {
     const snap = find(rs, "pulumi-nodejs:dynamic/proxmox:Snapshot", "phoenix-vm-1001-snapshot");
-    expect([snap.dependsOn, snap.options.replaceWith]).toEqual([
+    expect([snap.dependsOn, snap.options.replaceWith, snap.options.deleteBeforeReplace]).toEqual([
       ["Setup:phoenix-vm-1001-setup"],
       ["VmLegacy:phoenix-vm-1001"],
+      true,
     ]);
     expect(isSecret(snap.inputs["connection"])).toBe(true);
     expect(unwrap(snap.inputs["connection"])).toEqual({

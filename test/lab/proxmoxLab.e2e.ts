@@ -61,7 +61,7 @@ function variant(stack: string, name: string, edit: (text: string) => string): s
 
 const guestSteps = (r: Report) =>
   r.steps
-    .filter((s) => s.type.startsWith("proxmoxve:index"))
+    .filter((s) => s.type.startsWith("proxmoxve:index") && !s.name.startsWith("phoenix-hypervisor-"))
     .map((s) => [s.action, s.name, s.changes ?? [], s.notes ?? []]);
 
 describe("the lab's Proxmox, end to end", () => {
@@ -69,8 +69,8 @@ describe("the lab's Proxmox, end to end", () => {
   it("brings prod up on the default ZFS node", async () => {
     const up = await lab("prod", ["up", "--stack", "prod"]);
     // 23 for the guests, Portainer and the stack as before the gateways; 35 for the gateway guests' own resources,
-    // the certificates, the gateways' files and the firewall.
-    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 58 }]);
+    // the certificates, the gateways' files and the firewall; 12 for the node (hypervisor.e2e.ts) and the snapshots.
+    expect([up.code, up.report.error, up.report.summary]).toEqual([0, undefined, { create: 70 }]);
     expect(guestSteps(up.report)).toEqual([
       ["create", "phoenix-lxc-101", [], []],
       ["create", "phoenix-vm-1001", [], []],
@@ -103,7 +103,7 @@ describe("the lab's Proxmox, end to end", () => {
       `$proxmoxve:index/vmLegacy:VmLegacy::phoenix-vm-${id}`;
     const replace = variant("prod", "prod-protected-template", (t) =>
       t.replace(
-        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+        "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9100\n",
         "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
       ),
     );
@@ -127,7 +127,7 @@ describe("the lab's Proxmox, end to end", () => {
       [refusal(ct(101)), refusal(vm(1001)), refusal(vm(1002)), refusal(vm(1003))].join("\n"),
     ]);
     expect(state()).toEqual(before);
-    expect(before.length).toBe(58);
+    expect(before.length).toBe(70);
   }, 60_000);
 
   it(
@@ -156,7 +156,7 @@ describe("the lab's Proxmox, end to end", () => {
       const both = variant("prod", "prod-unprotected-template", (t) =>
         t
           .replace(
-            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9100\n",
             "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
           )
           .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
@@ -180,7 +180,7 @@ describe("the lab's Proxmox, end to end", () => {
       const renamedTemplate = variant("prod", "prod-template", (t) =>
         t
           .replace(
-            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9000\n",
+            "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 9100\n",
             "    - vmid: 1002\n      name: Dr-Phoenix\n      clone_from_vmid: 1001\n",
           )
           .replace("      boot_order: 2\n      protection: true\n", "      boot_order: 2\n"),
@@ -192,6 +192,8 @@ describe("the lab's Proxmox, end to end", () => {
         ["phoenix-vm-1002-setup-base", ["replaceWith"]],
         ["phoenix-vm-1002-setup-docker", ["replaceWith"]],
         ["phoenix-vm-1002-setup-health", ["replaceWith"]],
+        // The new VM has none of the old one's snapshots: its snapshot is taken again, the old one's delete first.
+        ["phoenix-vm-1002-snapshot", ["replaceWith"]],
       ]);
       expect(r.report.steps.find((s) => s.name === "phoenix-vm-1002")!.notes).toEqual([
         "replaces the VM (delete first): clone.vmId",
