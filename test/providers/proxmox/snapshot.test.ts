@@ -4,6 +4,7 @@
 // task reported with its exit status and log, an untrusted certificate refused before any credential is sent,
 // and the provider's create, read (an out-of-band delete reads as gone), update, replace and delete (retain).
 // Does not prove: a real Proxmox node (none here); the fake follows the API documentation cited in it.
+import * as pulumi from "@pulumi/pulumi";
 import { createProxmoxClient, ProxmoxApiError, ProxmoxTaskError } from "../../../providers/proxmox/client";
 import {
   seams,
@@ -18,7 +19,7 @@ const TOKEN = "phoenix@pve!deploy=5f0c9e0a-0d7e-4a8e-9d7e-1c2b3a4d5e6f";
 const tls = untrustedCertificate();
 let fake: FakeProxmox;
 beforeAll(async () => {
-  fake = await startFakeProxmox({ tls, tokens: [TOKEN], users: { "root@pam": "hunter22" }, taskMs: 150 });
+  fake = await startFakeProxmox({ tls, tokens: [TOKEN], users: { "root@pam": "hunter22" }, taskMs: 80 });
   fake.addGuest("phoenix", "qemu", 1001);
   fake.addGuest("phoenix", "lxc", 101);
 });
@@ -133,6 +134,12 @@ describe("the ProxmoxSnapshot provider", () => {
   };
   let i: SnapshotInputs;
   const original = seams.client;
+  const notes: string[] = [];
+  beforeEach(() => {
+    notes.splice(0);
+    jest.spyOn(pulumi.log, "info").mockImplementation(async (m: string) => void notes.push(m));
+  });
+  afterEach(() => jest.restoreAllMocks());
   beforeAll(() => {
     i = { ...inputs, connection: { ...inputs.connection, endpoint: fake.url } };
     seams.client = (c) =>
@@ -175,6 +182,7 @@ describe("the ProxmoxSnapshot provider", () => {
     expect(await snapshotProvider.read!(created.id, created.outs)).toEqual({});
     await snapshotProvider.delete!(created.id, created.outs);
     expect(fake.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(notes).toEqual(["snapshot phoenix-ready of VM 1001 was already gone"]);
   });
 
   it("deletes on destroy, keeps a retained one, and a retained one is replaced by the next create", async () => {
@@ -191,6 +199,11 @@ describe("the ProxmoxSnapshot provider", () => {
     expect(await snapshotProvider.read!(again.id, again.outs)).toEqual({});
     await snapshotProvider.delete!(again.id, { ...again.outs, retain: false });
     fake.addGuest("phoenix", "qemu", 1001);
+    expect(notes).toEqual([
+      "Keeping snapshot phoenix-ready of VM 1001 in Proxmox (retain is set)",
+      "Replacing the retained snapshot phoenix-ready of VM 1001",
+      "snapshot phoenix-ready of VM 1001 went with its guest",
+    ]);
   });
 
   it("fails a create whose task fails, with the task's text", async () => {
