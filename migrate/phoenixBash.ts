@@ -117,6 +117,9 @@ const WHY = {
   zfs_pools:
     "phoenix never creates ZFS pools (it could destroy the disks' data): the pools must exist; their datasets are " +
     "in phoenix:hypervisor.zfs_datasets",
+  input_policy:
+    "phoenix keeps the datacenter's input policy ACCEPT: a DROP there would cut the node's UI, SSH and the guests' " +
+    "NFS but from its management ipset; set it by hand if you mean it",
   nfs_exports:
     "phoenix writes its own exports (/etc/exports.d/phoenix.exports) from the VMs' volumes; remove these from " +
     "/etc/exports once phoenix's are in place",
@@ -168,7 +171,7 @@ const nonEmpty = (k: string, xs: readonly unknown[]) => (xs.length > 0 ? { [k]: 
 const RULE_KEYS = ["type", "action", "proto", "port", "source", "dest", "comment"];
 
 /** A guest's `firewall.rules` as `firewall_rules`; a rule phoenix cannot express is reported and left out. */
-function firewallRules(ctx: Ctx, file: string, at: string, v: unknown): Obj[] {
+function firewallRules(ctx: Ctx, file: string, at: string, v: unknown, rulesAt = `${at}.firewall.rules`): Obj[] {
   if (!isObj(v)) return [];
   if (v["enabled"] === false) {
     ctx.unmapped.push({ file, key: `${at}.firewall`, why: WHY.firewall });
@@ -176,7 +179,7 @@ function firewallRules(ctx: Ctx, file: string, at: string, v: unknown): Obj[] {
   }
   const out: Obj[] = [];
   (Array.isArray(v["rules"]) ? v["rules"] : []).forEach((r, i) => {
-    const where = `${at}.firewall.rules[${i}]`;
+    const where = `${rulesAt}[${i}]`;
     const bad = !isObj(r)
       ? ["the rule"]
       : [
@@ -567,6 +570,7 @@ function mapStack(
 const HYPERVISOR_MAPPED = [
   "zfs",
   "nfs",
+  "firewall",
   "domain_name",
   "network",
   "portainer_api",
@@ -619,6 +623,21 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
   const nfs = isObj(h["nfs"]) ? h["nfs"] : {};
   if (Array.isArray(nfs["exports"]) && nfs["exports"].length > 0)
     ctx.unmapped.push({ file, key: "nfs.exports", why: WHY.nfs_exports });
+  // The datacenter's rules; its input policy stays the node's own (phoenix keeps ACCEPT there).
+  const fw = isObj(h["firewall"]) ? h["firewall"] : {};
+  const datacenterRules = firewallRules(
+    ctx,
+    file,
+    "firewall",
+    { rules: Array.isArray(fw["global_firewall_rules"]) ? fw["global_firewall_rules"] : [] },
+    "firewall.global_firewall_rules",
+  );
+  if (fw["default_input_policy"] !== undefined && fw["default_input_policy"] !== "ACCEPT")
+    ctx.unmapped.push({
+      file,
+      key: `firewall.default_input_policy: ${String(fw["default_input_policy"])}`,
+      why: WHY.input_policy,
+    });
   const docker = isObj(h["docker"]) ? h["docker"] : {};
   const image = str(docker["portainer_server_image"]);
   const tag = image?.split(":")[1];
@@ -636,6 +655,7 @@ function mapHypervisor(ctx: Ctx, secrets: FoundSecret[], h: Obj, opts: { nodeNam
     hostIp,
     subnet,
     datasets,
+    datacenterRules,
     proxmox: {
       endpoint: `https://${hostIp ?? "127.0.0.1"}:8006`,
       node_name: opts.nodeName,
@@ -721,7 +741,11 @@ export function importPhoenixBash(
     g["docker_stacks"] = list.filter((x) => known.has(x.name));
   }
   const config: Record<string, unknown> = { proxmox: site.proxmox };
-  if (site.datasets.length > 0) config["hypervisor"] = { zfs_datasets: site.datasets };
+  if (site.datasets.length > 0 || site.datacenterRules.length > 0)
+    config["hypervisor"] = {
+      ...(site.datasets.length > 0 ? { zfs_datasets: site.datasets } : {}),
+      ...(site.datacenterRules.length > 0 ? { firewall_rules: site.datacenterRules } : {}),
+    };
   // The node's datasets and the exports of the VMs' volumes it serves are made over SSH to the node, as root (the
   // bash system ran there as root).
   const servedByNode = vms.some((v) =>
@@ -742,7 +766,7 @@ export function importPhoenixBash(
   if (lxcs.length > 0) config["lxcs"] = lxcs;
   if ([...vms, ...lxcs].some((g) => g["portainer_role"] !== undefined)) config["portainer"] = site.portainer;
   // Guests with their own rules need phoenix's firewall on: phoenix runs from the node, as the bash system did.
-  if ([...vms, ...lxcs].some((g) => g["firewall_rules"] !== undefined)) {
+  if ([...vms, ...lxcs].some((g) => g["firewall_rules"] !== undefined) || site.datacenterRules.length > 0) {
     config["firewall"] = {
       admin_networks: [`${site.hostIp ?? "127.0.0.1"}/32`],
       ...(site.subnet ? { client_networks: [site.subnet] } : {}),

@@ -67,12 +67,12 @@ const GUEST_LINES = [
 const UNMAPPED = [
   "phoenix_hypervisor_config.json: users",
   "phoenix_hypervisor_config.json: timezone",
-  "phoenix_hypervisor_config.json: firewall",
   "phoenix_hypervisor_config.json: dns_server",
   "phoenix_hypervisor_config.json: step_ca",
   "phoenix_hypervisor_config.json: portainer_api.api_key",
   "phoenix_hypervisor_config.json: zfs.pools: quickOS",
   "phoenix_hypervisor_config.json: nfs.exports",
+  "phoenix_hypervisor_config.json: firewall.default_input_policy: DROP",
   "phoenix_vm_configs.json: vm_defaults.template",
   "phoenix_vm_configs.json: vms[0] (VM 9000 ubuntu-2404-cloud-template)",
   "phoenix_vm_configs.json: vms[1].dependencies",
@@ -248,6 +248,16 @@ describe("import", () => {
     });
     expect(back["phoenix:hypervisor"]).toEqual({
       zfs_datasets: [{ name: "quickOS/vm-persistent-data", properties: { compression: "lz4" } }],
+      firewall_rules: [
+        {
+          direction: "in",
+          action: "ACCEPT",
+          proto: "tcp",
+          port: "8006",
+          source: "10.0.0.0/24",
+          comment: "Proxmox UI from the LAN",
+        },
+      ],
     });
     expect(() =>
       keyFromSalt("wrong", (parseYaml(fs.readFileSync(file, "utf8")) as { encryptionsalt: string }).encryptionsalt),
