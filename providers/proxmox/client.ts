@@ -24,10 +24,8 @@ export interface ProxmoxClientOptions {
   /** The API endpoint, e.g. `https://10.0.0.13:8006`. */
   readonly endpoint: string;
   readonly auth: ProxmoxAuth;
-  /** A PEM CA certificate to trust instead of the system's. */
+  /** A PEM CA certificate to trust instead of the system's. There is no way to skip verification. */
   readonly caCert?: string;
-  /** Skip certificate verification (refused by the config for snapshots unless `caCert` is set). */
-  readonly insecure?: boolean;
   /** Per-request timeout; default 30 s. */
   readonly timeoutMs?: number;
   /** How often a task's status is polled at most: from 100 ms, doubling up to this; default 1 s (bpg's). */
@@ -111,7 +109,7 @@ export function createProxmoxClient(o: ProxmoxClientOptions): ProxmoxClient {
   const base = o.endpoint.replace(/\/+$/, "");
   const agent = new Agent({
     connect: {
-      rejectUnauthorized: o.insecure !== true || o.caCert !== undefined,
+      rejectUnauthorized: true,
       ...(o.caCert !== undefined ? { ca: o.caCert } : {}),
     },
   });

@@ -25,6 +25,7 @@ export interface ProxmoxConnection {
   readonly username?: string;
   readonly password?: string;
   readonly caCert?: string;
+  /** The site's `insecure`: without `caCert`, refused (the credential goes only to a server phoenix verified). */
   readonly insecure?: boolean;
 }
 
@@ -65,7 +66,6 @@ export const seams: { client: (c: ProxmoxConnection) => ProxmoxClient } = {
       endpoint: c.endpoint,
       auth: c.apiToken !== undefined ? { apiToken: c.apiToken } : { username: c.username!, password: c.password! },
       ...(c.caCert !== undefined ? { caCert: c.caCert } : {}),
-      insecure: c.insecure === true,
     }),
 };
 
@@ -97,6 +97,11 @@ function schema() {
       })
       .refine((c) => c.apiToken !== undefined || (c.username !== undefined && c.password !== undefined), {
         message: "needs apiToken, or username and password",
+      })
+      .refine((c) => c.insecure !== true || c.caCert !== undefined, {
+        message:
+          "insecure without caCert: phoenix sends the Proxmox credential only to a server whose certificate it " +
+          "verified; give caCert (the node's /etc/pve/pve-root-ca.pem)",
       }),
     node: z.string().min(1),
     kind: z.enum(["qemu", "lxc"]),

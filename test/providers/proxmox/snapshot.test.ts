@@ -150,6 +150,16 @@ describe("the ProxmoxSnapshot provider", () => {
   it("checks: defaults, memory only for VMs", async () => {
     const bare = { connection: i.connection, node: i.node, kind: i.kind, vmid: i.vmid, name: i.name, setup: i.setup };
     expect((await check(bare as SnapshotInputs)).inputs).toEqual({ ...i, description: "" });
+    expect(
+      (await check({ ...i, connection: { endpoint: fake.url, apiToken: TOKEN, insecure: true } })).failures,
+    ).toEqual([
+      {
+        property: "connection",
+        reason:
+          "insecure without caCert: phoenix sends the Proxmox credential only to a server whose certificate it " +
+          "verified; give caCert (the node's /etc/pve/pve-root-ca.pem)",
+      },
+    ]);
     expect((await check({ ...i, kind: "lxc", includeMemory: true })).failures).toEqual([
       { property: "includeMemory", reason: "is for VMs only (a container has no memory state)" },
     ]);
