@@ -64,7 +64,12 @@ export class Hypervisor extends pulumi.ComponentResource {
         };
         const r =
           s.type === "dir"
-            ? new proxmox.storage.Directory(`${name}-storage-${s.id}`, { ...common, path: s.path }, child)
+            ? // After the datasets: Proxmox makes the directory's subfolders, and ZFS will not mount on a non-empty one.
+              new proxmox.storage.Directory(
+                `${name}-storage-${s.id}`,
+                { ...common, path: s.path },
+                { ...child, dependsOn: datasets },
+              )
             : s.type === "nfs"
               ? new proxmox.storage.Nfs(
                   `${name}-storage-${s.id}`,

@@ -298,6 +298,9 @@ describe("Site for Pulumi.prod.yaml", () => {
     ]);
     expect(find(rs, "proxmoxve:index/containerLegacy:ContainerLegacy", "phoenix-lxc-101").dependsOn).toEqual(node);
     expect(find(rs, "command:remote:Command", "phoenix-hypervisor-nfs-exports").dependsOn).toEqual(node.slice(0, 2));
+    expect(
+      find(rs, "proxmoxve:storage/directory:Directory", "phoenix-hypervisor-storage-fastData-shared-iso").dependsOn,
+    ).toEqual(node.slice(0, 2));
   });
 
   it("snapshots every guest once it is set up: the API token secret, replaced with the guest", () => {
