@@ -7,14 +7,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROVIDERS } from "../providers/portainer/registry";
 import { runtimeProvider, type ProviderType } from "../providers/portainer/runtime";
 
-export const TYPES = Object.keys(PROVIDERS).map((t) => `portainer:${t}`);
+/** A type as its token names it: `portainer:Stack`, `proxmox:Snapshot`. */
+export function tokenOf(type: string): string {
+  return `${type === "Snapshot" ? "proxmox" : "portainer"}:${type}`;
+}
+
+export const TYPES = Object.keys(PROVIDERS).map(tokenOf);
 
 /** Serializes each type's loader as `pulumi.dynamic.Resource` does; returns the text of each. */
 export async function serializedProviders(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const type of Object.keys(PROVIDERS) as ProviderType[]) {
     const loader = runtimeProvider(type);
-    out[`portainer:${type}`] = (await pulumi.runtime.serializeFunction(() => loader, { allowSecrets: false })).text;
+    out[tokenOf(type)] = (await pulumi.runtime.serializeFunction(() => loader, { allowSecrets: false })).text;
   }
   return out;
 }

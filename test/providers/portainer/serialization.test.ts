@@ -45,7 +45,7 @@ describe("the loader every Portainer resource stores as __provider", () => {
     const text = texts[type]!;
     expect(text).toMatch(/^exports\.handler = /);
     expect(text).toContain(LOADER_MARK);
-    expect(text).toContain(`type: "${type.replace("portainer:", "")}"`);
+    expect(text).toContain(`type: "${type.split(":")[1]}"`);
     expect(text).toContain(`projectDir: ${JSON.stringify(PROJECT_DIR)}`);
     expect(text).not.toMatch(/undici|zod|X-API-Key/);
   });
