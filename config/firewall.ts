@@ -10,6 +10,10 @@ import { serverPorts } from "./desired";
 import { routesOf, type EdgeSite } from "./gateways";
 import { inSubnet } from "./net";
 import type { Guest } from "./validate";
+import type { VmConfig } from "./schema";
+
+/** One `firewall_rules[]` entry as configured. */
+type GuestConfigRule = VmConfig["firewall_rules"][number];
 
 /** One rule, as the provider's `RulesLegacy` takes it: phoenix's are inbound ACCEPTs with every field set. */
 export interface FirewallRule {
@@ -123,17 +127,23 @@ export function firewallRules(site: EdgeSite): GuestFirewall[] {
         });
     }
     // The guest's own rules (`firewall_rules`), after phoenix's, in their order.
-    g.config.firewall_rules.forEach((r, i) =>
-      rules.push({
-        direction: r.direction,
-        action: r.action,
-        ...(r.proto ? { proto: r.proto } : {}),
-        ...(r.port ? { dport: r.port } : {}),
-        ...(r.source ? { source: r.source } : {}),
-        ...(r.dest ? { dest: r.dest } : {}),
-        comment: r.comment ?? `${g.path}.firewall_rules[${i}]`,
-      }),
-    );
+    rules.push(...ownRules(g.config.firewall_rules, `${g.path}.firewall_rules`));
     return { guest: g, rules };
   });
+}
+
+/**
+ * A site's own rules (a guest's or the datacenter's `firewall_rules`) in phoenix's terms: the schema's `port` is
+ * Proxmox's `dport`; a rule without a comment is named by where it is configured (`<at>[i]`).
+ */
+export function ownRules(list: readonly GuestConfigRule[], at: string): FirewallRule[] {
+  return list.map((r, i) => ({
+    direction: r.direction,
+    action: r.action,
+    ...(r.proto ? { proto: r.proto } : {}),
+    ...(r.port ? { dport: r.port } : {}),
+    ...(r.source ? { source: r.source } : {}),
+    ...(r.dest ? { dest: r.dest } : {}),
+    comment: r.comment ?? `${at}[${i}]`,
+  }));
 }

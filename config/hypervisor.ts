@@ -15,7 +15,7 @@ import {
   type TemplateConfig,
   type VmConfig,
 } from "./schema";
-import type { FirewallRule } from "./firewall";
+import { ownRules, type FirewallRule } from "./firewall";
 import { parseWith, type Problem } from "./problems";
 import type { Guest, RawConfig } from "./validate";
 
@@ -158,17 +158,9 @@ export function resolveHost(
   };
 }
 
-/** The datacenter's rules in the provider's terms (the schema's `port` is Proxmox's `dport`). */
+/** The datacenter's rules in phoenix's terms, as a guest's own are. */
 export function datacenterRules(h: HypervisorSite): FirewallRule[] {
-  return h.firewall_rules.map((r, i) => ({
-    direction: r.direction,
-    action: r.action,
-    ...(r.proto ? { proto: r.proto } : {}),
-    ...(r.port ? { dport: r.port } : {}),
-    ...(r.source ? { source: r.source } : {}),
-    ...(r.dest ? { dest: r.dest } : {}),
-    comment: r.comment ?? `phoenix:hypervisor.firewall_rules[${i}]`,
-  }));
+  return ownRules(h.firewall_rules, `${key("hypervisor")}.firewall_rules`);
 }
 
 /** Single-quotes a word for sh. */

@@ -523,15 +523,7 @@ export async function runProgram(o: EngineOptions): Promise<Step[]> {
         saveState(o.stateFile, o.state);
       }
     }
-    if (gone.includes(r))
-      record({
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        action: "delete",
-        ...deleteNotes(r),
-        durationMs: Date.now() - started,
-      });
+    if (gone.includes(r)) record(deleteStep(r, started));
   }
   return steps;
 }
@@ -542,9 +534,17 @@ function forgetGuest(api: EngineOptions["proxmoxApi"], r: LabResource): void {
   api.removeGuest(String(r.inputs["nodeName"]), r.type === VM_TYPE ? "qemu" : "lxc", Number(r.inputs["vmId"]));
 }
 
-/** What a delete leaves behind, said on its line: a command without a delete script runs nothing. */
-function deleteNotes(r: LabResource): { notes?: string[] } {
-  return r.type === COMMAND_TYPE && r.inputs["delete"] === undefined ? { notes: [NO_DELETE_NOTE] } : {};
+/** A delete's line, with what it leaves behind: a command without a delete script runs nothing. */
+function deleteStep(r: LabResource, started: number): Step {
+  const keeps = r.type === COMMAND_TYPE && r.inputs["delete"] === undefined;
+  return {
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    action: "delete",
+    ...(keeps ? { notes: [NO_DELETE_NOTE] } : {}),
+    durationMs: Date.now() - started,
+  };
 }
 
 interface RegisterRequest {
@@ -653,14 +653,7 @@ export async function destroy(
     forgetGuest(o.proxmoxApi, r);
     o.state.resources = o.state.resources.filter((x) => x.urn !== r.urn);
     saveState(o.stateFile, o.state);
-    const step: Step = {
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      action: "delete",
-      ...deleteNotes(r),
-      durationMs: Date.now() - started,
-    };
+    const step = deleteStep(r, started);
     steps.push(step);
     o.onStep(step);
   }

@@ -64,7 +64,7 @@ export class Hypervisor extends pulumi.ComponentResource {
         };
         const r =
           s.type === "dir"
-            ? // After the datasets: Proxmox makes the directory's subfolders, and ZFS will not mount on a non-empty one.
+            ? // After the datasets: Proxmox makes the directory's subfolders; ZFS will not mount on a non-empty one.
               new proxmox.storage.Directory(
                 `${name}-storage-${s.id}`,
                 { ...common, path: s.path },

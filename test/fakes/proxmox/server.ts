@@ -15,6 +15,8 @@
  *   error becomes its exit status): "snapshot name '<name>' already used", "snapshot '<name>' does not exist";
  *   and qemu-server/pve-container `load_config`: "Configuration file 'nodes/<node>/qemu-server/<vmid>.conf'
  *   does not exist" (500, before any task).
+ * A route it does not serve answers as pve-http-server does for a path it has no handler for: 501 "Method '<METHOD>
+ * <path>' not implemented" (the fake serves only what phoenix's client sends; that is not a placeholder).
  * Tasks finish after `taskMs`; `failNextTask` makes the next one end with an error text.
  */
 import * as crypto from "node:crypto";

@@ -104,6 +104,21 @@ describe("the Proxmox client", () => {
     await api.close();
   });
 
+  it("the fake answers a route it does not serve as pve-http-server does: 501, the method and path", async () => {
+    const { Agent, fetch } = await import("undici");
+    const dispatcher = new Agent({ connect: { ca: tls.cert } });
+    const res = await fetch(`${fake.url}/api2/json/nodes/phoenix/qemu/1001/config`, {
+      headers: { authorization: `PVEAPIToken=${TOKEN}` },
+      dispatcher,
+    });
+    expect([res.status, res.statusText, await res.text()]).toEqual([
+      501,
+      "Method 'GET /nodes/phoenix/qemu/1001/config' not implemented",
+      '{"data":null}',
+    ]);
+    await dispatcher.close();
+  });
+
   it("refuses a certificate it cannot verify before sending any credential", async () => {
     const api = createProxmoxClient({ endpoint: fake.url, auth: { apiToken: TOKEN } });
     await expect(api.listSnapshots("phoenix", "qemu", 1001)).rejects.toThrow(
